@@ -1,0 +1,107 @@
+// Plain request / response structs: what crosses from the HTTP layer (Beast) into the
+// services. No Beast or Asio types here, so every service and domain header can include it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace stratus::core {
+
+bool iequals(std::string_view a, std::string_view b) noexcept;
+
+// Ordered header list with case-insensitive lookup. Order and duplicates are kept, as
+// SigV4 canonicalisation needs them.
+class Headers {
+public:
+    using Entry = std::pair<std::string, std::string>;
+
+    // First value of `name`, or nullopt.
+    std::optional<std::string_view> get(std::string_view name) const;
+    std::string_view get_or(std::string_view name, std::string_view fallback) const;
+    bool has(std::string_view name) const { return get(name).has_value(); }
+    // Replaces every value of `name` with one.
+    void set(std::string name, std::string value);
+    // Appends without touching existing values.
+    void add(std::string name, std::string value);
+    void erase(std::string_view name);
+
+    const std::vector<Entry>& entries() const { return entries_; }
+    bool empty() const { return entries_.empty(); }
+
+private:
+    std::vector<Entry> entries_;
+};
+
+// A service that streams a request body (S3 uploads) gets the bytes here as they arrive,
+// instead of in Request::body. finish() is called once after the last byte; a request
+// that fails before that just drops the sink (its destructor cleans up).
+class BodySink {
+public:
+    virtual ~BodySink() = default;
+    virtual void write(std::string_view bytes) = 0;
+    virtual void finish() = 0;
+};
+
+// How the HTTP layer reads a request's body, decided by the service from the head.
+struct BodyPolicy {
+    // Bodies larger than this are refused (the service's own error, see Service).
+    std::uint64_t limit = 16 * 1024 * 1024;
+    // When set, the body is streamed into this sink rather than held in Request::body.
+    std::function<std::unique_ptr<BodySink>()> make_sink;
+};
+
+struct QueryParam {
+    std::string name;   // percent-decoded
+    std::string value;  // percent-decoded
+    bool has_value = false;  // "?uploads" vs "?uploads="
+};
+
+struct Request {
+    std::string method;    // "GET", "PUT", ...
+    std::string target;    // raw request-target as received ("/a%20b?x=1")
+    std::string path;      // raw path part of target (still percent-encoded)
+    std::string query;     // raw query string without '?'
+    Headers headers;
+    std::string body;                    // unless streamed
+    std::unique_ptr<BodySink> body_sink; // when streamed (already finished)
+    std::uint64_t body_size = 0;         // bytes received, either way
+
+    std::string request_id;
+    std::string remote_address;
+    std::chrono::system_clock::time_point received_at{};
+
+    // Percent-decoded path ("/a b").
+    std::string decoded_path() const;
+    // Query parameters decoded, in order.
+    std::vector<QueryParam> query_params() const;
+    std::optional<std::string> query_param(std::string_view name) const;
+    // Host header without the port.
+    std::string_view host() const;
+};
+
+struct Response {
+    int status = 200;
+    Headers headers;
+    // For HEAD requests the body is not sent; a Content-Length header set by the service
+    // is sent as is (S3 HeadObject).
+    std::string body;
+    bool close = false;            // close the connection after this response
+    // For the access log: the operation the service ran ("PutItem"), if any.
+    std::string operation;
+};
+
+// Completion callback handed to a service. May be called from any thread, exactly once.
+using Reply = std::function<void(Response&&)>;
+
+std::string percent_decode(std::string_view s, bool plus_as_space = false);
+// RFC 3986 unreserved characters kept; everything else %XX (uppercase), as SigV4 wants.
+std::string uri_encode(std::string_view s, bool encode_slash = true);
+
+}  // namespace stratus::core

@@ -1,0 +1,466 @@
+#include "core/server.hpp"
+
+#include <array>
+#include <atomic>
+#include <ctime>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+
+#include "core/log.hpp"
+#include "core/net.hpp"
+
+namespace stratus::core {
+
+namespace {
+
+constexpr std::size_t body_chunk_size = 64 * 1024;
+
+bool is_http_error(const beast::error_code& ec) {
+    return ec.category() == http::make_error_code(http::error::bad_target).category();
+}
+
+// RFC 7231 date, formatted once per second per thread.
+const std::string& http_date() {
+    thread_local std::time_t cached_at = 0;
+    thread_local std::string cached;
+    std::time_t now = std::time(nullptr);
+    if (now != cached_at) {
+        std::tm tm{};
+        gmtime_r(&now, &tm);
+        char buf[64];
+        std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        cached = buf;
+        cached_at = now;
+    }
+    return cached;
+}
+
+class Listener;
+
+class Session : public std::enable_shared_from_this<Session> {
+public:
+    Session(tcp::socket&& socket, Listener& listener);
+    ~Session();
+    void start();
+    // Graceful stop: close when idle, or right after the response in flight.
+    void shutdown();
+
+private:
+    void read_header();
+    void on_header(beast::error_code ec);
+    void read_body();
+    void on_body(beast::error_code ec);
+    void run();
+    void write(Response&& response);
+    void on_write(beast::error_code ec, bool keep_alive);
+    void reject(int status, std::string_view reason);
+    void close();
+
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_;
+    Listener& listener_;
+    std::optional<http::request_parser<http::buffer_body>> parser_;
+    std::unique_ptr<char[]> chunk_;
+    Request request_;
+    Plan plan_;
+    std::uint64_t received_ = 0;
+    unsigned version_ = 11;
+    bool keep_alive_ = true;
+    bool head_ = false;
+    bool busy_ = false;
+    bool stopping_ = false;
+    std::string log_target_;
+    std::chrono::steady_clock::time_point started_;
+    std::list<std::weak_ptr<Session>>::iterator registry_pos_;
+    friend class Listener;
+};
+
+class Listener {
+public:
+    Listener(net::io_context& ioc, const ListenerOptions& options, HttpHandler& handler)
+        : ioc_(ioc), acceptor_(net::make_strand(ioc)), options_(options), handler_(handler) {
+        beast::error_code ec;
+        auto address = net::ip::make_address(options.host, ec);
+        if (ec) throw std::runtime_error("invalid listen address '" + options.host + "'");
+        tcp::endpoint endpoint{address, options.port};
+        acceptor_.open(endpoint.protocol(), ec);
+        if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+        if (!ec) acceptor_.bind(endpoint, ec);
+        if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+        if (ec)
+            throw std::runtime_error(
+                fmt::format("cannot listen on {}:{}: {}", options.host, options.port, ec.message()));
+        port_ = acceptor_.local_endpoint().port();
+    }
+
+    void start() { accept(); }
+
+    void stop() {
+        net::dispatch(acceptor_.get_executor(), [this] {
+            beast::error_code ec;
+            acceptor_.close(ec);
+        });
+        std::lock_guard lock(mutex_);
+        for (auto& weak : sessions_)
+            if (auto s = weak.lock()) s->shutdown();
+    }
+
+    std::size_t active() const { return active_.load(); }
+    std::uint16_t port() const { return port_; }
+    const ListenerOptions& options() const { return options_; }
+    HttpHandler& handler() { return handler_; }
+
+    void add(const std::shared_ptr<Session>& s) {
+        std::lock_guard lock(mutex_);
+        s->registry_pos_ = sessions_.insert(sessions_.end(), s);
+        ++active_;
+    }
+    void remove(Session& s) {
+        std::lock_guard lock(mutex_);
+        sessions_.erase(s.registry_pos_);
+        --active_;
+    }
+
+private:
+    void accept() {
+        acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+            if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+            if (!ec) {
+                auto s = std::make_shared<Session>(std::move(socket), *this);
+                add(s);
+                s->start();
+            } else {
+                log::warn("accept failed: {}", ec.message());
+            }
+            accept();
+        });
+    }
+
+    net::io_context& ioc_;
+    tcp::acceptor acceptor_;
+    ListenerOptions options_;
+    HttpHandler& handler_;
+    std::uint16_t port_ = 0;
+    std::mutex mutex_;
+    std::list<std::weak_ptr<Session>> sessions_;
+    std::atomic<std::size_t> active_{0};
+};
+
+Session::Session(tcp::socket&& socket, Listener& listener) : stream_(std::move(socket)), listener_(listener) {
+    beast::error_code ec;
+    stream_.socket().set_option(tcp::no_delay(true), ec);
+}
+
+Session::~Session() { listener_.remove(*this); }
+
+void Session::start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+}
+
+void Session::shutdown() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+        self->stopping_ = true;
+        if (!self->busy_) self->close();
+    });
+}
+
+void Session::close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+}
+
+void Session::read_header() {
+    if (stopping_) return close();
+    parser_.emplace();
+    parser_->header_limit(listener_.options().header_limit);
+    // The body limit is the service's, checked by us once the head says which service.
+    parser_->body_limit(boost::none);
+    stream_.expires_after(listener_.options().idle_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+}
+
+void Session::on_header(beast::error_code ec) {
+    if (ec) {
+        if (ec == http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
+            ec == net::error::operation_aborted || ec == net::error::connection_reset || stopping_)
+            return close();
+        if (is_http_error(ec)) {
+            // Malformed HTTP: answer 400 and close; never guess at the rest of the stream.
+            return reject(ec == http::error::header_limit ? 431 : 400, ec.message());
+        }
+        return close();
+    }
+    busy_ = true;
+    started_ = std::chrono::steady_clock::now();
+    auto& msg = parser_->get();
+    request_ = Request{};
+    request_.method = std::string(msg.method_string());
+    request_.target = std::string(msg.target());
+    auto q = request_.target.find('?');
+    request_.path = request_.target.substr(0, q);
+    if (q != std::string::npos) request_.query = request_.target.substr(q + 1);
+    for (const auto& field : msg) request_.headers.add(std::string(field.name_string()), std::string(field.value()));
+    beast::error_code ep_ec;
+    auto ep = stream_.socket().remote_endpoint(ep_ec);
+    if (!ep_ec) request_.remote_address = ep.address().to_string();
+    request_.received_at = std::chrono::system_clock::now();
+    version_ = msg.version();
+    keep_alive_ = msg.keep_alive();
+    head_ = msg.method() == http::verb::head;
+    received_ = 0;
+    if (listener_.options().access_log && log::enabled(log::Level::info)) {
+        // JSON protocols name the operation in X-Amz-Target ("DynamoDB_20120810.PutItem").
+        auto target = request_.headers.get("x-amz-target");
+        if (target && target->find('.') != std::string_view::npos)
+            log_target_ = std::string(target->substr(target->find('.') + 1));
+        else
+            log_target_ = request_.method + " " + request_.path;
+    }
+
+    plan_ = listener_.handler().plan(request_);
+
+    auto length = parser_->content_length();
+    if (length && *length > plan_.body.limit) {
+        // Refuse before reading a byte; the unread body forces the connection closed.
+        Response r = plan_.too_large(request_);
+        r.close = true;
+        return write(std::move(r));
+    }
+    if (!parser_->is_done() && iequals(msg[http::field::expect], "100-continue")) {
+        // boto3 and the AWS CLI wait (up to a second) for this before sending upload bodies.
+        auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, version_);
+        return http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
+            if (ec) return self->close();
+            self->read_body();
+        });
+    }
+    read_body();
+}
+
+void Session::read_body() {
+    if (parser_->is_done()) return run();
+    if (!request_.body_sink && plan_.body.make_sink) request_.body_sink = plan_.body.make_sink();
+    if (!chunk_) chunk_ = std::make_unique<char[]>(body_chunk_size);
+    auto& body = parser_->get().body();
+    body.data = chunk_.get();
+    body.size = body_chunk_size;
+    // Each read gets its own deadline, so a long upload is fine while a stalled one is not.
+    stream_.expires_after(listener_.options().idle_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
+}
+
+void Session::on_body(beast::error_code ec) {
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) {
+        if (is_http_error(ec) && ec != http::error::end_of_stream &&
+            ec != http::error::partial_message)
+            return reject(400, ec.message());  // bad chunk encoding
+        return close();  // client went away or timed out mid-body
+    }
+    auto& body = parser_->get().body();
+    std::size_t got = body_chunk_size - body.size;
+    received_ += got;
+    if (received_ > plan_.body.limit) {
+        Response r = plan_.too_large(request_);
+        r.close = true;
+        return write(std::move(r));
+    }
+    if (got > 0) {
+        try {
+            if (request_.body_sink)
+                request_.body_sink->write(std::string_view(chunk_.get(), got));
+            else
+                request_.body.append(chunk_.get(), got);
+        } catch (const std::exception& e) {
+            log::error("request body sink failed: {}", e.what());
+            Response r;
+            r.status = 500;
+            r.close = true;
+            return write(std::move(r));
+        }
+    }
+    if (parser_->is_done()) return run();
+    read_body();
+}
+
+void Session::run() {
+    request_.body_size = received_;
+    if (request_.body_sink) {
+        try {
+            request_.body_sink->finish();
+        } catch (const std::exception& e) {
+            log::error("request body sink failed: {}", e.what());
+            Response r;
+            r.status = 500;
+            r.close = true;
+            return write(std::move(r));
+        }
+    }
+    // A service may take long (a Lambda invocation): no read deadline while it runs.
+    stream_.expires_never();
+    auto self = shared_from_this();
+    // A real move: whatever the service leaves in the request (an unclaimed upload spool
+    // file) is released when the call returns, not when the connection ends.
+    Request request = std::move(request_);
+    plan_.run(std::move(request), [self](Response&& r) {
+        net::dispatch(self->stream_.get_executor(),
+                      [self, r = std::move(r)]() mutable { self->write(std::move(r)); });
+    });
+}
+
+void Session::write(Response&& r) {
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->version(version_);
+    res->result(static_cast<unsigned>(r.status));
+    std::optional<std::string> head_length;
+    for (auto& [name, value] : r.headers.entries()) {
+        if (iequals(name, "content-length")) {
+            head_length = value;
+            continue;
+        }
+        res->insert(name, value);
+    }
+    res->set(http::field::server, "stratus");
+    res->set(http::field::date, http_date());
+    bool keep_alive = keep_alive_ && !r.close && !stopping_;
+    res->keep_alive(keep_alive);
+    if (head_) {
+        // No body on HEAD; Content-Length describes what GET would send.
+        res->set(http::field::content_length, head_length.value_or(std::to_string(r.body.size())));
+    } else {
+        res->body() = std::move(r.body);
+        res->content_length(res->body().size());
+    }
+    int status = r.status;
+    std::string operation = std::move(r.operation);
+    stream_.expires_after(listener_.options().idle_timeout);
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res, keep_alive, status, operation = std::move(operation)](
+                          beast::error_code ec, std::size_t) {
+                          if (self->listener_.options().access_log && log::enabled(log::Level::info)) {
+                              auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                            std::chrono::steady_clock::now() - self->started_)
+                                            .count();
+                              log::info("{} {} {} {}us", self->plan_.service,
+                                        operation.empty() ? self->log_target_ : operation, status, us);
+                          }
+                          self->on_write(ec, keep_alive);
+                      });
+}
+
+void Session::on_write(beast::error_code ec, bool keep_alive) {
+    busy_ = false;
+    if (ec || !keep_alive) return close();
+    read_header();
+}
+
+void Session::reject(int status, std::string_view reason) {
+    log::debug("rejecting malformed request: {}", reason);
+    if (!busy_) {
+        started_ = std::chrono::steady_clock::now();
+        plan_ = Plan{};
+        log_target_ = "malformed";
+    }
+    busy_ = true;
+    Response r;
+    r.status = status;
+    r.headers.set("Content-Type", "text/plain");
+    r.body = std::string(reason) + "\n";
+    r.close = true;
+    head_ = false;
+    write(std::move(r));
+}
+
+}  // namespace
+
+struct Runtime::Impl {
+    unsigned threads;
+    std::unique_ptr<net::io_context> ioc;
+    std::optional<net::signal_set> signals;
+    std::vector<std::unique_ptr<Listener>> listeners;
+    std::vector<std::function<void()>> shutdown_hooks;
+    std::atomic<bool> stopping{false};
+    std::optional<net::steady_timer> drain_timer;
+    std::chrono::steady_clock::time_point drain_deadline;
+
+    std::size_t active() const {
+        std::size_t n = 0;
+        for (auto& l : listeners) n += l->active();
+        return n;
+    }
+
+    void drain_tick() {
+        if (active() == 0 || std::chrono::steady_clock::now() >= drain_deadline) {
+            if (active() != 0) log::warn("shutdown: {} connection(s) still busy after the grace period", active());
+            for (auto& hook : shutdown_hooks) {
+                try {
+                    hook();
+                } catch (const std::exception& e) {
+                    log::error("shutdown hook failed: {}", e.what());
+                }
+            }
+            ioc->stop();
+            return;
+        }
+        drain_timer->expires_after(std::chrono::milliseconds(10));
+        drain_timer->async_wait([this](beast::error_code) { drain_tick(); });
+    }
+};
+
+Runtime::Runtime(unsigned threads) : impl_(std::make_unique<Impl>()) {
+    impl_->threads = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
+    impl_->ioc = std::make_unique<net::io_context>(static_cast<int>(impl_->threads));
+    impl_->signals.emplace(*impl_->ioc, SIGINT, SIGTERM);
+    impl_->signals->async_wait([this](beast::error_code ec, int sig) {
+        if (ec) return;
+        log::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        stop();
+    });
+}
+
+Runtime::~Runtime() {
+    // Acceptors need the io_context; sessions destroyed with it need their listener.
+    impl_->signals.reset();
+    impl_->drain_timer.reset();
+    impl_->ioc.reset();
+    impl_->listeners.clear();
+}
+
+std::uint16_t Runtime::listen(const ListenerOptions& options, HttpHandler& handler) {
+    auto l = std::make_unique<Listener>(*impl_->ioc, options, handler);
+    auto port = l->port();
+    l->start();
+    impl_->listeners.push_back(std::move(l));
+    return port;
+}
+
+void Runtime::run() {
+    std::vector<std::thread> extra;
+    for (unsigned i = 1; i < impl_->threads; ++i) extra.emplace_back([this] { impl_->ioc->run(); });
+    impl_->ioc->run();
+    for (auto& t : extra) t.join();
+}
+
+void Runtime::stop() {
+    if (impl_->stopping.exchange(true)) return;
+    net::post(*impl_->ioc, [this] {
+        beast::error_code ec;
+        if (impl_->signals) impl_->signals->cancel(ec);
+        for (auto& l : impl_->listeners) l->stop();
+        impl_->drain_deadline = std::chrono::steady_clock::now() + grace;
+        impl_->drain_timer.emplace(*impl_->ioc);
+        impl_->drain_tick();
+    });
+}
+
+void Runtime::on_shutdown(std::function<void()> hook) { impl_->shutdown_hooks.push_back(std::move(hook)); }
+
+net::io_context& Runtime::io_context() { return *impl_->ioc; }
+
+}  // namespace stratus::core

@@ -1,0 +1,58 @@
+// The daemon's event loop and HTTP listeners. One io_context run by all threads; each
+// listener serves HTTP/1.1 keep-alive connections and hands parsed requests to an
+// HttpHandler. SIGINT / SIGTERM trigger a graceful stop: listeners stop accepting, idle
+// connections close, in-flight requests get up to `grace` to finish, then shutdown hooks
+// run (storage flush) and run() returns.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/http_handler.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace stratus::core {
+
+struct ListenerOptions {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 0;  // 0: any free port (see Runtime::listen's result)
+    // A connection waiting for a request (or stalled mid-request) longer than this is closed.
+    std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};
+    std::uint32_t header_limit = 64 * 1024;
+    bool access_log = true;
+};
+
+class Runtime {
+public:
+    explicit Runtime(unsigned threads = 0);  // 0: one per core
+    ~Runtime();
+    Runtime(const Runtime&) = delete;
+    Runtime& operator=(const Runtime&) = delete;
+
+    // Binds and starts accepting; returns the bound port. Throws std::runtime_error with
+    // a clear message when the address is taken.
+    std::uint16_t listen(const ListenerOptions& options, HttpHandler& handler);
+
+    // Runs until stop() or a signal; returns after the graceful shutdown completes.
+    void run();
+    // Starts the graceful shutdown from any thread.
+    void stop();
+    // Runs at shutdown, after the listeners drained, in registration order.
+    void on_shutdown(std::function<void()> hook);
+
+    std::chrono::milliseconds grace{std::chrono::seconds(5)};
+
+    boost::asio::io_context& io_context();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace stratus::core

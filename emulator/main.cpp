@@ -1,0 +1,211 @@
+// stratus: the daemon and its CLI. The composition root: the only code that knows every
+// service and wires them to the dispatcher.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "core/dispatcher.hpp"
+#include "core/http_client.hpp"
+#include "core/lmdb.hpp"
+#include "core/log.hpp"
+#include "core/server.hpp"
+#include "dynamo/api.hpp"
+#include "lambda/api.hpp"
+#include "s3/api.hpp"
+
+namespace fs = std::filesystem;
+using namespace stratus;
+
+namespace {
+
+struct StartOptions {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 4566;
+    std::string data_dir = ".stratus";
+    bool ephemeral = false;
+    std::string log_level = "info";
+    bool verify_signatures = false;
+    std::string access_key_id;
+    std::string secret_access_key;
+    std::string durability = "normal";
+    unsigned threads = 0;
+    double idle_timeout = 60;
+    bool test_api = false;
+};
+
+std::string env_or(const char* name, std::string fallback) {
+    const char* v = std::getenv(name);
+    return v && *v ? std::string(v) : std::move(fallback);
+}
+
+// Holds the data directory for one daemon: refuses a second daemon on the same directory
+// (our LMDB map resizing assumes one process), and removes an ephemeral one at exit.
+class DataDir {
+public:
+    DataDir(const StartOptions& o) : ephemeral_(o.ephemeral) {
+        if (ephemeral_) {
+            std::string tmpl = (fs::temp_directory_path() / "stratus-XXXXXX").string();
+            if (!::mkdtemp(tmpl.data())) throw std::runtime_error("cannot create a temporary data directory");
+            path_ = tmpl;
+        } else {
+            path_ = fs::absolute(o.data_dir);
+            fs::create_directories(path_);
+        }
+        lock_fd_ = ::open((path_ / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0)
+            throw std::runtime_error("another stratus is using " + path_.string());
+    }
+    ~DataDir() {
+        if (lock_fd_ >= 0) ::close(lock_fd_);
+        if (ephemeral_) {
+            std::error_code ec;
+            fs::remove_all(path_, ec);
+        }
+    }
+    const fs::path& path() const { return path_; }
+
+private:
+    fs::path path_;
+    bool ephemeral_;
+    int lock_fd_ = -1;
+};
+
+// A tiny key-value store over LMDB under /_stratus/test/kv/{key}, only with
+// --enable-test-api: lets the core's tests prove that acknowledged writes survive kill -9
+// before any service stores anything.
+void add_test_api(core::Dispatcher& dispatcher, core::lmdb::Env& env) {
+    auto dbi = env.open_db("test_kv", MDB_CREATE);
+    static constexpr std::string_view prefix = "/_stratus/test/kv/";
+    static const core::Protocol json{core::Wire::internal, "", false};
+    dispatcher.add_internal("PUT", std::string(prefix), [&env, dbi](const core::Request& r) {
+        std::string key = r.decoded_path().substr(prefix.size());
+        if (key.empty()) throw core::AwsError::validation("empty key");
+        env.write([&](core::lmdb::WriteTxn& txn) { txn.put(dbi, key, r.body); });
+        return core::json_response(json, "{}");
+    });
+    dispatcher.add_internal("GET", std::string(prefix), [&env, dbi](const core::Request& r) {
+        std::string key = r.decoded_path().substr(prefix.size());
+        auto value = env.read([&](core::lmdb::ReadTxn& txn) -> std::optional<std::string> {
+            auto v = txn.get(dbi, key);
+            if (!v) return std::nullopt;
+            return std::string(*v);
+        });
+        if (!value) throw core::AwsError("NotFound", "no such key", 404);
+        core::Response resp;
+        resp.headers.set("Content-Type", "application/octet-stream");
+        resp.body = std::move(*value);
+        return resp;
+    });
+    dispatcher.on_reset([&env, dbi] { env.write([&](core::lmdb::WriteTxn& txn) { txn.clear(dbi); }); });
+}
+
+int run_start(const StartOptions& o) {
+    auto level = core::log::parse_level(o.log_level);
+    if (!level) {
+        std::cerr << "stratus: unknown --log-level '" << o.log_level << "' (debug, info, warn, error, off)\n";
+        return 2;
+    }
+    core::log::set_level(*level);
+
+    DataDir data(o);
+    fs::create_directories(data.path() / "s3" / "spool");
+    core::lmdb::EnvOptions env_options;
+    env_options.durability = o.durability == "full" ? core::lmdb::Durability::full : core::lmdb::Durability::normal;
+    fs::create_directories(data.path() / "db");
+    auto env = core::lmdb::Env::open((data.path() / "db").string(), env_options);
+
+    core::DispatchOptions dopts;
+    dopts.version = STRATUS_VERSION;
+    dopts.verify_signatures = o.verify_signatures;
+    dopts.access_key_id = o.access_key_id.empty() ? env_or("AWS_ACCESS_KEY_ID", "test") : o.access_key_id;
+    dopts.secret_access_key =
+        o.secret_access_key.empty() ? env_or("AWS_SECRET_ACCESS_KEY", "test") : o.secret_access_key;
+    core::Dispatcher dispatcher(std::move(dopts));
+    dispatcher.add(dynamo::make_service());
+    dispatcher.add(lambda::make_service());
+    dispatcher.add(s3::make_service((data.path() / "s3" / "spool").string()));
+    if (o.test_api) add_test_api(dispatcher, env);
+
+    core::Runtime runtime(o.threads);
+    core::ListenerOptions lo;
+    lo.host = o.host;
+    lo.port = o.port;
+    lo.idle_timeout = std::chrono::milliseconds(static_cast<long>(o.idle_timeout * 1000));
+    std::uint16_t port = runtime.listen(lo, dispatcher);
+    runtime.on_shutdown([&env] { env.sync(); });
+
+    std::string names;
+    for (auto& s : dispatcher.services()) names += (names.empty() ? "" : ", ") + std::string(s->name());
+    std::string shown_host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
+    std::printf("stratus %s listening on http://%s:%u\n  services: %s\n  data: %s%s\n", STRATUS_VERSION,
+                shown_host.c_str(), port, names.c_str(), data.path().c_str(), o.ephemeral ? " (ephemeral)" : "");
+    std::fflush(stdout);
+
+    runtime.run();
+    env.sync();
+    core::log::info("stopped");
+    return 0;
+}
+
+int call_daemon(const std::string& host, std::uint16_t port, const std::string& method, const std::string& path) {
+    auto r = core::http_call(host, port, method, path);
+    std::cout << r.body << "\n";
+    return r.status == 200 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"stratus: a local serverless cloud (API Gateway, Lambda, DynamoDB, S3) in one daemon"};
+    app.set_version_flag("--version", std::string("stratus ") + STRATUS_VERSION);
+    app.require_subcommand(1);
+
+    StartOptions o;
+    auto* start = app.add_subcommand("start", "Run the daemon in the foreground");
+    start->add_option("--host", o.host, "Address to bind (default 127.0.0.1)");
+    start->add_option("--port", o.port, "AWS API port (default 4566; 0 picks a free one)");
+    start->add_option("--data-dir", o.data_dir, "State directory (default .stratus)");
+    start->add_flag("--ephemeral", o.ephemeral, "Keep all state in a temporary directory removed at exit");
+    start->add_option("--log-level", o.log_level, "debug, info, warn, error or off (default info)");
+    start->add_flag("--verify-signatures", o.verify_signatures,
+                    "Check SigV4 signatures against --access-key-id / --secret-access-key");
+    start->add_option("--access-key-id", o.access_key_id, "Access key accepted (default $AWS_ACCESS_KEY_ID or test)");
+    start->add_option("--secret-access-key", o.secret_access_key,
+                      "Secret key for verification (default $AWS_SECRET_ACCESS_KEY or test)");
+    start->add_option("--durability", o.durability,
+                      "normal (survives a crash of stratus) or full (fsync every write; survives power loss)")
+        ->check(CLI::IsMember({"normal", "full"}));
+    start->add_option("--idle-timeout", o.idle_timeout,
+                      "Seconds an idle or stalled connection is kept open (default 60)")
+        ->check(CLI::PositiveNumber);
+    start->add_option("--threads", o.threads, "I/O threads (default: one per core)");
+    start->add_flag("--enable-test-api", o.test_api, "Serve /_stratus/test/ endpoints (stratus's own tests)")
+        ->group("");
+
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 4566;
+    auto* reset = app.add_subcommand("reset", "Wipe all state of the running daemon");
+    auto* status = app.add_subcommand("status", "Show the running daemon's health");
+    for (auto* sub : {reset, status}) {
+        sub->add_option("--host", host, "Daemon address (default 127.0.0.1)");
+        sub->add_option("--port", port, "Daemon AWS port (default 4566)");
+    }
+
+    CLI11_PARSE(app, argc, argv);
+    try {
+        if (*start) return run_start(o);
+        if (*reset) return call_daemon(host, port, "POST", "/_stratus/reset");
+        if (*status) return call_daemon(host, port, "GET", "/_stratus/health");
+    } catch (const std::exception& e) {
+        std::cerr << "stratus: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}
