@@ -62,6 +62,7 @@ private:
     std::vector<Internal> internal_;
     std::vector<std::function<void()>> reset_hooks_;
     std::chrono::steady_clock::time_point started_;
+    std::string health_services_ = "{}";  // cached {"dynamodb":"running",...}
 };
 
 }  // namespace stratus::core

@@ -1,6 +1,8 @@
 #include "core/server.hpp"
 
+#include <algorithm>
 #include <array>
+#include <limits>
 #include <atomic>
 #include <ctime>
 #include <list>
@@ -17,6 +19,21 @@ namespace stratus::core {
 namespace {
 
 constexpr std::size_t body_chunk_size = 64 * 1024;
+constexpr std::int64_t no_deadline = std::numeric_limits<std::int64_t>::max();
+
+// Each thread runs its own io_context and every connection lives on one of them, so a
+// connection's handlers never race and need no strand; the concrete executor type keeps
+// Asio's type-erased executor out of the hot path.
+using executor_type = net::io_context::executor_type;
+using socket_type = net::basic_stream_socket<tcp, executor_type>;
+using acceptor_type = net::basic_socket_acceptor<tcp, executor_type>;
+using timer_type = net::basic_waitable_timer<std::chrono::steady_clock, net::wait_traits<std::chrono::steady_clock>,
+                                             executor_type>;
+
+std::int64_t steady_now() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
 
 bool is_http_error(const beast::error_code& ec) {
     return ec.category() == http::make_error_code(http::error::bad_target).category();
@@ -42,11 +59,14 @@ class Listener;
 
 class Session : public std::enable_shared_from_this<Session> {
 public:
-    Session(tcp::socket&& socket, Listener& listener);
+    Session(socket_type&& socket, Listener& listener);
     ~Session();
     void start();
     // Graceful stop: close when idle, or right after the response in flight.
     void shutdown();
+    // Called by the listener's sweeper when the deadline may have passed.
+    void check_deadline();
+    std::int64_t deadline() const { return deadline_.load(std::memory_order_relaxed); }
 
 private:
     void read_header();
@@ -58,11 +78,13 @@ private:
     void on_write(beast::error_code ec, bool keep_alive);
     void reject(int status, std::string_view reason);
     void close();
+    void arm_deadline();
 
-    beast::tcp_stream stream_;
+    socket_type socket_;
     beast::flat_buffer buffer_;
     Listener& listener_;
     std::optional<http::request_parser<http::buffer_body>> parser_;
+    std::optional<http::response<http::string_body>> response_;
     std::unique_ptr<char[]> chunk_;
     Request request_;
     Plan plan_;
@@ -72,6 +94,10 @@ private:
     bool head_ = false;
     bool busy_ = false;
     bool stopping_ = false;
+    bool closed_ = false;
+    // steady-clock nanoseconds after which the connection is closed for inactivity;
+    // no_deadline while the service works on a request. Read by the sweeper thread.
+    std::atomic<std::int64_t> deadline_{no_deadline};
     std::string log_target_;
     std::chrono::steady_clock::time_point started_;
     std::list<std::weak_ptr<Session>>::iterator registry_pos_;
@@ -80,32 +106,52 @@ private:
 
 class Listener {
 public:
-    Listener(net::io_context& ioc, const ListenerOptions& options, HttpHandler& handler)
-        : ioc_(ioc), acceptor_(net::make_strand(ioc)), options_(options), handler_(handler) {
+    using ContextPicker = std::function<net::io_context&()>;
+
+    Listener(net::io_context& main, ContextPicker pick, const ListenerOptions& options, HttpHandler& handler)
+        : acceptor_(std::in_place, main.get_executor()), sweeper_(std::in_place, main.get_executor()),
+          pick_(std::move(pick)), options_(options), handler_(handler) {
         beast::error_code ec;
         auto address = net::ip::make_address(options.host, ec);
         if (ec) throw std::runtime_error("invalid listen address '" + options.host + "'");
         tcp::endpoint endpoint{address, options.port};
-        acceptor_.open(endpoint.protocol(), ec);
-        if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
-        if (!ec) acceptor_.bind(endpoint, ec);
-        if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+        acceptor_->open(endpoint.protocol(), ec);
+        if (!ec) acceptor_->set_option(net::socket_base::reuse_address(true), ec);
+        if (!ec) acceptor_->bind(endpoint, ec);
+        if (!ec) acceptor_->listen(net::socket_base::max_listen_connections, ec);
         if (ec)
             throw std::runtime_error(
                 fmt::format("cannot listen on {}:{}: {}", options.host, options.port, ec.message()));
-        port_ = acceptor_.local_endpoint().port();
+        port_ = acceptor_->local_endpoint().port();
+        // Idle connections are found by a sweep rather than a timer per read: arming a
+        // timer on every operation cost more than the rest of a small request.
+        sweep_period_ = std::clamp(options.idle_timeout / 4, std::chrono::milliseconds(20),
+                                   std::chrono::milliseconds(1000));
     }
 
-    void start() { accept(); }
+    void start() {
+        accept();
+        sweep();
+    }
 
+    // Runs on the main context.
     void stop() {
-        net::dispatch(acceptor_.get_executor(), [this] {
-            beast::error_code ec;
-            acceptor_.close(ec);
-        });
-        std::lock_guard lock(mutex_);
-        for (auto& weak : sessions_)
-            if (auto s = weak.lock()) s->shutdown();
+        beast::error_code ec;
+        if (acceptor_) acceptor_->close(ec);
+        if (sweeper_) sweeper_->cancel();
+        std::vector<std::shared_ptr<Session>> live;
+        {
+            std::lock_guard lock(mutex_);
+            for (auto& weak : sessions_)
+                if (auto s = weak.lock()) live.push_back(std::move(s));
+        }
+        for (auto& s : live) s->shutdown();
+    }
+
+    // Before the io_contexts are destroyed: these handles belong to them.
+    void release_handles() {
+        acceptor_.reset();
+        sweeper_.reset();
     }
 
     std::size_t active() const { return active_.load(); }
@@ -113,11 +159,6 @@ public:
     const ListenerOptions& options() const { return options_; }
     HttpHandler& handler() { return handler_; }
 
-    void add(const std::shared_ptr<Session>& s) {
-        std::lock_guard lock(mutex_);
-        s->registry_pos_ = sessions_.insert(sessions_.end(), s);
-        ++active_;
-    }
     void remove(Session& s) {
         std::lock_guard lock(mutex_);
         sessions_.erase(s.registry_pos_);
@@ -126,11 +167,15 @@ public:
 
 private:
     void accept() {
-        acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
-            if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+        acceptor_->async_accept(pick_().get_executor(), [this](beast::error_code ec, socket_type socket) {
+            if (ec == net::error::operation_aborted || !acceptor_ || !acceptor_->is_open()) return;
             if (!ec) {
                 auto s = std::make_shared<Session>(std::move(socket), *this);
-                add(s);
+                {
+                    std::lock_guard lock(mutex_);
+                    s->registry_pos_ = sessions_.insert(sessions_.end(), s);
+                    ++active_;
+                }
                 s->start();
             } else {
                 log::warn("accept failed: {}", ec.message());
@@ -139,38 +184,70 @@ private:
         });
     }
 
-    net::io_context& ioc_;
-    tcp::acceptor acceptor_;
+    void sweep() {
+        sweeper_->expires_after(sweep_period_);
+        sweeper_->async_wait([this](beast::error_code ec) {
+            if (ec) return;
+            std::int64_t now = steady_now();
+            std::vector<std::shared_ptr<Session>> expired;
+            {
+                std::lock_guard lock(mutex_);
+                for (auto& weak : sessions_)
+                    if (auto s = weak.lock(); s && s->deadline() < now) expired.push_back(std::move(s));
+            }
+            for (auto& s : expired) s->check_deadline();
+            sweep();
+        });
+    }
+
+    std::optional<acceptor_type> acceptor_;
+    std::optional<timer_type> sweeper_;
+    ContextPicker pick_;
     ListenerOptions options_;
     HttpHandler& handler_;
     std::uint16_t port_ = 0;
+    std::chrono::milliseconds sweep_period_{250};
     std::mutex mutex_;
     std::list<std::weak_ptr<Session>> sessions_;
     std::atomic<std::size_t> active_{0};
 };
 
-Session::Session(tcp::socket&& socket, Listener& listener) : stream_(std::move(socket)), listener_(listener) {
+Session::Session(socket_type&& socket, Listener& listener) : socket_(std::move(socket)), listener_(listener) {
     beast::error_code ec;
-    stream_.socket().set_option(tcp::no_delay(true), ec);
+    socket_.set_option(tcp::no_delay(true), ec);
 }
 
 Session::~Session() { listener_.remove(*this); }
 
 void Session::start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+    net::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->read_header(); });
 }
 
 void Session::shutdown() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
         self->stopping_ = true;
         if (!self->busy_) self->close();
     });
 }
 
+void Session::check_deadline() {
+    net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+        if (self->deadline() < steady_now()) self->close();  // pending operations end with operation_aborted
+    });
+}
+
+void Session::arm_deadline() {
+    auto idle = std::chrono::duration_cast<std::chrono::nanoseconds>(listener_.options().idle_timeout).count();
+    deadline_.store(steady_now() + idle, std::memory_order_relaxed);
+}
+
 void Session::close() {
+    if (closed_) return;
+    closed_ = true;
+    deadline_.store(no_deadline, std::memory_order_relaxed);
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    socket_.close(ec);
 }
 
 void Session::read_header() {
@@ -179,15 +256,15 @@ void Session::read_header() {
     parser_->header_limit(listener_.options().header_limit);
     // The body limit is the service's, checked by us once the head says which service.
     parser_->body_limit(boost::none);
-    stream_.expires_after(listener_.options().idle_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
+    arm_deadline();
+    http::async_read_header(socket_, buffer_, *parser_,
                             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
 }
 
 void Session::on_header(beast::error_code ec) {
     if (ec) {
-        if (ec == http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
-            ec == net::error::operation_aborted || ec == net::error::connection_reset || stopping_)
+        if (closed_ || stopping_ || ec == http::error::end_of_stream || ec == net::error::eof ||
+            ec == net::error::operation_aborted || ec == net::error::connection_reset)
             return close();
         if (is_http_error(ec)) {
             // Malformed HTTP: answer 400 and close; never guess at the rest of the stream.
@@ -206,7 +283,7 @@ void Session::on_header(beast::error_code ec) {
     if (q != std::string::npos) request_.query = request_.target.substr(q + 1);
     for (const auto& field : msg) request_.headers.add(std::string(field.name_string()), std::string(field.value()));
     beast::error_code ep_ec;
-    auto ep = stream_.socket().remote_endpoint(ep_ec);
+    auto ep = socket_.remote_endpoint(ep_ec);
     if (!ep_ec) request_.remote_address = ep.address().to_string();
     request_.received_at = std::chrono::system_clock::now();
     version_ = msg.version();
@@ -234,7 +311,7 @@ void Session::on_header(beast::error_code ec) {
     if (!parser_->is_done() && iequals(msg[http::field::expect], "100-continue")) {
         // boto3 and the AWS CLI wait (up to a second) for this before sending upload bodies.
         auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, version_);
-        return http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
+        return http::async_write(socket_, *cont, [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
             if (ec) return self->close();
             self->read_body();
         });
@@ -249,17 +326,16 @@ void Session::read_body() {
     auto& body = parser_->get().body();
     body.data = chunk_.get();
     body.size = body_chunk_size;
-    // Each read gets its own deadline, so a long upload is fine while a stalled one is not.
-    stream_.expires_after(listener_.options().idle_timeout);
-    http::async_read(stream_, buffer_, *parser_,
+    // Each read renews the deadline, so a long upload is fine while a stalled one is not.
+    arm_deadline();
+    http::async_read(socket_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
 }
 
 void Session::on_body(beast::error_code ec) {
     if (ec == http::error::need_buffer) ec = {};
     if (ec) {
-        if (is_http_error(ec) && ec != http::error::end_of_stream &&
-            ec != http::error::partial_message)
+        if (!closed_ && is_http_error(ec) && ec != http::error::end_of_stream && ec != http::error::partial_message)
             return reject(400, ec.message());  // bad chunk encoding
         return close();  // client went away or timed out mid-body
     }
@@ -302,46 +378,47 @@ void Session::run() {
             return write(std::move(r));
         }
     }
-    // A service may take long (a Lambda invocation): no read deadline while it runs.
-    stream_.expires_never();
+    // A service may take long (a Lambda invocation): no deadline while it runs.
+    deadline_.store(no_deadline, std::memory_order_relaxed);
     auto self = shared_from_this();
     // A real move: whatever the service leaves in the request (an unclaimed upload spool
     // file) is released when the call returns, not when the connection ends.
     Request request = std::move(request_);
     plan_.run(std::move(request), [self](Response&& r) {
-        net::dispatch(self->stream_.get_executor(),
+        net::dispatch(self->socket_.get_executor(),
                       [self, r = std::move(r)]() mutable { self->write(std::move(r)); });
     });
 }
 
 void Session::write(Response&& r) {
-    auto res = std::make_shared<http::response<http::string_body>>();
-    res->version(version_);
-    res->result(static_cast<unsigned>(r.status));
+    if (closed_) return;
+    auto& res = response_.emplace();
+    res.version(version_);
+    res.result(static_cast<unsigned>(r.status));
     std::optional<std::string> head_length;
     for (auto& [name, value] : r.headers.entries()) {
         if (iequals(name, "content-length")) {
             head_length = value;
             continue;
         }
-        res->insert(name, value);
+        res.insert(name, value);
     }
-    res->set(http::field::server, "stratus");
-    res->set(http::field::date, http_date());
+    res.set(http::field::server, "stratus");
+    res.set(http::field::date, http_date());
     bool keep_alive = keep_alive_ && !r.close && !stopping_;
-    res->keep_alive(keep_alive);
+    res.keep_alive(keep_alive);
     if (head_) {
         // No body on HEAD; Content-Length describes what GET would send.
-        res->set(http::field::content_length, head_length.value_or(std::to_string(r.body.size())));
+        res.set(http::field::content_length, head_length.value_or(std::to_string(r.body.size())));
     } else {
-        res->body() = std::move(r.body);
-        res->content_length(res->body().size());
+        res.body() = std::move(r.body);
+        res.content_length(res.body().size());
     }
     int status = r.status;
     std::string operation = std::move(r.operation);
-    stream_.expires_after(listener_.options().idle_timeout);
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res, keep_alive, status, operation = std::move(operation)](
+    arm_deadline();  // a client that stops reading is cut off too
+    http::async_write(socket_, res,
+                      [self = shared_from_this(), keep_alive, status, operation = std::move(operation)](
                           beast::error_code ec, std::size_t) {
                           if (self->listener_.options().access_log && log::enabled(log::Level::info)) {
                               auto us = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -356,6 +433,7 @@ void Session::write(Response&& r) {
 
 void Session::on_write(beast::error_code ec, bool keep_alive) {
     busy_ = false;
+    response_.reset();
     if (ec || !keep_alive) return close();
     read_header();
 }
@@ -381,13 +459,19 @@ void Session::reject(int status, std::string_view reason) {
 
 struct Runtime::Impl {
     unsigned threads;
-    std::unique_ptr<net::io_context> ioc;
+    // contexts[0] is the main one: signals, acceptors, sweepers, services' own work.
+    std::vector<std::unique_ptr<net::io_context>> contexts;
+    std::vector<net::executor_work_guard<executor_type>> guards;
+    std::atomic<std::size_t> next{0};
     std::optional<net::signal_set> signals;
     std::vector<std::unique_ptr<Listener>> listeners;
     std::vector<std::function<void()>> shutdown_hooks;
     std::atomic<bool> stopping{false};
-    std::optional<net::steady_timer> drain_timer;
+    std::optional<timer_type> drain_timer;
     std::chrono::steady_clock::time_point drain_deadline;
+
+    net::io_context& main() { return *contexts[0]; }
+    net::io_context& pick() { return *contexts[next.fetch_add(1, std::memory_order_relaxed) % contexts.size()]; }
 
     std::size_t active() const {
         std::size_t n = 0;
@@ -405,7 +489,8 @@ struct Runtime::Impl {
                     log::error("shutdown hook failed: {}", e.what());
                 }
             }
-            ioc->stop();
+            guards.clear();
+            for (auto& c : contexts) c->stop();
             return;
         }
         drain_timer->expires_after(std::chrono::milliseconds(10));
@@ -415,8 +500,11 @@ struct Runtime::Impl {
 
 Runtime::Runtime(unsigned threads) : impl_(std::make_unique<Impl>()) {
     impl_->threads = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
-    impl_->ioc = std::make_unique<net::io_context>(static_cast<int>(impl_->threads));
-    impl_->signals.emplace(*impl_->ioc, SIGINT, SIGTERM);
+    for (unsigned i = 0; i < impl_->threads; ++i) {
+        impl_->contexts.push_back(std::make_unique<net::io_context>(1));
+        impl_->guards.push_back(net::make_work_guard(impl_->contexts.back()->get_executor()));
+    }
+    impl_->signals.emplace(impl_->main(), SIGINT, SIGTERM);
     impl_->signals->async_wait([this](beast::error_code ec, int sig) {
         if (ec) return;
         log::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -425,15 +513,19 @@ Runtime::Runtime(unsigned threads) : impl_(std::make_unique<Impl>()) {
 }
 
 Runtime::~Runtime() {
-    // Acceptors need the io_context; sessions destroyed with it need their listener.
+    // Acceptors and timers need their io_context; sessions destroyed with the contexts
+    // need their listener.
     impl_->signals.reset();
     impl_->drain_timer.reset();
-    impl_->ioc.reset();
+    for (auto& l : impl_->listeners) l->release_handles();
+    impl_->guards.clear();
+    impl_->contexts.clear();
     impl_->listeners.clear();
 }
 
 std::uint16_t Runtime::listen(const ListenerOptions& options, HttpHandler& handler) {
-    auto l = std::make_unique<Listener>(*impl_->ioc, options, handler);
+    auto l = std::make_unique<Listener>(impl_->main(), [impl = impl_.get()]() -> net::io_context& { return impl->pick(); },
+                                        options, handler);
     auto port = l->port();
     l->start();
     impl_->listeners.push_back(std::move(l));
@@ -442,25 +534,25 @@ std::uint16_t Runtime::listen(const ListenerOptions& options, HttpHandler& handl
 
 void Runtime::run() {
     std::vector<std::thread> extra;
-    for (unsigned i = 1; i < impl_->threads; ++i) extra.emplace_back([this] { impl_->ioc->run(); });
-    impl_->ioc->run();
+    for (unsigned i = 1; i < impl_->threads; ++i) extra.emplace_back([this, i] { impl_->contexts[i]->run(); });
+    impl_->main().run();
     for (auto& t : extra) t.join();
 }
 
 void Runtime::stop() {
     if (impl_->stopping.exchange(true)) return;
-    net::post(*impl_->ioc, [this] {
+    net::post(impl_->main(), [this] {
         beast::error_code ec;
         if (impl_->signals) impl_->signals->cancel(ec);
         for (auto& l : impl_->listeners) l->stop();
         impl_->drain_deadline = std::chrono::steady_clock::now() + grace;
-        impl_->drain_timer.emplace(*impl_->ioc);
+        impl_->drain_timer.emplace(impl_->main().get_executor());
         impl_->drain_tick();
     });
 }
 
 void Runtime::on_shutdown(std::function<void()> hook) { impl_->shutdown_hooks.push_back(std::move(hook)); }
 
-net::io_context& Runtime::io_context() { return *impl_->ioc; }
+net::io_context& Runtime::io_context() { return impl_->main(); }
 
 }  // namespace stratus::core

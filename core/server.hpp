@@ -1,4 +1,5 @@
-// The daemon's event loop and HTTP listeners. One io_context run by all threads; each
+// The daemon's event loop and HTTP listeners. One io_context per thread (connections are
+// spread over them; the first also runs signals, acceptors and services' own work); each
 // listener serves HTTP/1.1 keep-alive connections and hands parsed requests to an
 // HttpHandler. SIGINT / SIGTERM trigger a graceful stop: listeners stop accepting, idle
 // connections close, in-flight requests get up to `grace` to finish, then shutdown hooks
@@ -48,6 +49,7 @@ public:
 
     std::chrono::milliseconds grace{std::chrono::seconds(5)};
 
+    // The main io_context (thread 0): for services' timers and process I/O.
     boost::asio::io_context& io_context();
 
 private:
