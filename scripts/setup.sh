@@ -1,18 +1,35 @@
 #!/usr/bin/env bash
-# Installs exactly the Debian packages stratus needs to build, test and benchmark.
-# Idempotent and quiet when everything is already installed. Used by .ci/run,
-# the README and the Dockerfile. Usage: scripts/setup.sh [--bench]
+# Installs exactly the Debian (bookworm) packages stratus needs. Idempotent and quiet
+# when everything is already installed. Used by .ci/run (through scripts/test.sh), the
+# README's commands and the Dockerfile.
+#
+#   scripts/setup.sh            build and test dependencies
+#   scripts/setup.sh --bench    the same plus the benchmark peers (wrk, nginx)
+#   scripts/setup.sh --runtime  only what the built binary needs to run (Docker's
+#                               runtime stage); tests/packaging checks this list
+#                               against the binary's shared libraries
 set -euo pipefail
 
-pkgs=(
+build_pkgs=(
   build-essential cmake ccache pkg-config
   libboost1.81-dev libboost-url1.81-dev
   liblmdb-dev nlohmann-json3-dev libfmt-dev doctest-dev
   libyaml-cpp-dev libssl-dev libcli11-dev
 )
-if [[ "${1:-}" == "--bench" ]]; then
-  pkgs+=(wrk nginx-light)
-fi
+# Handler runtimes come from the machine (node 20, python3) in development; the image
+# installs Debian's.
+runtime_pkgs=(
+  libstdc++6 libfmt9 liblmdb0 libssl3 libyaml-cpp0.7 libboost-url1.81.0
+  ca-certificates nodejs python3
+)
+
+case "${1:-}" in
+  "") pkgs=("${build_pkgs[@]}") ;;
+  --bench) pkgs=("${build_pkgs[@]}" wrk nginx-light) ;;
+  --runtime) pkgs=("${runtime_pkgs[@]}") ;;
+  --list-runtime) printf '%s\n' "${runtime_pkgs[@]}"; exit 0 ;;
+  *) echo "usage: $0 [--bench | --runtime | --list-runtime]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do
