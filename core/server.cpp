@@ -78,6 +78,9 @@ private:
     void on_write(beast::error_code ec, bool keep_alive);
     void reject(int status, std::string_view reason);
     void close();
+    void linger();
+    void discard();
+    void arm_deadline(std::chrono::nanoseconds after);
     void arm_deadline();
 
     socket_type socket_;
@@ -89,6 +92,7 @@ private:
     Request request_;
     Plan plan_;
     std::uint64_t received_ = 0;
+    std::size_t linger_left_ = 0;
     unsigned version_ = 11;
     bool keep_alive_ = true;
     bool head_ = false;
@@ -236,10 +240,11 @@ void Session::check_deadline() {
     });
 }
 
-void Session::arm_deadline() {
-    auto idle = std::chrono::duration_cast<std::chrono::nanoseconds>(listener_.options().idle_timeout).count();
-    deadline_.store(steady_now() + idle, std::memory_order_relaxed);
+void Session::arm_deadline(std::chrono::nanoseconds after) {
+    deadline_.store(steady_now() + after.count(), std::memory_order_relaxed);
 }
+
+void Session::arm_deadline() { arm_deadline(listener_.options().idle_timeout); }
 
 void Session::close() {
     if (closed_) return;
@@ -434,8 +439,33 @@ void Session::write(Response&& r) {
 void Session::on_write(beast::error_code ec, bool keep_alive) {
     busy_ = false;
     response_.reset();
-    if (ec || !keep_alive) return close();
+    if (ec) return close();
+    if (!keep_alive) {
+        // A body we refused is still arriving: closing now would make the kernel reset
+        // the connection, and the client might lose our answer before reading it.
+        if (parser_ && !parser_->is_done()) return linger();
+        return close();
+    }
     read_header();
+}
+
+void Session::linger() {
+    beast::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    if (!chunk_) chunk_ = std::make_unique<char[]>(body_chunk_size);
+    // Discard what the client still sends, for a couple of seconds and 64 MB at most.
+    arm_deadline(std::min<std::chrono::nanoseconds>(listener_.options().idle_timeout, std::chrono::seconds(2)));
+    linger_left_ = 64 * 1024 * 1024;
+    discard();
+}
+
+void Session::discard() {
+    socket_.async_read_some(net::buffer(chunk_.get(), body_chunk_size),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                                if (ec || self->closed_ || n >= self->linger_left_) return self->close();
+                                self->linger_left_ -= n;
+                                self->discard();
+                            });
 }
 
 void Session::reject(int status, std::string_view reason) {

@@ -104,6 +104,19 @@ class HttpTest(unittest.TestCase):
             s3.put_object(Bucket="no-such-bucket-100c", Key="k", Body=b"x" * 200000)
         self.assertIn(cm.exception.response["Error"]["Code"], {"NotImplemented", "NoSuchBucket"})
 
+    def test_refused_body_still_gets_its_answer(self):
+        # No Expect: the client sends the whole body although we refuse it up front; the
+        # server drains it before closing, so the 413 is not lost to a connection reset.
+        s = connect(self.d)
+        s.sendall(b"PUT /_stratus/test/kv/refused HTTP/1.1\r\nHost: x\r\nContent-Length: 2949120\r\n\r\n")
+        for _ in range(45):
+            s.sendall(b"q" * 65536)
+        status, headers, body = read_response(s)
+        self.assertEqual(status, 413)
+        self.assertEqual(json.loads(body)["error"], "RequestEntityTooLarge")
+        self.assertTrue(is_closed(s))
+        s.close()
+
     def test_chunked_body(self):
         s = connect(self.d)
         s.sendall(b"PUT /_stratus/test/kv/chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
