@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <openssl/evp.h>
+
 #include <atomic>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "core/log.hpp"
 #include "core/sigv4.hpp"
@@ -32,6 +35,76 @@ struct OnceReply {
         return true;
     }
 };
+
+// Takes the SHA-256 of a streamed body (S3 uploads) on its way into the service's sink,
+// so that x-amz-content-sha256 is checked for bodies that never sit in Request::body.
+// Only the dispatcher sees it: run() hands the service its own sink back.
+class HashingSink final : public BodySink {
+public:
+    explicit HashingSink(std::unique_ptr<BodySink> inner) : inner_(std::move(inner)), ctx_(EVP_MD_CTX_new()) {
+        if (!ctx_ || EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1) {
+            EVP_MD_CTX_free(ctx_);
+            throw std::runtime_error("EVP_DigestInit_ex(SHA-256) failed");
+        }
+    }
+    ~HashingSink() override { EVP_MD_CTX_free(ctx_); }
+    HashingSink(const HashingSink&) = delete;
+    HashingSink& operator=(const HashingSink&) = delete;
+
+    void write(std::string_view bytes) override {
+        if (EVP_DigestUpdate(ctx_, bytes.data(), bytes.size()) != 1)
+            throw std::runtime_error("EVP_DigestUpdate(SHA-256) failed");
+        inner_->write(bytes);
+    }
+    void finish() override {
+        inner_->finish();
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int len = 0;
+        if (EVP_DigestFinal_ex(ctx_, md, &len) != 1) throw std::runtime_error("EVP_DigestFinal_ex(SHA-256) failed");
+        digest_ = sigv4::hex(std::string_view(reinterpret_cast<const char*>(md), len));
+    }
+
+    // Lowercase hex; empty unless finish() ran.
+    const std::string& digest() const { return digest_; }
+    std::unique_ptr<BodySink> release() { return std::move(inner_); }
+
+private:
+    std::unique_ptr<BodySink> inner_;
+    EVP_MD_CTX* ctx_;
+    std::string digest_;
+};
+
+bool is_sha256_hex(std::string_view s) {
+    if (s.size() != 64) return false;
+    for (char c : s)
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return false;
+    return true;
+}
+
+// sigv4::verify() checks the signature over a streamed body's *claimed* hash but cannot
+// see the body. Here the claim meets the bytes: the x-amz-content-sha256 hash, or without
+// that header (and outside S3 presigned URLs, which sign UNSIGNED-PAYLOAD) the hash of an
+// empty body, which is what verify() signed for a body it did not hold.
+std::optional<AuthProblem> check_streamed_body(const Request& req, const sigv4::Auth& auth, bool s3,
+                                               const std::string& streamed_sha256) {
+    std::string_view claimed;
+    bool from_header = false;
+    if (auto sent = req.headers.get("x-amz-content-sha256")) {
+        if (!is_sha256_hex(*sent)) return std::nullopt;  // UNSIGNED-PAYLOAD, STREAMING-*: body not covered
+        claimed = *sent;
+        from_header = true;
+    } else if (s3 && auth.kind == sigv4::Auth::Kind::query) {
+        return std::nullopt;  // UNSIGNED-PAYLOAD
+    } else {
+        claimed = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    }
+    // No digest (a sink we did not wrap): refuse rather than trust the claim.
+    if (!streamed_sha256.empty() && iequals(claimed, streamed_sha256)) return std::nullopt;
+    if (from_header)
+        return AuthProblem{AuthFailure::content_sha_mismatch,
+                           "The provided 'x-amz-content-sha256' header does not match what was computed."};
+    return AuthProblem{AuthFailure::signature_mismatch, ""};
+}
 
 }  // namespace
 
@@ -107,6 +180,12 @@ Plan Dispatcher::plan(Request& head) {
     Plan p;
     p.service = s->name();
     p.body = s->body_policy(head);
+    if (options_.verify_signatures && p.body.make_sink) {
+        // Hash streamed bodies on the way in; run() checks the hash and unwraps the sink.
+        p.body.make_sink = [inner = std::move(p.body.make_sink)]() -> std::unique_ptr<BodySink> {
+            return std::make_unique<HashingSink>(inner());
+        };
+    }
     p.too_large = [s, limit = p.body.limit](const Request& req) {
         return render_error(s->protocol(), s->body_too_large(limit), req);
     };
@@ -170,7 +249,7 @@ Plan Dispatcher::unknown_plan(Request& head) {
         std::string what = !scope.empty() ? std::string(scope) : std::string(req.headers.get_or("x-amz-target", ""));
         Response r;
         if (json) {
-            static const Protocol jp{Wire::json10, "com.amazonaws.coral.service#", false};
+            static const Protocol jp{Wire::json10, "com.amazon.coral.service#", false};
             r = render_error(jp, AwsError::unknown_operation(), req);
         } else {
             static const Protocol xp{Wire::rest_xml, "", false};
@@ -192,6 +271,12 @@ Plan Dispatcher::unknown_plan(Request& head) {
 
 void Dispatcher::run(Service& service, Request&& request, Reply reply) {
     const Protocol& protocol = service.protocol();
+    // The service gets its own sink back, never the hashing wrapper.
+    std::string streamed_sha256;
+    if (auto* hashing = dynamic_cast<HashingSink*>(request.body_sink.get())) {
+        streamed_sha256 = hashing->digest();
+        request.body_sink = hashing->release();
+    }
     if (options_.verify_signatures) {
         std::optional<AuthProblem> problem;
         try {
@@ -206,6 +291,9 @@ void Dispatcher::run(Service& service, Request&& request, Reply reply) {
                 vo.now = std::chrono::system_clock::now();
                 vo.s3 = protocol.wire == Wire::rest_xml;
                 problem = sigv4::verify(request, *auth, vo);
+                // A streamed body: the signature covered its claimed hash, now the bytes.
+                if (!problem && request.body_sink)
+                    problem = check_streamed_body(request, *auth, vo.s3, streamed_sha256);
             }
         } catch (const sigv4::ParseError& e) {
             problem = AuthProblem{AuthFailure::malformed, e.what()};

@@ -595,7 +595,8 @@ std::optional<AuthProblem> verify(const Request& req, const Auth& auth, const Ve
     std::string payload = payload_hash(req, auth, opt.s3);
     if (req.headers.has("x-amz-content-sha256")) {
         if (is_sha256_hex(payload)) {
-            // A streamed body was never held here; its hash is checked by the sink.
+            // A streamed body was never held here: the dispatcher hashes it as it streams
+            // and checks it after verify() (Dispatcher::run, check_streamed_body).
             if (!req.body_sink && !iequals(payload, sha256_hex(req.body)))
                 return problem(AuthFailure::content_sha_mismatch,
                                "The provided 'x-amz-content-sha256' header does not match what was computed.");
