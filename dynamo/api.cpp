@@ -2,17 +2,49 @@
 
 #include <fmt/format.h>
 
-#include <functional>
-#include <map>
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "dynamo/ops/ops.hpp"
+#include "dynamo/store/store.hpp"
 
 namespace stratus::dynamo {
 
 namespace {
 
-using Operation = std::function<void(core::Request&&, core::Reply)>;
+// Deepest JSON nesting a request may have. DynamoDB's own limit on attribute values is 32
+// levels; checking the raw text first keeps hostile bodies ([[[[...) from reaching a
+// recursive parser.
+constexpr int max_json_depth = 64;
+
+bool too_deep(std::string_view body) {
+    int depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < body.size(); ++i) {
+        char c = body[i];
+        if (in_string) {
+            if (c == '\\') ++i;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > max_json_depth) return true;
+        } else if (c == '}' || c == ']') {
+            --depth;
+        }
+    }
+    return false;
+}
 
 class DynamoService final : public core::Service {
 public:
+    DynamoService(core::lmdb::Env& env, std::string endpoint)
+        : store_(env), ctx_{store_, "us-east-1", "000000000000", std::move(endpoint), [] {
+                                return std::chrono::duration<double>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
+                            }} {}
+
     std::string_view name() const override { return "dynamodb"; }
     const core::Protocol& protocol() const override { return protocol_; }
     core::ServiceRoute route() const override {
@@ -22,32 +54,44 @@ public:
         return r;
     }
     core::BodyPolicy body_policy(const core::Request&) const override {
-        // DynamoDB's request size limit (BatchWriteItem's 16 MB).
         core::BodyPolicy p;
-        p.limit = 16 * 1024 * 1024;
+        p.limit = 16 * 1024 * 1024;  // DynamoDB's request size limit (BatchWriteItem's 16 MB)
         return p;
     }
 
     void handle(core::Request&& request, core::Reply reply) override {
         std::string_view target = request.headers.get_or("x-amz-target", "");
         auto dot = target.find('.');
-        std::string_view op = dot == std::string_view::npos ? std::string_view{} : target.substr(dot + 1);
-        auto it = operations_.find(op);
-        if (it == operations_.end()) {
+        std::string_view op_name = dot == std::string_view::npos ? std::string_view{} : target.substr(dot + 1);
+        auto it = operations().find(op_name);
+        if (it == operations().end()) {
             // DynamoDB answers an unknown target with a bare UnknownOperationException.
             throw core::AwsError::unknown_operation();
         }
-        it->second(std::move(request), std::move(reply));
+        if (too_deep(request.body)) throw core::AwsError::serialization("Request nesting too deep");
+        nlohmann::json input = nlohmann::json::parse(request.body.empty() ? std::string_view("{}") : std::string_view(request.body),
+                                                     nullptr, false);
+        if (input.is_discarded()) throw core::AwsError::serialization("Malformed JSON in request body");
+        nlohmann::json output = it->second(ctx_, input);
+        core::Response r = core::json_response(protocol_, output.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        r.operation = std::string(op_name);
+        reply(std::move(r));
+    }
+
+    void reset() override {
+        store_.env().write([&](core::lmdb::WriteTxn& txn) { store_.reset(txn); });
     }
 
 private:
     core::Protocol protocol_{core::Wire::json10, "com.amazonaws.dynamodb.v20120810#", true};
-    // Operation name -> handler. The DynamoDB issue fills this table.
-    std::map<std::string, Operation, std::less<>> operations_;
+    Store store_;
+    Context ctx_;
 };
 
 }  // namespace
 
-std::shared_ptr<core::Service> make_service() { return std::make_shared<DynamoService>(); }
+std::shared_ptr<core::Service> make_service(core::lmdb::Env& env, std::string endpoint_address) {
+    return std::make_shared<DynamoService>(env, std::move(endpoint_address));
+}
 
 }  // namespace stratus::dynamo

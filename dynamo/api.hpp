@@ -2,11 +2,14 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
+#include "core/lmdb.hpp"
 #include "core/service.hpp"
 
 namespace stratus::dynamo {
 
-std::shared_ptr<core::Service> make_service();
+// `endpoint_address` ("localhost:4566") is what DescribeEndpoints answers.
+std::shared_ptr<core::Service> make_service(core::lmdb::Env& env, std::string endpoint_address);
 
 }  // namespace stratus::dynamo

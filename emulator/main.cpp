@@ -128,22 +128,25 @@ int run_start(const StartOptions& o) {
     dopts.secret_access_key =
         o.secret_access_key.empty() ? env_or("AWS_SECRET_ACCESS_KEY", "test") : o.secret_access_key;
     core::Dispatcher dispatcher(std::move(dopts));
-    dispatcher.add(dynamo::make_service());
-    dispatcher.add(lambda::make_service());
-    dispatcher.add(s3::make_service((data.path() / "s3" / "spool").string()));
-    if (o.test_api) add_test_api(dispatcher, env);
-
     core::Runtime runtime(o.threads);
     core::ListenerOptions lo;
     lo.host = o.host;
     lo.port = o.port;
     lo.idle_timeout = std::chrono::milliseconds(static_cast<long>(o.idle_timeout * 1000));
+    // Bound before the services are made (they need the real port, for DescribeEndpoints),
+    // but nothing is served before runtime.run().
     std::uint16_t port = runtime.listen(lo, dispatcher);
+    std::string shown_host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
+    std::string address = fmt::format("{}:{}", o.host == "0.0.0.0" || o.host == "::" ? "localhost" : shown_host, port);
+
+    dispatcher.add(dynamo::make_service(env, address));
+    dispatcher.add(lambda::make_service());
+    dispatcher.add(s3::make_service((data.path() / "s3" / "spool").string()));
+    if (o.test_api) add_test_api(dispatcher, env);
     runtime.on_shutdown([&env] { env.sync(); });
 
     std::string names;
     for (auto& s : dispatcher.services()) names += (names.empty() ? "" : ", ") + std::string(s->name());
-    std::string shown_host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
     std::printf("stratus %s listening on http://%s:%u\n  services: %s\n  data: %s%s\n", STRATUS_VERSION,
                 shown_host.c_str(), port, names.c_str(), data.path().c_str(), o.ephemeral ? " (ephemeral)" : "");
     std::fflush(stdout);

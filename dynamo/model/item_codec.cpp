@@ -1,0 +1,213 @@
+// The stored form of an item (LMDB values). Compact, exact and versioned:
+//
+//   item   := format(0x01) count:varint (name:bytes value)*
+//   value  := type:u8 (Type's on-disk values) body
+//   S, B   := bytes                       bytes := length:varint raw
+//   N      := number key encoding (key_encoding.cpp: sign, exponent, base-100 digits)
+//   BOOL   := u8 0 or 1                   NULL  := (nothing)
+//   M      := count:varint (name:bytes value)*
+//   L      := count:varint value*
+//   SS, BS := count:varint bytes*         NS    := count:varint number*
+//
+// varint is unsigned LEB128. Numbers reuse the key encoding: at most 22 bytes, canonical,
+// and already validated on decode. Maps and sets are written in their sorted order, and
+// decode insists on it, so encode(decode(x)) == x for every accepted x.
+#include "dynamo/model/codec_detail.hpp"
+#include "dynamo/model/value.hpp"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+namespace stratus::dynamo {
+
+namespace {
+
+// Stored on disk: bump for any incompatible change and keep decoding the old one.
+constexpr unsigned char format_v1 = 0x01;
+// Input validation caps nesting at max_nesting_depth; decode allows a margin so an item
+// a future code path stores slightly deeper stays readable, while corrupt input still
+// cannot recurse without bound.
+constexpr int decode_depth_limit = 2 * max_nesting_depth;
+
+void put_varint(std::string& out, std::uint64_t v) {
+    while (v >= 0x80) {
+        out.push_back(static_cast<char>((v & 0x7F) | 0x80));
+        v >>= 7;
+    }
+    out.push_back(static_cast<char>(v));
+}
+
+void put_bytes(std::string& out, std::string_view bytes) {
+    put_varint(out, bytes.size());
+    out.append(bytes);
+}
+
+void put_value(std::string& out, const AttributeValue& v);
+
+void put_map(std::string& out, const Map& m) {
+    put_varint(out, m.size());
+    for (const auto& [name, value] : m) {
+        put_bytes(out, name);
+        put_value(out, value);
+    }
+}
+
+void put_value(std::string& out, const AttributeValue& v) {
+    out.push_back(static_cast<char>(v.type));
+    switch (v.type) {
+        case Type::S:
+        case Type::B: put_bytes(out, v.s); break;
+        case Type::N: detail::append_number_key(out, v.n); break;
+        case Type::BOOL: out.push_back(v.boolean ? 1 : 0); break;
+        case Type::NUL: break;
+        case Type::M: put_map(out, *v.m); break;
+        case Type::L:
+            put_varint(out, v.l->size());
+            for (const auto& e : *v.l) put_value(out, e);
+            break;
+        case Type::SS:
+        case Type::BS:
+            put_varint(out, v.strings.size());
+            for (const auto& e : v.strings) put_bytes(out, e);
+            break;
+        case Type::NS:
+            put_varint(out, v.numbers.size());
+            for (const auto& e : v.numbers) detail::append_number_key(out, e);
+            break;
+    }
+}
+
+[[noreturn]] void corrupt(std::string_view what) {
+    throw std::runtime_error(fmt::format("corrupt item encoding: {}", what));
+}
+
+class Reader {
+public:
+    explicit Reader(std::string_view in) : in_(in) {}
+
+    bool done() const { return in_.empty(); }
+
+    unsigned char byte() {
+        if (in_.empty()) corrupt("truncated");
+        auto c = static_cast<unsigned char>(in_.front());
+        in_.remove_prefix(1);
+        return c;
+    }
+
+    std::uint64_t varint() {
+        std::uint64_t v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            unsigned char c = byte();
+            if (shift == 63 && c > 1) corrupt("varint overflows 64 bits");
+            v |= std::uint64_t{c & 0x7Fu} << shift;
+            if (!(c & 0x80)) return v;
+        }
+        corrupt("varint too long");
+    }
+
+    // An element count: every element takes at least one byte, so a count above the
+    // remaining length is corrupt (and never drives a huge reserve()).
+    std::size_t count() {
+        std::uint64_t n = varint();
+        if (n > in_.size()) corrupt("count exceeds input");
+        return static_cast<std::size_t>(n);
+    }
+
+    std::string bytes() {
+        std::uint64_t n = varint();
+        if (n > in_.size()) corrupt("length exceeds input");
+        std::string out(in_.substr(0, static_cast<std::size_t>(n)));
+        in_.remove_prefix(static_cast<std::size_t>(n));
+        return out;
+    }
+
+    Number number() { return detail::read_number_key(in_); }
+
+    Map map(int depth) {
+        Map m;
+        std::size_t n = count();
+        for (std::size_t k = 0; k < n; ++k) {
+            std::string name = bytes();
+            // Sorted and unique, as encode writes std::map.
+            if (!m.empty() && !(m.rbegin()->first < name)) corrupt("map names out of order");
+            m.emplace_hint(m.end(), std::move(name), value(depth));
+        }
+        return m;
+    }
+
+    AttributeValue value(int depth) {
+        if (depth > decode_depth_limit) corrupt("nesting too deep");
+        unsigned char tag = byte();
+        AttributeValue v;
+        switch (tag) {
+            case static_cast<unsigned char>(Type::S): return AttributeValue::string(bytes());
+            case static_cast<unsigned char>(Type::B): return AttributeValue::binary(bytes());
+            case static_cast<unsigned char>(Type::N): return AttributeValue::number(number());
+            case static_cast<unsigned char>(Type::BOOL): {
+                unsigned char b = byte();
+                if (b > 1) corrupt("bad boolean");
+                return AttributeValue::boolean_value(b == 1);
+            }
+            case static_cast<unsigned char>(Type::NUL): return AttributeValue::null();
+            case static_cast<unsigned char>(Type::M): return AttributeValue::map(map(depth + 1));
+            case static_cast<unsigned char>(Type::L): {
+                List l;
+                std::size_t n = count();
+                l.reserve(n);
+                for (std::size_t k = 0; k < n; ++k) l.push_back(value(depth + 1));
+                return AttributeValue::list(std::move(l));
+            }
+            case static_cast<unsigned char>(Type::SS):
+            case static_cast<unsigned char>(Type::BS): {
+                std::vector<std::string> set;
+                std::size_t n = count();
+                if (n == 0) corrupt("empty set");
+                set.reserve(n);
+                for (std::size_t k = 0; k < n; ++k) {
+                    set.push_back(bytes());
+                    if (k > 0 && !(set[k - 1] < set[k])) corrupt("set out of order");
+                }
+                v.type = static_cast<Type>(tag);
+                v.strings = std::move(set);
+                return v;
+            }
+            case static_cast<unsigned char>(Type::NS): {
+                std::vector<Number> set;
+                std::size_t n = count();
+                if (n == 0) corrupt("empty set");
+                set.reserve(n);
+                for (std::size_t k = 0; k < n; ++k) {
+                    set.push_back(number());
+                    if (k > 0 && !(set[k - 1] < set[k])) corrupt("set out of order");
+                }
+                v.type = Type::NS;
+                v.numbers = std::move(set);
+                return v;
+            }
+            default: corrupt(fmt::format("unknown type tag {}", tag));
+        }
+    }
+
+private:
+    std::string_view in_;
+};
+
+}  // namespace
+
+std::string encode_item(const Item& item) {
+    std::string out;
+    out.push_back(static_cast<char>(format_v1));
+    put_map(out, item);
+    return out;
+}
+
+Item decode_item(std::string_view bytes) {
+    Reader r(bytes);
+    if (r.byte() != format_v1) corrupt("unknown format");
+    Item item = r.map(0);
+    if (!r.done()) corrupt("trailing bytes");
+    return item;
+}
+
+}  // namespace stratus::dynamo

@@ -1,0 +1,50 @@
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "dynamo/ops/input.hpp"
+#include "dynamo/ops/items_common.hpp"
+#include "dynamo/ops/legacy.hpp"
+#include "dynamo/ops/ops.hpp"
+
+namespace stratus::dynamo {
+
+using json = nlohmann::json;
+namespace lmdb = core::lmdb;
+
+json delete_item(Context& ctx, const json& in) {
+    input::require_object(in);
+    std::string table_name = parse_table_name(in);
+    const json* key_json = input::opt_object(in, "Key");
+    if (!key_json) {
+        input::Violations v;
+        v.add_null("key");
+        v.throw_if_any();
+    }
+    auto return_values = input::opt_string(in, "ReturnValues").value_or("NONE");
+    if (return_values != "NONE" && return_values != "ALL_OLD")
+        throw core::AwsError::validation("Return values set to invalid value");
+    bool return_old_on_failure = parse_return_old_on_failure(in);
+    CapacityMode capacity = parse_capacity_mode(in);
+    LegacyCondition legacy = legacy_condition(in, "Expected", "ConditionExpression");
+    auto cond_text = input::opt_string(in, "ConditionExpression");
+    expr::Context ec = expression_context(legacy.in ? *legacy.in : in, cond_text.has_value() || legacy.in,
+                                          "ConditionExpression is null");
+    expr::Condition cond;
+    if (legacy.in) cond = ec.condition(legacy.expression);
+    else if (cond_text) cond = ec.condition(*cond_text);
+    ec.check_unused();
+
+    return ctx.store.env().write([&](lmdb::WriteTxn& txn) {
+        TableDef t = require_table(ctx, txn, table_name);
+        Item key = parse_key(*key_json, t);
+        auto old = ctx.store.get(txn, t, key);
+        if (!cond.empty() && !cond.evaluate(old.value_or(Item{}))) condition_failed(old, return_old_on_failure);
+        if (old) ctx.store.erase(txn, t, *old);
+        json out = json::object();
+        if (return_values == "ALL_OLD" && old) out["Attributes"] = item_to_json(*old);
+        add_capacity(out, capacity, t, write_units(old ? item_size(*old) : 0), index_write_units(t, old, std::nullopt));
+        return out;
+    });
+}
+
+}  // namespace stratus::dynamo

@@ -1,0 +1,46 @@
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "dynamo/ops/input.hpp"
+#include "dynamo/ops/items_common.hpp"
+#include "dynamo/ops/legacy.hpp"
+#include "dynamo/ops/ops.hpp"
+
+namespace stratus::dynamo {
+
+using json = nlohmann::json;
+namespace lmdb = core::lmdb;
+
+json get_item(Context& ctx, const json& in) {
+    input::require_object(in);
+    std::string table_name = parse_table_name(in);
+    const json* key_json = input::opt_object(in, "Key");
+    if (!key_json) {
+        input::Violations v;
+        v.add_null("key");
+        v.throw_if_any();
+    }
+    bool consistent = input::opt_bool(in, "ConsistentRead").value_or(false);
+    CapacityMode capacity = parse_capacity_mode(in);
+    // Legacy AttributesToGet becomes a ProjectionExpression.
+    LegacyProjection legacy = legacy_projection(in, "ProjectionExpression");
+    auto proj_text = input::opt_string(in, "ProjectionExpression");
+    expr::Context ec = expression_context(legacy.in ? *legacy.in : in, proj_text.has_value() || legacy.in,
+                                          "ProjectionExpression is null");
+    expr::Projection projection;
+    if (legacy.in) projection = ec.projection(legacy.expression);
+    else if (proj_text) projection = ec.projection(*proj_text);
+    ec.check_unused();
+
+    return ctx.store.env().read([&](lmdb::ReadTxn& txn) {
+        TableDef t = require_table(ctx, txn, table_name);
+        Item key = parse_key(*key_json, t);
+        auto item = ctx.store.get(txn, t, key);
+        json out = json::object();
+        if (item) out["Item"] = item_to_json(projection.empty() ? *item : projection.apply(*item));
+        add_capacity(out, capacity, t, read_units(item ? item_size(*item) : 0, consistent));
+        return out;
+    });
+}
+
+}  // namespace stratus::dynamo

@@ -1,0 +1,205 @@
+#include "dynamo/ops/items_common.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "dynamo/ops/input.hpp"
+#include "dynamo/store/store.hpp"
+
+namespace stratus::dynamo {
+
+using json = nlohmann::json;
+
+namespace {
+
+void check_key_value(const Item& item, const KeyElement& k, bool is_table_key) {
+    auto it = item.find(k.name);
+    if (it == item.end()) {
+        if (is_table_key)
+            throw core::AwsError::validation("One or more parameter values were invalid: Missing the key " + k.name +
+                                             " in the item");
+        return;
+    }
+    if (it->second.type != k.type)
+        throw core::AwsError::validation(fmt::format(
+            "One or more parameter values were invalid: Type mismatch for key {} expected: {} actual: {}", k.name,
+            type_name(k.type), type_name(it->second.type)));
+    if ((k.type == Type::S || k.type == Type::B) && it->second.s.empty())
+        throw core::AwsError::validation(
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an "
+            "empty " + std::string(k.type == Type::S ? "string" : "binary") + " value. Key: " + k.name);
+}
+
+}  // namespace
+
+Item parse_key(const json& key_json, const TableDef& table) {
+    if (!key_json.is_object()) throw core::AwsError::serialization("Start of structure or map found where not expected.");
+    Item key = item_from_json(key_json);
+    validate_key(key, table);
+    return key;
+}
+
+void validate_key(const Item& key, const TableDef& table) {
+    std::size_t expected = table.key.range ? 2 : 1;
+    auto matches = [&](const KeyElement& k) {
+        auto it = key.find(k.name);
+        return it != key.end() && it->second.type == k.type;
+    };
+    if (key.size() != expected || !matches(table.key.hash) || (table.key.range && !matches(*table.key.range)))
+        throw core::AwsError::validation("The provided key element does not match the schema");
+    check_key_value(key, table.key.hash, true);
+    if (table.key.range) check_key_value(key, *table.key.range, true);
+}
+
+void validate_item(const Item& item, const TableDef& table) {
+    check_key_value(item, table.key.hash, true);
+    if (table.key.range) check_key_value(item, *table.key.range, true);
+    for (auto& index : table.indexes) {
+        for (const KeyElement* k : {&index.key.hash, index.key.range ? &*index.key.range : nullptr}) {
+            if (!k) continue;
+            auto it = item.find(k->name);
+            if (it == item.end()) continue;  // sparse index: fine
+            if (it->second.type != k->type)
+                throw core::AwsError::validation(fmt::format(
+                    "One or more parameter values were invalid: Type mismatch for Index Key {} Expected: {} Actual: {} "
+                    "IndexName: {}",
+                    k->name, type_name(k->type), type_name(it->second.type), index.name));
+            if ((k->type == Type::S || k->type == Type::B) && it->second.s.empty())
+                throw core::AwsError::validation(fmt::format(
+                    "One or more parameter values are not valid. A value specified for a secondary index key is not "
+                    "supported. The AttributeValue for a key attribute cannot contain an empty {} value. IndexName: "
+                    "{}, IndexKey: {}",
+                    k->type == Type::S ? "string" : "binary", index.name, k->name));
+        }
+    }
+    if (item_size(item) > max_item_size)
+        throw core::AwsError::validation("Item size has exceeded the maximum allowed size");
+}
+
+CapacityMode parse_capacity_mode(const json& in) {
+    auto mode = input::opt_string(in, "ReturnConsumedCapacity");
+    if (!mode || *mode == "NONE") return CapacityMode::none;
+    if (*mode == "TOTAL") return CapacityMode::total;
+    if (*mode == "INDEXES") return CapacityMode::indexes;
+    input::Violations v;
+    v.add(*mode, "returnConsumedCapacity", "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]");
+    v.throw_if_any();
+    return CapacityMode::none;
+}
+
+double write_units(std::size_t bytes) { return std::max(1.0, std::ceil(static_cast<double>(bytes) / 1024.0)); }
+
+double read_units(std::size_t bytes, bool consistent) {
+    double units = std::max(1.0, std::ceil(static_cast<double>(bytes) / 4096.0));
+    return consistent ? units : units / 2;
+}
+
+json capacity_json(CapacityMode mode, const TableDef& table, double table_units,
+                   const std::vector<std::pair<const IndexDef*, double>>& index_units) {
+    double total = table_units;
+    for (auto& [i, u] : index_units) total += u;
+    json c = {{"TableName", table.name}, {"CapacityUnits", total}};
+    if (mode == CapacityMode::indexes) {
+        c["Table"] = {{"CapacityUnits", table_units}};
+        json gsi = json::object(), lsi = json::object();
+        for (auto& [i, u] : index_units) {
+            json& target = i->global ? gsi : lsi;
+            double prev = target.contains(i->name) ? target[i->name]["CapacityUnits"].get<double>() : 0.0;
+            target[i->name] = {{"CapacityUnits", prev + u}};
+        }
+        if (!gsi.empty()) c["GlobalSecondaryIndexes"] = gsi;
+        if (!lsi.empty()) c["LocalSecondaryIndexes"] = lsi;
+    }
+    return c;
+}
+
+void add_capacity(json& out, CapacityMode mode, const TableDef& table, double table_units,
+                  const std::vector<std::pair<const IndexDef*, double>>& index_units) {
+    if (mode == CapacityMode::none) return;
+    out["ConsumedCapacity"] = capacity_json(mode, table, table_units, index_units);
+}
+
+std::vector<std::pair<const IndexDef*, double>> index_write_units(const TableDef& table, const std::optional<Item>& old,
+                                                                  const std::optional<Item>& item) {
+    std::vector<std::pair<const IndexDef*, double>> out;
+    for (auto& index : table.indexes) {
+        auto before = old ? Store::project_for_index(table, index, *old) : std::nullopt;
+        auto after = item ? Store::project_for_index(table, index, *item) : std::nullopt;
+        double units = 0;
+        if (before) units += write_units(item_size(*before));
+        if (after) units += write_units(item_size(*after));
+        if (units > 0) out.emplace_back(&index, units);
+    }
+    return out;
+}
+
+std::map<std::string, AttributeValue> parse_expression_values(const json& in) {
+    std::map<std::string, AttributeValue> out;
+    const json* values = input::opt_object(in, "ExpressionAttributeValues");
+    if (!values) return out;
+    if (values->empty())
+        throw core::AwsError::validation("ExpressionAttributeValues must not be empty");
+    for (auto& [k, v] : values->items()) out.emplace(k, value_from_json(v));
+    return out;
+}
+
+std::map<std::string, std::string> parse_expression_names(const json& in) {
+    std::map<std::string, std::string> out;
+    const json* names = input::opt_object(in, "ExpressionAttributeNames");
+    if (!names) return out;
+    if (names->empty())
+        throw core::AwsError::validation("ExpressionAttributeNames must not be empty");
+    for (auto& [k, v] : names->items()) {
+        if (!v.is_string()) throw core::AwsError::serialization("Unexpected value in ExpressionAttributeNames");
+        out.emplace(k, v.get<std::string>());
+    }
+    return out;
+}
+
+}  // namespace stratus::dynamo
+
+namespace stratus::dynamo {
+
+expr::Context expression_context(const json& in, bool uses_expressions, std::string_view null_expressions) {
+    auto names = parse_expression_names(in);
+    auto values = parse_expression_values(in);
+    if (!uses_expressions) {
+        if (input::opt_object(in, "ExpressionAttributeNames"))
+            throw core::AwsError::validation(
+                fmt::format("ExpressionAttributeNames can only be specified when using expressions: {}", null_expressions));
+        if (input::opt_object(in, "ExpressionAttributeValues"))
+            throw core::AwsError::validation(
+                fmt::format("ExpressionAttributeValues can only be specified when using expressions: {}", null_expressions));
+    }
+    return expr::Context(std::move(names), std::move(values));
+}
+
+void condition_failed(const std::optional<Item>& old, bool return_old) {
+    core::AwsError e("ConditionalCheckFailedException", "The conditional request failed", 400);
+    if (return_old && old) e.with_json(json{{"Item", item_to_json(*old)}}.dump());
+    throw e;
+}
+
+bool parse_return_old_on_failure(const json& in) {
+    auto v = input::opt_string(in, "ReturnValuesOnConditionCheckFailure");
+    if (!v || *v == "NONE") return false;
+    if (*v == "ALL_OLD") return true;
+    input::Violations vs;
+    vs.add(*v, "returnValuesOnConditionCheckFailure", "Member must satisfy enum value set: [ALL_OLD, NONE]");
+    vs.throw_if_any();
+    return false;
+}
+
+std::string parse_table_name(const json& in) {
+    input::Violations v;
+    auto name = input::opt_string(in, "TableName");
+    if (name) name = input::table_name_from(*name);
+    input::check_table_name(v, name, "tableName");
+    v.throw_if_any();
+    return *name;
+}
+
+}  // namespace stratus::dynamo

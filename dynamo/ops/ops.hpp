@@ -1,0 +1,60 @@
+// DynamoDB operations: one function per operation (one file each), JSON in, JSON out.
+// Each parses and validates its whole input before touching storage, then runs in one
+// LMDB transaction, so a rejected request changes nothing.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "dynamo/store/store.hpp"
+
+namespace stratus::dynamo {
+
+struct Context {
+    Store& store;
+    std::string region = "us-east-1";
+    std::string account = "000000000000";
+    // What DescribeEndpoints answers: stratus's own address, not AWS's.
+    std::string endpoint_address = "localhost:4566";
+    std::function<double()> now;  // epoch seconds; injectable for tests
+};
+
+using Operation = nlohmann::json (*)(Context&, const nlohmann::json& input);
+
+// Operation name ("PutItem") -> implementation.
+const std::map<std::string, Operation, std::less<>>& operations();
+
+// Control plane
+nlohmann::json create_table(Context&, const nlohmann::json&);
+nlohmann::json describe_table(Context&, const nlohmann::json&);
+nlohmann::json list_tables(Context&, const nlohmann::json&);
+nlohmann::json delete_table(Context&, const nlohmann::json&);
+nlohmann::json update_table(Context&, const nlohmann::json&);
+nlohmann::json tag_resource(Context&, const nlohmann::json&);
+nlohmann::json untag_resource(Context&, const nlohmann::json&);
+nlohmann::json list_tags_of_resource(Context&, const nlohmann::json&);
+nlohmann::json update_time_to_live(Context&, const nlohmann::json&);
+nlohmann::json describe_time_to_live(Context&, const nlohmann::json&);
+nlohmann::json describe_continuous_backups(Context&, const nlohmann::json&);
+nlohmann::json update_continuous_backups(Context&, const nlohmann::json&);
+nlohmann::json describe_limits(Context&, const nlohmann::json&);
+nlohmann::json describe_endpoints(Context&, const nlohmann::json&);
+
+// Items
+nlohmann::json put_item(Context&, const nlohmann::json&);
+nlohmann::json get_item(Context&, const nlohmann::json&);
+nlohmann::json delete_item(Context&, const nlohmann::json&);
+nlohmann::json update_item(Context&, const nlohmann::json&);
+nlohmann::json query(Context&, const nlohmann::json&);
+nlohmann::json scan(Context&, const nlohmann::json&);
+
+// The DescribeTable shape of a table, with live item counts and sizes.
+nlohmann::json describe(Context& ctx, const core::lmdb::Txn& txn, const TableDef& table, const char* status = "ACTIVE");
+// Loads a table or throws ResourceNotFoundException ("Requested resource not found").
+TableDef require_table(Context& ctx, const core::lmdb::Txn& txn, std::string_view name);
+
+}  // namespace stratus::dynamo

@@ -1,0 +1,151 @@
+#include "dynamo/ops/read_page.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "dynamo/ops/input.hpp"
+#include "dynamo/ops/ops.hpp"
+
+namespace stratus::dynamo {
+
+using json = nlohmann::json;
+
+namespace {
+constexpr std::size_t page_bytes = 1024 * 1024;  // DynamoDB's 1 MB page
+
+// The attributes LastEvaluatedKey holds: the table key, plus the index key for indexes.
+Item last_key(const TableDef& table, const IndexDef* index, const Item& item) {
+    Item k = key_of(item, table.key);
+    if (index) {
+        Item ik = key_of(item, index->key);
+        k.insert(ik.begin(), ik.end());
+    }
+    return k;
+}
+}  // namespace
+
+const IndexDef* find_index(const json& in, const TableDef& table) {
+    auto name = input::opt_string(in, "IndexName");
+    if (!name) return nullptr;
+    input::Violations v;
+    input::check_table_name(v, name, "indexName");
+    v.throw_if_any();
+    const IndexDef* index = table.index(*name);
+    if (!index) throw core::AwsError::validation("The table does not have the specified index: " + *name);
+    return index;
+}
+
+Select parse_select(const json& in, const TableDef& table, const IndexDef* index, bool has_projection) {
+    auto s = input::opt_string(in, "Select");
+    Select select;
+    if (!s) {
+        select = has_projection ? Select::specific : index ? Select::all_projected : Select::all_attributes;
+    } else if (*s == "ALL_ATTRIBUTES") {
+        select = Select::all_attributes;
+    } else if (*s == "ALL_PROJECTED_ATTRIBUTES") {
+        select = Select::all_projected;
+    } else if (*s == "SPECIFIC_ATTRIBUTES") {
+        select = Select::specific;
+    } else if (*s == "COUNT") {
+        select = Select::count;
+    } else {
+        input::Violations v;
+        v.add(*s, "select", "Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]");
+        v.throw_if_any();
+        return Select::all_attributes;
+    }
+    if (has_projection && s && select != Select::specific)
+        throw core::AwsError::validation(fmt::format(
+            "Cannot specify the AttributesToGet or ProjectionExpression when choosing to get {}", *s));
+    if (select == Select::specific && !has_projection)
+        throw core::AwsError::validation(
+            "One or more parameter values were invalid: Select type SPECIFIC_ATTRIBUTES requires "
+            "ProjectionExpression or AttributesToGet");  // AWS wording unsure
+    if (select == Select::all_projected && !index)
+        throw core::AwsError::validation(
+            "One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is not supported for base "
+            "table " + table.name);  // AWS wording unsure
+    if (select == Select::all_attributes && index && index->global && index->projection != ProjectionType::all)
+        throw core::AwsError::validation(fmt::format(
+            "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global secondary "
+            "index {} because its projection type is not ALL",
+            index->name));
+    return select;
+}
+
+std::optional<std::string> parse_start_key(const json& in, Store& store, const TableDef& table, const IndexDef* index) {
+    const json* start = input::opt_object(in, "ExclusiveStartKey");
+    if (!start) return std::nullopt;
+    Item key = item_from_json(*start);
+    std::size_t expected = 1 + (table.key.range ? 1 : 0);
+    auto has = [&](const KeyElement& k) {
+        auto it = key.find(k.name);
+        return it != key.end() && it->second.type == k.type;
+    };
+    bool ok = has(table.key.hash) && (!table.key.range || has(*table.key.range));
+    if (index) {
+        for (const KeyElement* k : {&index->key.hash, index->key.range ? &*index->key.range : nullptr}) {
+            if (!k) continue;
+            if (k->name != table.key.hash.name && (!table.key.range || k->name != table.key.range->name)) ++expected;
+            ok = ok && has(*k);
+        }
+    }
+    if (!ok || key.size() != expected)
+        throw core::AwsError::validation("The provided starting key is invalid: The provided key element does not match the schema");
+    return store.entry_key(table, index, key);
+}
+
+json read_page(Context& ctx, const core::lmdb::Txn& txn, const PageRequest& r) {
+    json items = json::array();
+    std::size_t count = 0, scanned = 0, bytes = 0;
+    std::optional<Item> last;
+    bool more = false;
+    const TableDef& table = *r.table;
+    ctx.store.scan(txn, r.range, [&](std::string_view, Item&& entry) {
+        if (r.matches_key && !r.matches_key(entry)) return true;  // outside the key condition: not evaluated
+        if (r.in_segment && !r.in_segment(entry)) return true;
+        std::size_t size = item_size(entry);
+        bytes += size;
+        ++scanned;
+        last = last_key(table, r.index, entry);
+        // An LSI entry may hold a projection; ALL_ATTRIBUTES (and projections reaching
+        // beyond it) read the item from the table, as DynamoDB fetches it.
+        Item full;
+        const Item* item = &entry;
+        if (r.index && !r.index->global && r.index->projection != ProjectionType::all &&
+            (r.select == Select::all_attributes || r.select == Select::specific)) {
+            if (auto t = ctx.store.get(txn, table, key_of(entry, table.key))) {
+                full = std::move(*t);
+                item = &full;
+            }
+        }
+        if (r.filter.empty() || r.filter.evaluate(*item)) {
+            ++count;
+            if (r.select != Select::count)
+                items.push_back(item_to_json(r.projection.empty() ? *item : r.projection.apply(*item)));
+        }
+        // DynamoDB stops once Limit items were evaluated or the page passed 1 MB, and then
+        // returns LastEvaluatedKey even when nothing is left (one more, empty, page).
+        if ((r.limit && scanned >= *r.limit) || bytes >= page_bytes) {
+            more = true;
+            return false;
+        }
+        return true;
+    });
+    json out = json::object();
+    if (r.select != Select::count) out["Items"] = std::move(items);
+    out["Count"] = count;
+    out["ScannedCount"] = scanned;
+    if (more && last) out["LastEvaluatedKey"] = item_to_json(*last);
+    if (r.capacity != CapacityMode::none) {
+        double units = read_units(bytes, r.consistent);
+        std::vector<std::pair<const IndexDef*, double>> idx;
+        if (r.index) idx.emplace_back(r.index, units);
+        add_capacity(out, r.capacity, table, r.index ? 0.0 : units, idx);
+    }
+    return out;
+}
+
+}  // namespace stratus::dynamo

@@ -1,0 +1,93 @@
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "dynamo/ops/input.hpp"
+#include "dynamo/ops/legacy.hpp"
+#include "dynamo/ops/ops.hpp"
+#include "dynamo/ops/read_page.hpp"
+
+namespace stratus::dynamo {
+
+using json = nlohmann::json;
+namespace lmdb = core::lmdb;
+
+namespace {
+// FNV-1a over the encoded hash key: stable, so a segment holds the same items on every page.
+std::uint64_t fnv1a(std::string_view s) {
+    std::uint64_t h = 1469598103934665603ULL;
+    for (unsigned char c : s) {
+        h ^= c;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+}  // namespace
+
+json scan(Context& ctx, const json& in) {
+    input::require_object(in);
+    std::string table_name = parse_table_name(in);
+    LegacyQuery legacy = legacy_query(in, "ScanFilter");
+    const json& src = legacy.in ? *legacy.in : in;
+    if (legacy.in && !legacy.key_condition.empty())
+        throw core::AwsError::validation("KeyConditions cannot be used with Scan");
+    auto filter_text = legacy.in ? (legacy.filter.empty() ? std::nullopt : std::optional<std::string>(legacy.filter))
+                                 : input::opt_string(in, "FilterExpression");
+    auto proj_text = legacy.in ? (legacy.projection.empty() ? std::nullopt : std::optional<std::string>(legacy.projection))
+                               : input::opt_string(in, "ProjectionExpression");
+    input::Violations v;
+    auto limit = input::opt_int(in, "Limit");
+    if (limit && *limit < 1) v.add(std::to_string(*limit), "limit", "Member must have value greater than or equal to 1");
+    auto segment = input::opt_int(in, "Segment");
+    auto total = input::opt_int(in, "TotalSegments");
+    if (segment && *segment < 0) v.add(std::to_string(*segment), "segment", "Member must have value greater than or equal to 0");
+    if (segment && *segment > 999999) v.add(std::to_string(*segment), "segment", "Member must have value less than or equal to 999999");
+    if (total && *total < 1) v.add(std::to_string(*total), "totalSegments", "Member must have value greater than or equal to 1");
+    if (total && *total > 1000000) v.add(std::to_string(*total), "totalSegments", "Member must have value less than or equal to 1000000");
+    v.throw_if_any();
+    if (segment.has_value() != total.has_value())
+        throw core::AwsError::validation(segment ? "The TotalSegments parameter is required but was not present in the request when Segment parameter is present"
+                                                 : "The Segment parameter is required but was not present in the request when parameter TotalSegments is present");
+    if (segment && *segment >= *total)
+        throw core::AwsError::validation(fmt::format("The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: {} is not less than TotalSegments: {}", *segment, *total));
+    bool consistent = input::opt_bool(in, "ConsistentRead").value_or(false);
+    CapacityMode capacity = parse_capacity_mode(in);
+    expr::Context ec = expression_context(src, filter_text || proj_text, "FilterExpression and ProjectionExpression are null");
+    expr::Condition filter;
+    if (filter_text) filter = ec.filter(*filter_text);
+    expr::Projection projection;
+    if (proj_text) projection = ec.projection(*proj_text);
+    ec.check_unused();
+
+    return ctx.store.env().read([&](lmdb::ReadTxn& txn) {
+        TableDef t = require_table(ctx, txn, table_name);
+        const IndexDef* index = find_index(in, t);
+        if (index && index->global && consistent)
+            throw core::AwsError::validation("Consistent reads are not supported on global secondary indexes");
+        PageRequest page;
+        page.table = &t;
+        page.index = index;
+        page.select = parse_select(in, t, index, !projection.empty());
+        page.filter = std::move(filter);
+        page.projection = std::move(projection);
+        page.consistent = consistent;
+        page.capacity = capacity;
+        if (limit) page.limit = static_cast<std::size_t>(*limit);
+        page.range.index = index;
+        page.range.prefix = ctx.store.id_prefix(index ? index->id : t.id);
+        page.range.exclusive_start = parse_start_key(in, ctx.store, t, index);
+        if (total && *total > 1) {
+            const KeyElement& hash = index ? index->key.hash : t.key.hash;
+            auto seg = static_cast<std::uint64_t>(*segment), n = static_cast<std::uint64_t>(*total);
+            page.in_segment = [&hash, seg, n](const Item& item) {
+                auto it = item.find(hash.name);
+                if (it == item.end()) return seg == 0;
+                return fnv1a(encode_key_part(it->second)) % n == seg;
+            };
+        }
+        return read_page(ctx, txn, page);
+    });
+}
+
+}  // namespace stratus::dynamo

@@ -1,0 +1,23 @@
+// Parsing and validating CreateTable's table specification (also used by UpdateTable for
+// new GSIs).
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "dynamo/model/table.hpp"
+
+namespace stratus::dynamo {
+
+struct TableSpec {
+    TableDef table;  // ids, arns and times not yet assigned
+};
+
+TableSpec parse_table_spec(const nlohmann::json& in);
+
+// KeySchema JSON -> KeySchema, types from `defs`; `what` names the schema in messages.
+KeySchema parse_key_schema(const nlohmann::json& key_schema, const std::vector<KeyElement>& defs,
+                           std::string_view member);
+IndexDef parse_index(const nlohmann::json& j, bool global, const std::vector<KeyElement>& defs);
+std::vector<KeyElement> parse_attribute_definitions(const nlohmann::json* defs);
+
+}  // namespace stratus::dynamo

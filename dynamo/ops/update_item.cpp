@@ -1,0 +1,83 @@
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "dynamo/ops/input.hpp"
+#include "dynamo/ops/items_common.hpp"
+#include "dynamo/ops/legacy.hpp"
+#include "dynamo/ops/ops.hpp"
+
+namespace stratus::dynamo {
+
+using json = nlohmann::json;
+namespace lmdb = core::lmdb;
+
+json update_item(Context& ctx, const json& in) {
+    input::require_object(in);
+    std::string table_name = parse_table_name(in);
+    const json* key_json = input::opt_object(in, "Key");
+    if (!key_json) {
+        input::Violations v;
+        v.add_null("key");
+        v.throw_if_any();
+    }
+    auto return_values = input::opt_string(in, "ReturnValues").value_or("NONE");
+    if (return_values != "NONE" && return_values != "ALL_OLD" && return_values != "UPDATED_OLD" &&
+        return_values != "ALL_NEW" && return_values != "UPDATED_NEW")
+        throw core::AwsError::validation("Return values set to invalid value");
+    bool return_old_on_failure = parse_return_old_on_failure(in);
+    CapacityMode capacity = parse_capacity_mode(in);
+
+    // Legacy AttributeUpdates / Expected are translated into expressions (legacy.hpp); the
+    // two styles cannot be mixed.
+    LegacyUpdate legacy = legacy_update(in);
+    auto update_text = input::opt_string(in, "UpdateExpression");
+    auto cond_text = input::opt_string(in, "ConditionExpression");
+    const json& src = legacy.in ? *legacy.in : in;
+    bool uses = legacy.in || update_text || cond_text;
+    expr::Context ec = expression_context(src, uses, "UpdateExpression and ConditionExpression are null");
+    expr::Update update;
+    expr::Condition cond;
+    if (legacy.in) {
+        if (!legacy.update.empty()) update = ec.update(legacy.update);
+        if (!legacy.condition.empty()) cond = ec.condition(legacy.condition);
+    } else {
+        if (update_text) update = ec.update(*update_text);
+        if (cond_text) cond = ec.condition(*cond_text);
+    }
+    ec.check_unused();
+
+    return ctx.store.env().write([&](lmdb::WriteTxn& txn) {
+        TableDef t = require_table(ctx, txn, table_name);
+        Item key = parse_key(*key_json, t);
+        for (auto& name : update.attribute_names())
+            if (key.count(name))
+                throw core::AwsError::validation(fmt::format(
+                    "One or more parameter values were invalid: Cannot update attribute {}. This attribute is part of the key",
+                    name));
+        auto old = ctx.store.get(txn, t, key);
+        if (!cond.empty() && !cond.evaluate(old.value_or(Item{}))) condition_failed(old, return_old_on_failure);
+        // The item is created if absent: its key plus the update's effects.
+        Item base = old.value_or(key);
+        Item next = update.empty() ? base : update.apply(base).item;
+        validate_item(next, t);
+        ctx.store.put(txn, t, next, old);
+        json out = json::object();
+        if (return_values == "ALL_OLD" && old) out["Attributes"] = item_to_json(*old);
+        if (return_values == "ALL_NEW") out["Attributes"] = item_to_json(next);
+        if (return_values == "UPDATED_OLD" && old && !update.empty()) {
+            Item part = update.updated_paths().apply(*old);
+            if (!part.empty()) out["Attributes"] = item_to_json(part);
+        }
+        if (return_values == "UPDATED_NEW" && !update.empty()) {
+            Item part = update.updated_paths().apply(next);
+            if (!part.empty()) out["Attributes"] = item_to_json(part);
+        }
+        std::size_t bytes = std::max(item_size(next), old ? item_size(*old) : 0);
+        add_capacity(out, capacity, t, write_units(bytes), index_write_units(t, old, next));
+        return out;
+    });
+}
+
+}  // namespace stratus::dynamo

@@ -1,0 +1,274 @@
+#include "dynamo/store/store.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+
+namespace stratus::dynamo {
+
+namespace lmdb = core::lmdb;
+
+namespace {
+
+constexpr std::size_t max_lmdb_key = 511;
+
+std::string u32be(std::uint32_t v) {
+    std::string s(4, '\0');
+    for (int i = 3; i >= 0; --i) {
+        s[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xFF);
+        v >>= 8;
+    }
+    return s;
+}
+
+std::uint32_t read_u32be(std::string_view s) {
+    std::uint32_t v = 0;
+    for (std::size_t i = 0; i < 4 && i < s.size(); ++i) v = (v << 8) | static_cast<unsigned char>(s[i]);
+    return v;
+}
+
+std::string i64be(std::int64_t v) {
+    auto u = static_cast<std::uint64_t>(v);
+    std::string s(8, '\0');
+    for (int i = 7; i >= 0; --i) {
+        s[static_cast<std::size_t>(i)] = static_cast<char>(u & 0xFF);
+        u >>= 8;
+    }
+    return s;
+}
+
+std::int64_t read_i64be(std::string_view s) {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<unsigned char>(s[i]);
+    return static_cast<std::int64_t>(v);
+}
+
+// The key attribute's value, if the item has it with the key's type.
+const AttributeValue* key_value(const Item& item, const KeyElement& k) {
+    auto it = item.find(k.name);
+    if (it == item.end() || it->second.type != k.type) return nullptr;
+    return &it->second;
+}
+
+void check_key_size(const std::string& key) {
+    if (key.size() > max_lmdb_key)
+        throw core::AwsError::validation(
+            fmt::format("One or more parameter values were invalid: stratus stores keys of at most {} encoded bytes "
+                        "(LMDB's key limit); this key needs {}",
+                        max_lmdb_key, key.size()));
+}
+
+}  // namespace
+
+Store::Store(lmdb::Env& env)
+    : env_(env), catalog_(env.open_db("ddb_catalog")), items_(env.open_db("ddb_items")),
+      index_(env.open_db("ddb_index")), meta_(env.open_db("ddb_meta")) {}
+
+std::optional<TableDef> Store::find_table(const lmdb::Txn& txn, std::string_view name) const {
+    auto v = txn.get(catalog_, name);
+    if (!v) return std::nullopt;
+    return TableDef::from_catalog(nlohmann::json::parse(*v));
+}
+
+std::vector<std::string> Store::table_names(const lmdb::Txn& txn) const {
+    std::vector<std::string> names;
+    auto c = lmdb::Cursor::open(txn, catalog_);
+    for (bool ok = c.first(); ok; ok = c.next()) names.emplace_back(c.key());
+    return names;
+}
+
+void Store::save_table(lmdb::WriteTxn& txn, const TableDef& table) {
+    txn.put(catalog_, table.name, table.to_catalog().dump());
+}
+
+std::uint32_t Store::allocate_id(lmdb::WriteTxn& txn) {
+    auto v = txn.get(meta_, "next_id");
+    std::uint32_t id = v ? read_u32be(*v) : 1;
+    txn.put(meta_, "next_id", u32be(id + 1));
+    return id;
+}
+
+void Store::erase_prefix(lmdb::WriteTxn& txn, lmdb::Dbi dbi, const std::string& prefix) {
+    auto c = lmdb::Cursor::open(txn, dbi);
+    for (bool ok = c.seek(prefix); ok && c.key().starts_with(prefix);) {
+        c.del();
+        ok = c.next();
+    }
+}
+
+void Store::drop_table(lmdb::WriteTxn& txn, const TableDef& table) {
+    erase_prefix(txn, items_, u32be(table.id));
+    txn.del(meta_, "stats" + u32be(table.id));
+    for (auto& index : table.indexes) drop_index(txn, index);
+    txn.del(catalog_, table.name);
+}
+
+void Store::drop_index(lmdb::WriteTxn& txn, const IndexDef& index) {
+    erase_prefix(txn, index_, u32be(index.id));
+    txn.del(meta_, "stats" + u32be(index.id));
+}
+
+std::string Store::id_prefix(std::uint32_t id) const { return u32be(id); }
+
+std::string Store::item_key(const TableDef& table, const Item& key) const {
+    std::string k = u32be(table.id);
+    auto hash = key_value(key, table.key.hash);
+    if (!hash) throw core::AwsError::validation("The provided key element does not match the schema");
+    k += encode_key_part(*hash);
+    if (table.key.range) {
+        auto range = key_value(key, *table.key.range);
+        if (!range) throw core::AwsError::validation("The provided key element does not match the schema");
+        k += encode_key_part(*range);
+    }
+    check_key_size(k);
+    return k;
+}
+
+std::string Store::entry_key(const TableDef& table, const IndexDef* index, const Item& item) const {
+    if (!index) return item_key(table, item);
+    std::string k = u32be(index->id);
+    auto h = key_value(item, index->key.hash);
+    if (!h) throw core::AwsError::validation("The provided starting key is invalid");
+    k += encode_key_part(*h);
+    if (index->key.range) {
+        auto r = key_value(item, *index->key.range);
+        if (!r) throw core::AwsError::validation("The provided starting key is invalid");
+        k += encode_key_part(*r);
+    }
+    k += item_key(table, item).substr(4);
+    return k;
+}
+
+std::optional<Item> Store::get(const lmdb::Txn& txn, const TableDef& table, const Item& key) const {
+    auto v = txn.get(items_, item_key(table, key));
+    if (!v) return std::nullopt;
+    return decode_item(*v);
+}
+
+std::optional<Item> Store::project_for_index(const TableDef& table, const IndexDef& index, const Item& item) {
+    if (!key_value(item, index.key.hash)) return std::nullopt;
+    if (index.key.range && !key_value(item, *index.key.range)) return std::nullopt;
+    if (index.projection == ProjectionType::all) return item;
+    Item out;
+    auto copy = [&](const std::string& name) {
+        auto it = item.find(name);
+        if (it != item.end()) out.insert(*it);
+    };
+    copy(table.key.hash.name);
+    if (table.key.range) copy(table.key.range->name);
+    copy(index.key.hash.name);
+    if (index.key.range) copy(index.key.range->name);
+    if (index.projection == ProjectionType::include)
+        for (auto& n : index.non_key_attributes) copy(n);
+    return out;
+}
+
+void Store::put_index_entries(lmdb::WriteTxn& txn, const TableDef& table, const Item& item) {
+    for (auto& index : table.indexes) {
+        auto projected = project_for_index(table, index, item);
+        if (!projected) continue;
+        std::string k = entry_key(table, &index, item);
+        check_key_size(k);
+        std::string v = encode_item(*projected);
+        txn.put(index_, k, v);
+        add_stats(txn, index.id, 1, static_cast<std::int64_t>(item_size(*projected)));
+    }
+}
+
+void Store::erase_index_entries(lmdb::WriteTxn& txn, const TableDef& table, const Item& item) {
+    for (auto& index : table.indexes) {
+        auto projected = project_for_index(table, index, item);
+        if (!projected) continue;
+        if (txn.del(index_, entry_key(table, &index, item)))
+            add_stats(txn, index.id, -1, -static_cast<std::int64_t>(item_size(*projected)));
+    }
+}
+
+void Store::put(lmdb::WriteTxn& txn, const TableDef& table, const Item& item, const std::optional<Item>& old) {
+    std::string k = item_key(table, item);
+    if (old) {
+        erase_index_entries(txn, table, *old);
+        add_stats(txn, table.id, -1, -static_cast<std::int64_t>(item_size(*old)));
+    }
+    txn.put(items_, k, encode_item(item));
+    add_stats(txn, table.id, 1, static_cast<std::int64_t>(item_size(item)));
+    put_index_entries(txn, table, item);
+}
+
+void Store::erase(lmdb::WriteTxn& txn, const TableDef& table, const Item& old) {
+    if (!txn.del(items_, item_key(table, old))) return;
+    add_stats(txn, table.id, -1, -static_cast<std::int64_t>(item_size(old)));
+    erase_index_entries(txn, table, old);
+}
+
+void Store::backfill_index(lmdb::WriteTxn& txn, const TableDef& table, const IndexDef& index) {
+    TableDef only = table;
+    only.indexes = {index};
+    std::string prefix = u32be(table.id);
+    std::vector<Item> items;
+    {
+        auto c = lmdb::Cursor::open(txn, items_);
+        for (bool ok = c.seek(prefix); ok && c.key().starts_with(prefix); ok = c.next())
+            items.push_back(decode_item(c.value()));
+    }
+    for (auto& item : items) put_index_entries(txn, only, item);
+}
+
+Stats Store::stats(const lmdb::Txn& txn, std::uint32_t id) const {
+    auto v = txn.get(meta_, "stats" + u32be(id));
+    if (!v || v->size() < 16) return {};
+    return {read_i64be(v->substr(0, 8)), read_i64be(v->substr(8, 8))};
+}
+
+void Store::add_stats(lmdb::WriteTxn& txn, std::uint32_t id, std::int64_t count, std::int64_t bytes) {
+    Stats s = stats(txn, id);
+    s.count += count;
+    s.bytes += bytes;
+    txn.put(meta_, "stats" + u32be(id), i64be(s.count) + i64be(s.bytes));
+}
+
+std::string Store::successor(std::string prefix) {
+    while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xFF) prefix.pop_back();
+    if (!prefix.empty()) prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+    return prefix;
+}
+
+void Store::scan(const lmdb::Txn& txn, const Range& range,
+                 const std::function<bool(std::string_view, Item&&)>& visit) const {
+    auto c = lmdb::Cursor::open(txn, range.index ? index_ : items_);
+    const std::string& lower = range.lower.empty() ? range.prefix : range.lower;
+    std::string upper = range.upper.empty() ? successor(range.prefix) : range.upper;
+    bool ok;
+    if (range.forward) {
+        ok = c.seek(lower);
+        if (ok && range.exclusive_start && c.key() <= *range.exclusive_start) {
+            ok = c.seek(*range.exclusive_start);
+            if (ok && c.key() == *range.exclusive_start) ok = c.next();
+        }
+    } else {
+        ok = upper.empty() ? c.last() : c.seek_lt(upper);
+        if (ok && range.exclusive_start && c.key() >= *range.exclusive_start) ok = c.seek_lt(*range.exclusive_start);
+    }
+    while (ok) {
+        std::string_view k = c.key();
+        if (!k.starts_with(range.prefix)) break;
+        if (range.forward ? (!upper.empty() && k >= upper) : (k < lower)) break;
+        if (!visit(k, decode_item(c.value()))) break;
+        ok = range.forward ? c.next() : c.prev();
+    }
+}
+
+void Store::reset(lmdb::WriteTxn& txn) {
+    txn.clear(catalog_);
+    txn.clear(items_);
+    txn.clear(index_);
+    // Ids are not reused even across resets, so clear only the statistics.
+    std::string next;
+    if (auto v = txn.get(meta_, "next_id")) next = std::string(*v);
+    txn.clear(meta_);
+    if (!next.empty()) txn.put(meta_, "next_id", next);
+}
+
+}  // namespace stratus::dynamo

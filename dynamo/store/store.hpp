@@ -1,0 +1,99 @@
+// DynamoDB's storage on LMDB. One write transaction holds an item, all its index entries
+// and its table statistics (and, later, its stream record), so each write is atomic.
+//
+// Databases (opened once at startup):
+//   ddb_catalog  table name -> catalog JSON (TableDef::to_catalog)
+//   ddb_items    u32be(table id) + key_part(hash) [+ key_part(range)] -> encode_item(item)
+//   ddb_index    u32be(index id) + key_part(index hash) [+ key_part(index range)]
+//                + key_part(table hash) [+ key_part(table range)] -> encode_item(projection)
+//   ddb_meta     "next_id" -> u32be; "stats" + u32be(id) -> i64be(count) + i64be(bytes)
+//
+// Known limit: LMDB keys are at most 511 bytes. DynamoDB allows 2048-byte hash and
+// 1024-byte range keys; an encoded key over the limit is refused with a
+// ValidationException rather than stored out of order.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/lmdb.hpp"
+#include "dynamo/model/table.hpp"
+#include "dynamo/model/value.hpp"
+
+namespace stratus::dynamo {
+
+struct Stats {
+    std::int64_t count = 0;
+    std::int64_t bytes = 0;
+};
+
+class Store {
+public:
+    explicit Store(core::lmdb::Env& env);
+
+    core::lmdb::Env& env() { return env_; }
+
+    // --- catalog
+    std::optional<TableDef> find_table(const core::lmdb::Txn& txn, std::string_view name) const;
+    std::vector<std::string> table_names(const core::lmdb::Txn& txn) const;  // sorted
+    void save_table(core::lmdb::WriteTxn& txn, const TableDef& table);
+    std::uint32_t allocate_id(core::lmdb::WriteTxn& txn);
+    // Removes the table, its items, index entries and statistics.
+    void drop_table(core::lmdb::WriteTxn& txn, const TableDef& table);
+
+    // --- items. A key is an Item holding exactly the key attributes (validated by the caller).
+    std::string item_key(const TableDef& table, const Item& key) const;
+    std::optional<Item> get(const core::lmdb::Txn& txn, const TableDef& table, const Item& key) const;
+    // Stores `item`, replacing `old` (the item currently stored under the same key, if any),
+    // and keeps every index and the statistics in step.
+    void put(core::lmdb::WriteTxn& txn, const TableDef& table, const Item& item, const std::optional<Item>& old);
+    void erase(core::lmdb::WriteTxn& txn, const TableDef& table, const Item& old);
+
+    // Builds a new index's entries from the table's items (UpdateTable GSI create).
+    void backfill_index(core::lmdb::WriteTxn& txn, const TableDef& table, const IndexDef& index);
+    void drop_index(core::lmdb::WriteTxn& txn, const IndexDef& index);
+
+    Stats stats(const core::lmdb::Txn& txn, std::uint32_t id) const;
+
+    // --- ordered reads for Query and Scan.
+    struct Range {
+        const IndexDef* index = nullptr;  // nullptr: the table
+        std::string prefix;   // every visited LMDB key starts with this
+        std::string lower;    // visit keys >= lower; empty: from the start of prefix
+        std::string upper;    // visit keys < upper; empty: to the end of prefix
+        bool forward = true;
+        std::optional<std::string> exclusive_start;  // resume after this LMDB key
+    };
+    // Calls visit(lmdb_key, item) in order until it returns false.
+    void scan(const core::lmdb::Txn& txn, const Range& range,
+              const std::function<bool(std::string_view, Item&&)>& visit) const;
+    // The LMDB key of `item` in the table or in `index` (for LastEvaluatedKey resumption).
+    std::string entry_key(const TableDef& table, const IndexDef* index, const Item& item) const;
+    std::string id_prefix(std::uint32_t id) const;
+    // The smallest string greater than every string that starts with `prefix`; empty when
+    // there is none (all 0xFF). Turns "<= X" into an exclusive bound.
+    static std::string successor(std::string prefix);
+
+    void reset(core::lmdb::WriteTxn& txn);
+
+    // The projection of `item` stored in `index`, or nullopt when the item lacks one of the
+    // index's key attributes (sparse index) or has it with another type.
+    static std::optional<Item> project_for_index(const TableDef& table, const IndexDef& index, const Item& item);
+
+private:
+    void add_stats(core::lmdb::WriteTxn& txn, std::uint32_t id, std::int64_t count, std::int64_t bytes);
+    void put_index_entries(core::lmdb::WriteTxn& txn, const TableDef& table, const Item& item);
+    void erase_index_entries(core::lmdb::WriteTxn& txn, const TableDef& table, const Item& item);
+    void erase_prefix(core::lmdb::WriteTxn& txn, core::lmdb::Dbi dbi, const std::string& prefix);
+
+    core::lmdb::Env& env_;
+    core::lmdb::Dbi catalog_;
+    core::lmdb::Dbi items_;
+    core::lmdb::Dbi index_;
+    core::lmdb::Dbi meta_;
+};
+
+}  // namespace stratus::dynamo
