@@ -80,6 +80,8 @@ public:
 
     void reset() override {
         store_.env().write([&](core::lmdb::WriteTxn& txn) { store_.reset(txn); });
+        std::lock_guard lock(ctx_.tokens->mutex);
+        ctx_.tokens->entries.clear();
     }
 
 private:

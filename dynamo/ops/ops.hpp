@@ -5,6 +5,8 @@
 
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -14,6 +16,19 @@
 
 namespace stratus::dynamo {
 
+// TransactWriteItems' ClientRequestToken memory: a token seen in the last 10 minutes with
+// the same request returns the same (successful) answer again without writing; with a
+// different request it is IdempotentParameterMismatchException.
+struct TransactionTokens {
+    struct Entry {
+        std::string request;  // the request as canonical JSON
+        std::string response;
+        double at = 0;
+    };
+    std::mutex mutex;
+    std::map<std::string, Entry, std::less<>> entries;
+};
+
 struct Context {
     Store& store;
     std::string region = "us-east-1";
@@ -21,6 +36,7 @@ struct Context {
     // What DescribeEndpoints answers: stratus's own address, not AWS's.
     std::string endpoint_address = "localhost:4566";
     std::function<double()> now;  // epoch seconds; injectable for tests
+    std::shared_ptr<TransactionTokens> tokens = std::make_shared<TransactionTokens>();
 };
 
 using Operation = nlohmann::json (*)(Context&, const nlohmann::json& input);
@@ -51,6 +67,10 @@ nlohmann::json delete_item(Context&, const nlohmann::json&);
 nlohmann::json update_item(Context&, const nlohmann::json&);
 nlohmann::json query(Context&, const nlohmann::json&);
 nlohmann::json scan(Context&, const nlohmann::json&);
+nlohmann::json batch_get_item(Context&, const nlohmann::json&);
+nlohmann::json batch_write_item(Context&, const nlohmann::json&);
+nlohmann::json transact_get_items(Context&, const nlohmann::json&);
+nlohmann::json transact_write_items(Context&, const nlohmann::json&);
 
 // The DescribeTable shape of a table, with live item counts and sizes.
 nlohmann::json describe(Context& ctx, const core::lmdb::Txn& txn, const TableDef& table, const char* status = "ACTIVE");

@@ -24,6 +24,10 @@ const std::map<std::string, Operation, std::less<>>& operations() {
         {"UpdateItem", update_item},
         {"Query", query},
         {"Scan", scan},
+        {"BatchGetItem", batch_get_item},
+        {"BatchWriteItem", batch_write_item},
+        {"TransactGetItems", transact_get_items},
+        {"TransactWriteItems", transact_write_items},
     };
     return table;
 }

@@ -1,0 +1,199 @@
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "core/error.hpp"
+#include "dynamo/ops/input.hpp"
+#include "dynamo/ops/items_common.hpp"
+#include "dynamo/ops/ops.hpp"
+
+namespace stratus::dynamo {
+
+using json = nlohmann::json;
+namespace lmdb = core::lmdb;
+
+namespace {
+
+constexpr double token_lifetime = 600;  // ClientRequestToken is remembered for 10 minutes
+
+enum class Kind { check, put, del, update };
+
+struct Action {
+    Kind kind;
+    std::string table;
+    const json* body = nullptr;  // Item (put) or Key (others)
+    expr::Condition condition;
+    expr::Update update;
+    bool return_old = false;
+};
+
+Action parse_action(const json& ti) {
+    if (!ti.is_object()) throw core::AwsError::serialization("Unexpected value in TransactItems");
+    static const std::pair<const char*, Kind> kinds[] = {
+        {"ConditionCheck", Kind::check}, {"Put", Kind::put}, {"Delete", Kind::del}, {"Update", Kind::update}};
+    const json* spec = nullptr;
+    Action a{};
+    int found = 0;
+    for (auto& [name, kind] : kinds) {
+        if (const json* s = input::opt_object(ti, name)) {
+            spec = s;
+            a.kind = kind;
+            ++found;
+        }
+    }
+    if (found != 1)
+        throw core::AwsError::validation(
+            "TransactItems can only contain one of Check, Put, Update or Delete");  // AWS wording unsure
+    a.table = parse_table_name(*spec);
+    a.body = input::opt_object(*spec, a.kind == Kind::put ? "Item" : "Key");
+    if (!a.body)
+        throw core::AwsError::validation(fmt::format("1 validation error detected: Value null at 'transactItems.member.{}' "
+                                                     "failed to satisfy constraint: Member must not be null",
+                                                     a.kind == Kind::put ? "put.item" : "key"));
+    a.return_old = parse_return_old_on_failure(*spec);
+    auto cond_text = input::opt_string(*spec, "ConditionExpression");
+    auto update_text = input::opt_string(*spec, "UpdateExpression");
+    if (a.kind == Kind::check && !cond_text)
+        throw core::AwsError::validation("1 validation error detected: Value null at "
+                                         "'transactItems.member.conditionCheck.conditionExpression' failed to satisfy "
+                                         "constraint: Member must not be null");
+    if (a.kind == Kind::update && !update_text)
+        throw core::AwsError::validation("1 validation error detected: Value null at "
+                                         "'transactItems.member.update.updateExpression' failed to satisfy constraint: "
+                                         "Member must not be null");
+    expr::Context ec = expression_context(*spec, cond_text || update_text, "ConditionExpression is null");
+    if (update_text) a.update = ec.update(*update_text);
+    if (cond_text) a.condition = ec.condition(*cond_text);
+    ec.check_unused();
+    return a;
+}
+
+}  // namespace
+
+json transact_write_items(Context& ctx, const json& in) {
+    input::require_object(in);
+    const json* items = input::opt_array(in, "TransactItems");
+    input::Violations v;
+    if (!items) v.add_null("transactItems");
+    else if (items->empty()) v.add("[]", "transactItems", "Member must have length greater than or equal to 1");
+    else if (items->size() > 100) v.add("[...]", "transactItems", "Member must have length less than or equal to 100");
+    auto token = input::opt_string(in, "ClientRequestToken");
+    if (token && (token->empty() || token->size() > 36))
+        v.add(*token, "clientRequestToken", "Member must have length less than or equal to 36");
+    v.throw_if_any();
+    CapacityMode capacity = parse_capacity_mode(in);
+    std::vector<Action> actions;
+    for (auto& ti : *items) actions.push_back(parse_action(ti));
+
+    std::string canonical;
+    if (token) {
+        json copy = in;
+        copy.erase("ReturnConsumedCapacity");
+        copy.erase("ReturnItemCollectionMetrics");
+        canonical = copy.dump();
+        std::lock_guard lock(ctx.tokens->mutex);
+        double now = ctx.now();
+        std::erase_if(ctx.tokens->entries, [&](auto& e) { return now - e.second.at > token_lifetime; });
+        auto it = ctx.tokens->entries.find(*token);
+        if (it != ctx.tokens->entries.end()) {
+            if (it->second.request != canonical)
+                throw core::AwsError("IdempotentParameterMismatchException",
+                                     "Request with the same client token was made with different parameters",
+                                     400);  // AWS wording unsure
+            return json::parse(it->second.response);
+        }
+    }
+
+    json out = ctx.store.env().write([&](lmdb::WriteTxn& txn) {
+        std::map<std::string, TableDef> tables;
+        std::set<std::string> seen;
+        struct Planned {
+            const TableDef* table;
+            Item key;
+            std::optional<Item> old;
+            std::optional<Item> next;  // nullopt: delete (or nothing, for checks)
+        };
+        std::vector<Planned> plan;
+        for (auto& a : actions) {
+            auto [it, fresh] = tables.try_emplace(a.table);
+            if (fresh) it->second = require_table(ctx, txn, a.table);
+            const TableDef& t = it->second;
+            Planned p{&t, {}, {}, {}};
+            if (a.kind == Kind::put) {
+                Item item = item_from_json(*a.body);
+                validate_item(item, t);
+                p.key = key_of(item, t.key);
+                p.next = std::move(item);
+            } else {
+                p.key = parse_key(*a.body, t);
+            }
+            for (auto& name : a.update.attribute_names())
+                if (p.key.count(name))
+                    throw core::AwsError::validation(fmt::format(
+                        "One or more parameter values were invalid: Cannot update attribute {}. This attribute is part of "
+                        "the key",
+                        name));
+            if (!seen.insert(t.name + '\0' + ctx.store.item_key(t, p.key)).second)
+                throw core::AwsError::validation("Transaction request cannot include multiple operations on one item");
+            plan.push_back(std::move(p));
+        }
+        // Check every condition against the current items before writing anything.
+        json reasons = json::array();
+        bool cancelled = false;
+        std::vector<std::string> codes;
+        for (std::size_t i = 0; i < actions.size(); ++i) {
+            auto& a = actions[i];
+            auto& p = plan[i];
+            p.old = ctx.store.get(txn, *p.table, p.key);
+            json reason = {{"Code", "None"}};
+            try {
+                if (!a.condition.empty() && !a.condition.evaluate(p.old.value_or(Item{}))) {
+                    reason = {{"Code", "ConditionalCheckFailed"}, {"Message", "The conditional request failed"}};
+                    if (a.return_old && p.old) reason["Item"] = item_to_json(*p.old);
+                } else if (a.kind == Kind::update) {
+                    Item base = p.old.value_or(p.key);
+                    p.next = a.update.apply(base).item;
+                    validate_item(*p.next, *p.table);
+                }
+            } catch (const core::AwsError& e) {
+                reason = {{"Code", "ValidationError"}, {"Message", e.message()}};
+            }
+            std::string code = reason["Code"].get<std::string>();
+            cancelled |= code != "None";
+            codes.push_back(code);
+            reasons.push_back(std::move(reason));
+        }
+        if (cancelled) {
+            std::string list;
+            for (auto& c : codes) list += (list.empty() ? "" : ", ") + c;
+            throw core::AwsError("TransactionCanceledException",
+                                 "Transaction cancelled, please refer cancellation reasons for specific reasons [" + list + "]",
+                                 400)
+                .with_json(json{{"CancellationReasons", reasons}}.dump());
+        }
+        std::map<std::string, double> units;
+        for (std::size_t i = 0; i < actions.size(); ++i) {
+            auto& a = actions[i];
+            auto& p = plan[i];
+            double u = 2 * write_units(std::max(p.next ? item_size(*p.next) : 0, p.old ? item_size(*p.old) : 0));
+            units[p.table->name] += a.kind == Kind::check ? read_units(p.old ? item_size(*p.old) : 0, true) * 2 : u;
+            if (a.kind == Kind::put || a.kind == Kind::update) ctx.store.put(txn, *p.table, *p.next, p.old);
+            else if (a.kind == Kind::del && p.old) ctx.store.erase(txn, *p.table, *p.old);
+        }
+        json result = json::object();
+        if (capacity != CapacityMode::none) {
+            json list = json::array();
+            for (auto& [name, u] : units) list.push_back(capacity_json(capacity, tables.at(name), u));
+            result["ConsumedCapacity"] = list;
+        }
+        return result;
+    });
+    if (token) {
+        std::lock_guard lock(ctx.tokens->mutex);
+        ctx.tokens->entries[*token] = {canonical, json::object().dump(), ctx.now()};
+    }
+    return out;
+}
+
+}  // namespace stratus::dynamo
