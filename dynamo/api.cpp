@@ -3,6 +3,11 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "core/log.hpp"
 #include <nlohmann/json.hpp>
 
 #include "dynamo/ops/ops.hpp"
@@ -44,6 +49,31 @@ public:
                                            std::chrono::system_clock::now().time_since_epoch())
                                     .count();
                             }} {}
+
+    ~DynamoService() override {
+        {
+            std::lock_guard lock(sweeper_mutex_);
+            stopping_ = true;
+        }
+        sweeper_cv_.notify_all();
+        if (sweeper_.joinable()) sweeper_.join();
+    }
+
+    // TTL deletions run on their own thread, never on the I/O threads.
+    void start_ttl_sweeper(std::chrono::milliseconds period) {
+        sweeper_ = std::thread([this, period] {
+            std::unique_lock lock(sweeper_mutex_);
+            while (!sweeper_cv_.wait_for(lock, period, [this] { return stopping_; })) {
+                lock.unlock();
+                try {
+                    sweep_expired(ctx_, ctx_.now());
+                } catch (const std::exception& e) {
+                    core::log::error("TTL sweep failed: {}", e.what());
+                }
+                lock.lock();
+            }
+        });
+    }
 
     std::string_view name() const override { return "dynamodb"; }
     const core::Protocol& protocol() const override { return protocol_; }
@@ -88,12 +118,19 @@ private:
     core::Protocol protocol_{core::Wire::json10, "com.amazonaws.dynamodb.v20120810#", true};
     Store store_;
     Context ctx_;
+    std::thread sweeper_;
+    std::mutex sweeper_mutex_;
+    std::condition_variable sweeper_cv_;
+    bool stopping_ = false;
 };
 
 }  // namespace
 
-std::shared_ptr<core::Service> make_service(core::lmdb::Env& env, std::string endpoint_address) {
-    return std::make_shared<DynamoService>(env, std::move(endpoint_address));
+std::shared_ptr<core::Service> make_service(core::lmdb::Env& env, std::string endpoint_address,
+                                           std::chrono::milliseconds ttl_period) {
+    auto s = std::make_shared<DynamoService>(env, std::move(endpoint_address));
+    s->start_ttl_sweeper(ttl_period);
+    return s;
 }
 
 }  // namespace stratus::dynamo

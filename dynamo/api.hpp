@@ -1,6 +1,7 @@
 // DynamoDB on the AWS port: JSON 1.0, X-Amz-Target "DynamoDB_20120810.<Operation>".
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -10,6 +11,8 @@
 namespace stratus::dynamo {
 
 // `endpoint_address` ("localhost:4566") is what DescribeEndpoints answers.
-std::shared_ptr<core::Service> make_service(core::lmdb::Env& env, std::string endpoint_address);
+// Expired TTL items are deleted every `ttl_period`.
+std::shared_ptr<core::Service> make_service(core::lmdb::Env& env, std::string endpoint_address,
+                                           std::chrono::milliseconds ttl_period = std::chrono::seconds(1));
 
 }  // namespace stratus::dynamo

@@ -72,6 +72,9 @@ nlohmann::json batch_write_item(Context&, const nlohmann::json&);
 nlohmann::json transact_get_items(Context&, const nlohmann::json&);
 nlohmann::json transact_write_items(Context&, const nlohmann::json&);
 
+// Deletes the items whose TTL has passed (see ttl.cpp); returns how many.
+std::size_t sweep_expired(Context& ctx, double now);
+
 // The DescribeTable shape of a table, with live item counts and sizes.
 nlohmann::json describe(Context& ctx, const core::lmdb::Txn& txn, const TableDef& table, const char* status = "ACTIVE");
 // Loads a table or throws ResourceNotFoundException ("Requested resource not found").

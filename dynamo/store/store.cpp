@@ -69,7 +69,15 @@ Store::Store(lmdb::Env& env)
 std::optional<TableDef> Store::find_table(const lmdb::Txn& txn, std::string_view name) const {
     auto v = txn.get(catalog_, name);
     if (!v) return std::nullopt;
-    return TableDef::from_catalog(nlohmann::json::parse(*v));
+    {
+        std::lock_guard lock(cache_mutex_);
+        auto it = cache_.find(name);
+        if (it != cache_.end() && it->second.first == *v) return *it->second.second;
+    }
+    auto def = std::make_shared<const TableDef>(TableDef::from_catalog(nlohmann::json::parse(*v)));
+    std::lock_guard lock(cache_mutex_);
+    cache_[std::string(name)] = {std::string(*v), def};
+    return *def;
 }
 
 std::vector<std::string> Store::table_names(const lmdb::Txn& txn) const {

@@ -15,6 +15,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -90,6 +93,11 @@ private:
     void erase_prefix(core::lmdb::WriteTxn& txn, core::lmdb::Dbi dbi, const std::string& prefix);
 
     core::lmdb::Env& env_;
+    // Parsed catalog entries, keyed by table name, each with the raw catalog bytes it was
+    // parsed from: a lookup compares those bytes with what its own transaction sees, so
+    // the cache can never show a definition from another snapshot.
+    mutable std::mutex cache_mutex_;
+    mutable std::map<std::string, std::pair<std::string, std::shared_ptr<const TableDef>>, std::less<>> cache_;
     core::lmdb::Dbi catalog_;
     core::lmdb::Dbi items_;
     core::lmdb::Dbi index_;

@@ -170,6 +170,25 @@ class TablesTest(unittest.TestCase):
         self.assertEqual(self.error(self.ddb.describe_continuous_backups, TableName="nope-nope")["Code"],
                          "TableNotFoundException")
 
+    def test_ttl_deletes_expired_items_within_seconds(self):
+        import time
+        table, _ = self.create()
+        self.ddb.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"})
+        now = int(time.time())
+        items = {"past": {"N": str(now - 10)}, "future": {"N": str(now + 3600)},
+                 "ancient": {"N": str(now - 6 * 366 * 24 * 3600)},  # > 5 years: ignored, as AWS does
+                 "string": {"S": str(now - 10)}}                     # not a number: ignored
+        for i, (k, exp) in enumerate(items.items()):
+            self.ddb.put_item(TableName=table, Item={"pk": {"S": k}, "sk": {"N": str(i)}, "exp": exp})
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            left = {it["pk"]["S"] for it in self.ddb.scan(TableName=table)["Items"]}
+            if "past" not in left:
+                break
+            time.sleep(0.1)
+        self.assertEqual(left, {"future", "ancient", "string"})
+        self.assertEqual(self.ddb.describe_table(TableName=table)["Table"]["ItemCount"], 3)
+
     def test_tags(self):
         table, desc = self.create()
         arn = desc["TableArn"]
