@@ -15,6 +15,7 @@ build_pkgs=(
   libboost1.81-dev libboost-url1.81-dev
   liblmdb-dev nlohmann-json3-dev libfmt-dev doctest-dev
   libyaml-cpp-dev libssl-dev libcli11-dev
+  clang libclang-rt-14-dev
 )
 # Handler runtimes come from the machine (node 20, python3) in development; the image
 # installs Debian's.
