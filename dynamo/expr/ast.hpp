@@ -109,9 +109,8 @@ std::vector<Node> parse_projection(std::string_view text);
 [[noreturn]] void fail(Kind kind, std::string_view why);
 std::string_view cmp_name(Cmp c);   // "=", "<>", ...
 std::string_view fn_name(Fn f);     // "attribute_exists", ...
-// Type names as DynamoDB prints them: "S", "NULL", ... ("operator or function" messages)
-// and "STRING", "MAP", ... ("operator: ADD" messages).
-std::string_view short_type(Type t);
+// Type names as the "operator: ADD" messages spell them: "STRING", "MAP", ... (the short
+// "S", "NULL" of other messages are dynamo::type_name).
 std::string_view long_type(Type t);
 // "AttributeValue: {N:5}", as the BETWEEN messages show operands.
 std::string describe_value(const AttributeValue& v);

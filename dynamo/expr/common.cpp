@@ -65,21 +65,6 @@ std::string_view fn_name(Fn f) {
     return "?";
 }
 
-std::string_view short_type(Type t) {
-    switch (t) {
-    case Type::S: return "S";
-    case Type::N: return "N";
-    case Type::B: return "B";
-    case Type::BOOL: return "BOOL";
-    case Type::NUL: return "NULL";
-    case Type::M: return "M";
-    case Type::L: return "L";
-    case Type::SS: return "SS";
-    case Type::NS: return "NS";
-    case Type::BS: return "BS";
-    }
-    return "?";
-}
 
 // The ADD/DELETE messages spell types out ("operand type: STRING", "operand type: MAP").
 // Sets never reach those messages (both actions accept them); their spelling is a guess.
@@ -143,7 +128,7 @@ std::string describe_value(const AttributeValue& v) {
     case Type::B: return fmt::format("AttributeValue: {{B:{}}}", base64(v.s));
     case Type::BOOL: return fmt::format("AttributeValue: {{BOOL:{}}}", v.boolean ? "true" : "false");
     case Type::NUL: return "AttributeValue: {NULL:true}";
-    default: return fmt::format("AttributeValue: {{{}}}", short_type(v.type));
+    default: return fmt::format("AttributeValue: {{{}}}", type_name(v.type));
     }
 }
 

@@ -104,7 +104,7 @@ bool scalar(Type t) { return t == Type::S || t == Type::N || t == Type::B; }
 [[noreturn]] void operand_type(Kind kind, std::string_view op, Type t) {
     fail(kind, fmt::format("Incorrect operand type for operator or function; operator or function: {}, "
                            "operand type: {}",
-                           op, short_type(t)));
+                           op, type_name(t)));
 }
 
 // Checks on :values that DynamoDB makes before reading any item (in source order).

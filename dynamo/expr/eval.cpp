@@ -176,7 +176,7 @@ bool evaluate(const Node& n, const Item& item) {
         case Fn::attribute_type: {
             Operand t;
             operand(n.children[1], item, t);
-            return v && t.p && t.p->type == Type::S && short_type(v->type) == t.p->s;
+            return v && t.p && t.p->type == Type::S && type_name(v->type) == t.p->s;
         }
         case Fn::begins_with: {
             Operand prefix;

@@ -14,29 +14,15 @@ namespace lmdb = core::lmdb;
 json delete_item(Context& ctx, const json& in) {
     input::require_object(in);
     std::string table_name = parse_table_name(in);
-    const json* key_json = input::opt_object(in, "Key");
-    if (!key_json) {
-        input::Violations v;
-        v.add_null("key");
-        v.throw_if_any();
-    }
-    auto return_values = input::opt_string(in, "ReturnValues").value_or("NONE");
-    if (return_values != "NONE" && return_values != "ALL_OLD")
-        throw core::AwsError::validation("Return values set to invalid value");
+    const json& key_json = require_member(in, "Key", "key");
+    std::string return_values = parse_return_values(in, {"NONE", "ALL_OLD"});
     bool return_old_on_failure = parse_return_old_on_failure(in);
     CapacityMode capacity = parse_capacity_mode(in);
-    LegacyCondition legacy = legacy_condition(in, "Expected", "ConditionExpression");
-    auto cond_text = input::opt_string(in, "ConditionExpression");
-    expr::Context ec = expression_context(legacy.in ? *legacy.in : in, cond_text.has_value() || legacy.in,
-                                          "ConditionExpression is null");
-    expr::Condition cond;
-    if (legacy.in) cond = ec.condition(legacy.expression);
-    else if (cond_text) cond = ec.condition(*cond_text);
-    ec.check_unused();
+    expr::Condition cond = parse_write_condition(in);
 
     return ctx.store.env().write([&](lmdb::WriteTxn& txn) {
         TableDef t = require_table(ctx, txn, table_name);
-        Item key = parse_key(*key_json, t);
+        Item key = parse_key(key_json, t);
         auto old = ctx.store.get(txn, t, key);
         if (!cond.empty() && !cond.evaluate(old.value_or(Item{}))) condition_failed(old, return_old_on_failure);
         if (old) ctx.store.erase(txn, t, *old);

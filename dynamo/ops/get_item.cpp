@@ -14,12 +14,7 @@ namespace lmdb = core::lmdb;
 json get_item(Context& ctx, const json& in) {
     input::require_object(in);
     std::string table_name = parse_table_name(in);
-    const json* key_json = input::opt_object(in, "Key");
-    if (!key_json) {
-        input::Violations v;
-        v.add_null("key");
-        v.throw_if_any();
-    }
+    const json& key_json = require_member(in, "Key", "key");
     bool consistent = input::opt_bool(in, "ConsistentRead").value_or(false);
     CapacityMode capacity = parse_capacity_mode(in);
     // Legacy AttributesToGet becomes a ProjectionExpression.
@@ -34,7 +29,7 @@ json get_item(Context& ctx, const json& in) {
 
     return ctx.store.env().read([&](lmdb::ReadTxn& txn) {
         TableDef t = require_table(ctx, txn, table_name);
-        Item key = parse_key(*key_json, t);
+        Item key = parse_key(key_json, t);
         auto item = ctx.store.get(txn, t, key);
         json out = json::object();
         if (item) out["Item"] = item_to_json(projection.empty() ? *item : projection.apply(*item));

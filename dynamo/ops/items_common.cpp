@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "dynamo/ops/input.hpp"
+#include "dynamo/ops/legacy.hpp"
 #include "dynamo/store/store.hpp"
 
 namespace stratus::dynamo {
@@ -191,6 +192,35 @@ bool parse_return_old_on_failure(const json& in) {
     vs.add(*v, "returnValuesOnConditionCheckFailure", "Member must satisfy enum value set: [ALL_OLD, NONE]");
     vs.throw_if_any();
     return false;
+}
+
+const json& require_member(const json& in, const char* key, const char* member) {
+    const json* v = input::opt_object(in, key);
+    if (!v) {
+        input::Violations vs;
+        vs.add_null(member);
+        vs.throw_if_any();
+    }
+    return *v;
+}
+
+std::string parse_return_values(const json& in, std::initializer_list<std::string_view> allowed) {
+    auto rv = input::opt_string(in, "ReturnValues").value_or("NONE");
+    for (auto a : allowed)
+        if (rv == a) return rv;
+    throw core::AwsError::validation("Return values set to invalid value");
+}
+
+expr::Condition parse_write_condition(const json& in) {
+    LegacyCondition legacy = legacy_condition(in, "Expected", "ConditionExpression");
+    auto text = input::opt_string(in, "ConditionExpression");
+    expr::Context ec = expression_context(legacy.in ? *legacy.in : in, text.has_value() || legacy.in,
+                                          "ConditionExpression is null");
+    expr::Condition cond;
+    if (legacy.in) cond = ec.condition(legacy.expression);
+    else if (text) cond = ec.condition(*text);
+    ec.check_unused();
+    return cond;
 }
 
 std::string parse_table_name(const json& in) {

@@ -63,6 +63,15 @@ expr::Context expression_context(const nlohmann::json& in, bool uses_expressions
 // Reads ReturnValuesOnConditionCheckFailure (NONE / ALL_OLD).
 bool parse_return_old_on_failure(const nlohmann::json& in);
 
+// A required object member ("Key", "Item"): absent is AWS's "Value null at '<member>'".
+const nlohmann::json& require_member(const nlohmann::json& in, const char* key, const char* member);
+// ReturnValues, checked against the values the operation allows (AWS answers "Return
+// values set to invalid value" for the others).
+std::string parse_return_values(const nlohmann::json& in, std::initializer_list<std::string_view> allowed);
+// The ConditionExpression of PutItem / DeleteItem (or legacy Expected), fully validated
+// with its names and values.
+expr::Condition parse_write_condition(const nlohmann::json& in);
+
 // Loads a table by the request's TableName (name or ARN), with AWS's validation.
 std::string parse_table_name(const nlohmann::json& in);
 

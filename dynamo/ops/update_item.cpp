@@ -16,16 +16,8 @@ namespace lmdb = core::lmdb;
 json update_item(Context& ctx, const json& in) {
     input::require_object(in);
     std::string table_name = parse_table_name(in);
-    const json* key_json = input::opt_object(in, "Key");
-    if (!key_json) {
-        input::Violations v;
-        v.add_null("key");
-        v.throw_if_any();
-    }
-    auto return_values = input::opt_string(in, "ReturnValues").value_or("NONE");
-    if (return_values != "NONE" && return_values != "ALL_OLD" && return_values != "UPDATED_OLD" &&
-        return_values != "ALL_NEW" && return_values != "UPDATED_NEW")
-        throw core::AwsError::validation("Return values set to invalid value");
+    const json& key_json = require_member(in, "Key", "key");
+    std::string return_values = parse_return_values(in, {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"});
     bool return_old_on_failure = parse_return_old_on_failure(in);
     CapacityMode capacity = parse_capacity_mode(in);
 
@@ -50,7 +42,7 @@ json update_item(Context& ctx, const json& in) {
 
     return ctx.store.env().write([&](lmdb::WriteTxn& txn) {
         TableDef t = require_table(ctx, txn, table_name);
-        Item key = parse_key(*key_json, t);
+        Item key = parse_key(key_json, t);
         for (auto& name : update.attribute_names())
             if (key.count(name))
                 throw core::AwsError::validation(fmt::format(
