@@ -111,17 +111,22 @@ json read_page(Context& ctx, const core::lmdb::Txn& txn, const PageRequest& r) {
         ++scanned;
         last = last_key(table, r.index, entry);
         // An LSI entry may hold a projection; ALL_ATTRIBUTES (and projections reaching
-        // beyond it) read the item from the table, as DynamoDB fetches it.
+        // beyond it) read the item from the table, as DynamoDB fetches it. So does a
+        // filter, which may name attributes the index does not hold; the item returned is
+        // then still the index's projection unless more was asked for.
         Item full;
-        const Item* item = &entry;
+        const Item* item = &entry;     // what the page returns
+        const Item* filtered = &entry; // what the filter sees
+        bool wants_full = r.select == Select::all_attributes || r.select == Select::specific;
         if (r.index && !r.index->global && r.index->projection != ProjectionType::all &&
-            (r.select == Select::all_attributes || r.select == Select::specific)) {
+            (wants_full || !r.filter.empty())) {
             if (auto t = ctx.store.get(txn, table, key_of(entry, table.key))) {
                 full = std::move(*t);
-                item = &full;
+                filtered = &full;
+                if (wants_full) item = &full;
             }
         }
-        if (r.filter.empty() || r.filter.evaluate(*item)) {
+        if (r.filter.empty() || r.filter.evaluate(*filtered)) {
             ++count;
             if (r.select != Select::count)
                 items.push_back(item_to_json(r.projection.empty() ? *item : r.projection.apply(*item)));

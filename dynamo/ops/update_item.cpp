@@ -53,6 +53,9 @@ json update_item(Context& ctx, const json& in) {
         // The item is created if absent: its key plus the update's effects.
         Item base = old.value_or(key);
         Item next = update.empty() ? base : update.apply(base).item;
+        // UpdateItem's own wording for the 400 KB limit (PutItem's lacks "to update").
+        if (item_size(next) > max_item_size)
+            throw core::AwsError::validation("Item size to update has exceeded the maximum allowed size");
         validate_item(next, t);
         ctx.store.put(txn, t, next, old);
         json out = json::object();
