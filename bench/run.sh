@@ -7,7 +7,8 @@
 # Builds nothing: measures $STRATUS_BIN (default build/emulator/stratus), copied to a
 # scratch dir first so that a rebuild during the run cannot change it mid-way.
 # Environment: BENCH_DURATION (wrk seconds, default 10), BENCH_WARMUP (default 2),
-# BENCH_TIMEOUT (seconds per benchmark, default 30 + 4 * BENCH_DURATION),
+# BENCH_TIMEOUT (seconds per benchmark; default 30 + 4 * BENCH_DURATION, or what the
+# benchmark's `# bench-timeout:` header says, see bench/README.md),
 # BENCH_STRICT=1 (exit 1 when a target is missed), PYTHON (default python3),
 # BENCH_OUT (report file; default bench/results/latest.md for a full run, none for a partial one).
 # Needs wrk and nginx: scripts/setup.sh --bench installs them.
@@ -22,7 +23,8 @@ BENCH_WARMUP=${BENCH_WARMUP:-2}
 BENCH_WARMUP=${BENCH_WARMUP%s}
 [[ $BENCH_DURATION =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_DURATION must be whole seconds" >&2; exit 2; }
 [[ $BENCH_WARMUP =~ ^[0-9]+$ ]] || { echo "BENCH_WARMUP must be whole seconds" >&2; exit 2; }
-BENCH_TIMEOUT=${BENCH_TIMEOUT:-$((30 + 4 * BENCH_DURATION))}
+USER_TIMEOUT=${BENCH_TIMEOUT:-}
+[[ -z $USER_TIMEOUT || $USER_TIMEOUT =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_TIMEOUT must be whole seconds" >&2; exit 2; }
 SRC_BIN=${STRATUS_BIN:-$REPO/build/emulator/stratus}
 
 export PATH=$PATH:/usr/sbin  # Debian puts nginx there; not on a non-root user's PATH
@@ -49,6 +51,7 @@ trap 'exit 143' TERM HUP
 
 # Snapshot the binary (the build dir may be relinked while we measure).
 STRATUS_BIN=$WORK/stratus
+SRC_MTIME=$(date -r "$SRC_BIN" '+%Y-%m-%d %H:%M:%S')  # of the copy, not of a later relink
 cp "$SRC_BIN" "$STRATUS_BIN"
 "$STRATUS_BIN" --version >/dev/null 2>&1 || {
   echo "bench: $SRC_BIN does not run (still being linked?)" >&2; exit 2; }
@@ -70,6 +73,40 @@ else
   SELECTED=("${ALL[@]}")
 fi
 
+# ------------------------------------------------------------------ node baselines
+# Peers that come from npm (dynalite) are pinned in bench/package-lock.json and installed
+# into bench/node_modules (git-ignored) when missing or older than the lock file. A failed
+# install is only a warning: the benchmark then reports those baselines as missing.
+if [[ -f $BENCH_DIR/package-lock.json ]] && command -v npm >/dev/null &&
+   [[ ! -f $BENCH_DIR/node_modules/.package-lock.json ||
+      $BENCH_DIR/package-lock.json -nt $BENCH_DIR/node_modules/.package-lock.json ]]; then
+  echo "bench: installing the npm baselines (npm ci in bench/)" >&2
+  (cd "$BENCH_DIR" && timeout 300 npm ci --no-audit --no-fund --loglevel=error >&2) ||
+    echo "bench: WARNING: npm ci failed; the npm baselines will be reported as missing" >&2
+fi
+
+# Seconds one benchmark may take: $BENCH_TIMEOUT if set; else the file's header
+#   # bench-timeout: S + N runs          S + N * (BENCH_DURATION + BENCH_WARMUP) * 2
+#   # bench-timeout-extra VAR: X         plus X while $VAR is set and not 0
+# else 30 + 4 * BENCH_DURATION.
+timeout_for() {
+  local file=$1 t line var extra s n
+  if [[ -n $USER_TIMEOUT ]]; then echo "$USER_TIMEOUT"; return; fi
+  line=$(grep -m1 -E '^# bench-timeout: [0-9]+ \+ [0-9]+ runs$' "$file" || true)
+  if [[ -n $line ]]; then
+    read -r _ _ s _ n _ <<<"$line"
+    t=$((s + n * (BENCH_DURATION + BENCH_WARMUP) * 2))
+  else
+    t=$((30 + 4 * BENCH_DURATION))
+  fi
+  while read -r _ _ var extra; do
+    var=${var%:}
+    [[ $var =~ ^[A-Z_][A-Z0-9_]*$ && $extra =~ ^[0-9]+$ ]] || continue
+    [[ -n ${!var:-} && ${!var} != 0 ]] && t=$((t + extra))
+  done < <(grep -E '^# bench-timeout-extra [A-Z_][A-Z0-9_]*: [0-9]+$' "$file" || true)
+  echo "$t"
+}
+
 # ------------------------------------------------------------------ run
 now() { date +%s.%N; }
 # Noise detector: CPU time the whole machine spent in user+system mode during the run,
@@ -89,7 +126,8 @@ for f in "${SELECTED[@]}"; do
     *.py) cmd=("$PYTHON" "$BENCH_DIR/$f") ;;
     *.sh) cmd=(bash "$BENCH_DIR/$f") ;;
   esac
-  echo "== $name" >&2
+  BENCH_TIMEOUT=$(timeout_for "$BENCH_DIR/$f")
+  echo "== $name (killed after ${BENCH_TIMEOUT}s)" >&2
   t0=$(now)
   # `timeout` puts itself and the benchmark into a new process group whose id is its pid,
   # so one group kill reaches every server the benchmark started, even if it crashed.
@@ -171,7 +209,7 @@ NOTES=$(awk -F'\t' '$1 == "note" { print "- " $2 ": " $3 }' "$RESULTS")
 MISSED=$(sed -n 's/^MISSED //p' "$WORK/miss")
 
 sha=$(sha256sum "$STRATUS_BIN" | cut -c1-12)
-mtime=$(date -r "$SRC_BIN" '+%Y-%m-%d %H:%M:%S')
+mtime=$SRC_MTIME
 head=$(git -C "$REPO" --no-optional-locks rev-parse --short HEAD 2>/dev/null || echo "?")
 dirty=$(git -C "$REPO" --no-optional-locks status --porcelain --untracked-files=no 2>/dev/null | head -c1)
 version=$("$STRATUS_BIN" --version 2>/dev/null | head -n1 || echo "?")

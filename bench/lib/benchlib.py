@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import resource
 import select
 import shutil
 import signal
@@ -111,6 +112,31 @@ def tree_rss_kb(pid: int) -> int | None:
     return own + sum(rss_kb(c) or 0 for c in children(pid))
 
 
+def cpu_ticks(pid: int) -> int | None:
+    """utime + stime of a process (all its threads), in clock ticks."""
+    try:
+        f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return int(f[11]) + int(f[12])
+
+
+def wait_idle(pid: int, max_s: float = 30.0, window_s: float = 0.2, busy: float = 0.1) -> float:
+    """Waits until a process uses under `busy` of one CPU over `window_s` (e.g. a server
+    still working off requests that an ended wrk run left queued); gives up after max_s.
+    Returns the seconds waited."""
+    hz = os.sysconf("SC_CLK_TCK")
+    t0 = time.monotonic()
+    prev = cpu_ticks(pid)
+    while prev is not None and time.monotonic() - t0 < max_s:
+        time.sleep(window_s)
+        cur = cpu_ticks(pid)
+        if cur is None or (cur - prev) / hz <= busy * window_s:
+            break
+        prev = cur
+    return time.monotonic() - t0
+
+
 def mb(kb: int | None) -> str:
     return "n/a" if kb is None else f"{kb / 1024:.1f}"
 
@@ -127,7 +153,8 @@ class Proc:
 
     def __init__(self, name: str, argv: list[str], cwd: Path, env: dict | None = None):
         self.name = name
-        self.errfile = open(cwd / f"{name}.stderr", "w+b")
+        self.errpath = cwd / f"{name}.stderr"
+        self.errfile = open(self.errpath, "w+b")
         self.p = subprocess.Popen(
             argv,
             cwd=cwd,
@@ -143,9 +170,15 @@ class Proc:
         return self.p.pid
 
     def stderr_tail(self, n: int = 5) -> str:
-        self.errfile.flush()
-        self.errfile.seek(0)
-        return "\n".join(self.errfile.read().decode(errors="replace").splitlines()[-n:])
+        """The last n lines the process wrote to stderr (also after stop())."""
+        try:
+            with open(self.errpath, "rb") as f:
+                size = f.seek(0, os.SEEK_END)
+                f.seek(max(0, size - 65536))  # moto logs every request: read only the end
+                data = f.read()
+        except OSError:
+            return ""
+        return "\n".join(data.decode(errors="replace").splitlines()[-n:])
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 5.0) -> float | None:
         """Signal, wait; returns seconds from signal to exit (None if it had to be killed)."""
@@ -326,17 +359,39 @@ def _ms(v: str) -> float:
     return float(m.group(1)) * _UNITS_MS[m.group(2)]
 
 
-def wrk(url: str, seconds: int, threads: int = 2, connections: int = 64) -> dict:
-    """Runs wrk with keep-alive; returns {'rps', 'p50_ms', 'p99_ms', 'requests', 'errors', 'raw'}."""
+def wrk(url: str, seconds: int, threads: int = 2, connections: int = 64,
+        script: str | Path | None = None, args: list[str] | tuple = (),
+        timeout_s: int | None = None) -> dict:
+    """Runs wrk with keep-alive; returns {'rps', 'p50_ms', 'p99_ms', 'requests', 'errors',
+    'secs', 'client_cpu_s', 'raw'}.
+
+    script/args: a wrk Lua script and the arguments after `--` that its init() receives.
+    timeout_s: wrk's per-request timeout (wrk's default is 2 s; a request slower than that
+    counts as a timeout error and is left out of the latency figures).
+    """
     exe = shutil.which("wrk")
     if not exe:
         sys.exit("wrk not found: run scripts/setup.sh --bench")
-    argv = [exe, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url]
-    out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 30)
+    argv = [exe, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if timeout_s:
+        argv.append(f"--timeout={timeout_s}s")
+    if script:
+        argv += ["-s", str(script)]
+    argv.append(url)
+    if args:
+        argv += ["--", *map(str, args)]
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(argv, capture_output=True, text=True,
+                         timeout=seconds + 30 + (timeout_s or 2))
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if out.returncode != 0:
         sys.exit(f"wrk failed ({out.returncode}): {out.stderr.strip()}")
     raw = out.stdout
-    res = {"raw": raw, "errors": ""}
+    res = {"raw": raw, "errors": "",
+           # CPU seconds wrk used (children reaped meanwhile: only wrk, servers run on)
+           "client_cpu_s": (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)}
+    m = re.search(r"requests in ([\d.]+)(us|ms|s|m),", raw)
+    res["secs"] = _ms(m.group(1) + m.group(2)) / 1000 if m else float("nan")
     m = re.search(r"Requests/sec:\s+([\d.]+)", raw)
     res["rps"] = float(m.group(1)) if m else 0.0
     m = re.search(r"(\d+) requests in", raw)
