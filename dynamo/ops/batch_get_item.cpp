@@ -29,12 +29,7 @@ struct TableRequest {
 
 json batch_get_item(Context& ctx, const json& in) {
     input::require_object(in);
-    const json* request_items = input::opt_object(in, "RequestItems");
-    if (!request_items) {
-        input::Violations v;
-        v.add_null("requestItems");
-        v.throw_if_any();
-    }
+    const json* request_items = &require_member(in, "RequestItems", "requestItems");
     CapacityMode capacity = parse_capacity_mode(in);
     std::vector<TableRequest> requests;
     std::size_t total = 0;

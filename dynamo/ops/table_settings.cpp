@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "dynamo/ops/input.hpp"
+#include "dynamo/ops/items_common.hpp"
 #include "dynamo/ops/ops.hpp"
 #include "dynamo/ops/table_parse.hpp"
 
@@ -15,14 +16,9 @@ namespace lmdb = core::lmdb;
 
 namespace {
 
-std::string required_table_name(const json& in, const char* key = "TableName", const char* member = "tableName") {
+std::string required_table_name(const json& in) {
     input::require_object(in);
-    input::Violations v;
-    auto name = input::opt_string(in, key);
-    if (name) name = input::table_name_from(*name);
-    input::check_table_name(v, name, member);
-    v.throw_if_any();
-    return *name;
+    return parse_table_name(in);
 }
 
 // Tag operations take a table ARN.

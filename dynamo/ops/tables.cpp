@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "dynamo/ops/input.hpp"
+#include "dynamo/ops/items_common.hpp"
 #include "dynamo/ops/ops.hpp"
 #include "dynamo/ops/table_parse.hpp"
 
@@ -130,11 +131,7 @@ json create_table(Context& ctx, const json& in) {
 
 json describe_table(Context& ctx, const json& in) {
     input::require_object(in);
-    input::Violations v;
-    auto name = input::opt_string(in, "TableName");
-    if (name) name = input::table_name_from(*name);
-    input::check_table_name(v, name, "tableName");
-    v.throw_if_any();
+    std::optional<std::string> name = parse_table_name(in);
     return ctx.store.env().read([&](lmdb::ReadTxn& txn) {
         TableDef t = require_table(ctx, txn, *name);
         return json{{"Table", describe(ctx, txn, t)}};
@@ -164,11 +161,7 @@ json list_tables(Context& ctx, const json& in) {
 
 json delete_table(Context& ctx, const json& in) {
     input::require_object(in);
-    input::Violations v;
-    auto name = input::opt_string(in, "TableName");
-    if (name) name = input::table_name_from(*name);
-    input::check_table_name(v, name, "tableName");
-    v.throw_if_any();
+    std::optional<std::string> name = parse_table_name(in);
     return ctx.store.env().write([&](lmdb::WriteTxn& txn) {
         TableDef t = require_table(ctx, txn, *name);
         if (t.deletion_protection)
