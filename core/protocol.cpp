@@ -35,13 +35,17 @@ std::string random_chars(std::string_view alphabet, std::size_t n) {
     return out;
 }
 
-std::string uuid4() {
+}  // namespace
+
+std::string random_uuid() {
     std::uint64_t a = rng()(), b = rng()();
     a = (a & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
     b = (b & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
     return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xFFFF, a & 0xFFFF,
                        b >> 48, b & 0xFFFFFFFFFFFFULL);
 }
+
+namespace {
 
 std::string host_id() {
     // S3's x-amz-id-2 is an opaque base64 token.
@@ -99,7 +103,7 @@ std::string new_request_id(Wire wire) {
     switch (wire) {
         case Wire::rest_xml: return random_chars("0123456789ABCDEF", 16);
         case Wire::json10: return random_chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 52);
-        default: return uuid4();
+        default: return random_uuid();
     }
 }
 

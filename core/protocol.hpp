@@ -32,6 +32,9 @@ struct Protocol {
 // upper-case alphanumerics, others a UUID.
 std::string new_request_id(Wire wire);
 
+// A random (version 4) UUID, lowercase: Lambda request ids, DynamoDB TableId, ...
+std::string random_uuid();
+
 // The error as the protocol renders it (status, headers, body; no body for HEAD).
 Response render_error(const Protocol& protocol, const AwsError& error, const Request& request);
 

@@ -50,7 +50,7 @@ json batch_get_item(Context& ctx, const json& in) {
         }
         total += r.keys.size();
         r.consistent = input::opt_bool(spec, "ConsistentRead").value_or(false);
-        LegacyProjection legacy = legacy_projection(spec, "ProjectionExpression");
+        LegacyProjection legacy = legacy_projection(spec);
         auto proj_text = input::opt_string(spec, "ProjectionExpression");
         expr::Context ec = expression_context(legacy.in ? *legacy.in : spec, proj_text || legacy.in,
                                               "ProjectionExpression is null");

@@ -18,7 +18,7 @@ json get_item(Context& ctx, const json& in) {
     bool consistent = input::opt_bool(in, "ConsistentRead").value_or(false);
     CapacityMode capacity = parse_capacity_mode(in);
     // Legacy AttributesToGet becomes a ProjectionExpression.
-    LegacyProjection legacy = legacy_projection(in, "ProjectionExpression");
+    LegacyProjection legacy = legacy_projection(in);
     auto proj_text = input::opt_string(in, "ProjectionExpression");
     expr::Context ec = expression_context(legacy.in ? *legacy.in : in, proj_text.has_value() || legacy.in,
                                           "ProjectionExpression is null");

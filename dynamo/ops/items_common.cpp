@@ -55,7 +55,7 @@ void validate_key(const Item& key, const TableDef& table) {
     if (table.key.range) check_key_value(key, *table.key.range, true);
 }
 
-void validate_item(const Item& item, const TableDef& table) {
+std::size_t validate_item(const Item& item, const TableDef& table, ItemSource source) {
     check_key_value(item, table.key.hash, true);
     if (table.key.range) check_key_value(item, *table.key.range, true);
     for (auto& index : table.indexes) {
@@ -76,8 +76,12 @@ void validate_item(const Item& item, const TableDef& table) {
                     k->type == Type::S ? "string" : "binary", index.name, k->name));
         }
     }
-    if (item_size(item) > max_item_size)
-        throw core::AwsError::validation("Item size has exceeded the maximum allowed size");
+    std::size_t size = item_size(item);
+    if (size > max_item_size)
+        throw core::AwsError::validation(source == ItemSource::update
+                                             ? "Item size to update has exceeded the maximum allowed size"
+                                             : "Item size has exceeded the maximum allowed size");
+    return size;
 }
 
 CapacityMode parse_capacity_mode(const json& in) {
@@ -160,10 +164,6 @@ std::map<std::string, std::string> parse_expression_names(const json& in) {
     return out;
 }
 
-}  // namespace stratus::dynamo
-
-namespace stratus::dynamo {
-
 expr::Context expression_context(const json& in, bool uses_expressions, std::string_view null_expressions) {
     auto names = parse_expression_names(in);
     auto values = parse_expression_values(in);
@@ -212,7 +212,7 @@ std::string parse_return_values(const json& in, std::initializer_list<std::strin
 }
 
 expr::Condition parse_write_condition(const json& in) {
-    LegacyCondition legacy = legacy_condition(in, "Expected", "ConditionExpression");
+    LegacyCondition legacy = legacy_condition(in, "Expected");
     auto text = input::opt_string(in, "ConditionExpression");
     expr::Context ec = expression_context(legacy.in ? *legacy.in : in, text.has_value() || legacy.in,
                                           "ConditionExpression is null");

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "dynamo/expr/expr.hpp"
 #include "dynamo/model/table.hpp"
 #include "dynamo/model/value.hpp"
 
@@ -19,9 +20,12 @@ constexpr std::size_t max_item_size = 400 * 1024;
 Item parse_key(const nlohmann::json& key_json, const TableDef& table);
 void validate_key(const Item& key, const TableDef& table);
 
-// A full item for PutItem: has the key attributes with the right, non-empty values; the
-// index keys it has are of the index's type and not empty; at most 400 KB.
-void validate_item(const Item& item, const TableDef& table);
+// A full item to store: has the key attributes with the right, non-empty values; the
+// index keys it has are of the index's type and not empty; at most 400 KB. The result of
+// an update says so in its message ("Item size to update has exceeded ..."), as AWS does.
+// Returns the item's size.
+enum class ItemSource { put, update };
+std::size_t validate_item(const Item& item, const TableDef& table, ItemSource source = ItemSource::put);
 
 // ReturnConsumedCapacity: NONE / TOTAL / INDEXES.
 enum class CapacityMode { none, total, indexes };
@@ -43,12 +47,6 @@ std::vector<std::pair<const IndexDef*, double>> index_write_units(const TableDef
 // The ExpressionAttributeValues map of a request (validated values), empty if absent.
 std::map<std::string, AttributeValue> parse_expression_values(const nlohmann::json& in);
 std::map<std::string, std::string> parse_expression_names(const nlohmann::json& in);
-
-}  // namespace stratus::dynamo
-
-#include "dynamo/expr/expr.hpp"
-
-namespace stratus::dynamo {
 
 // The expression machinery of one request: the names/values maps validated, every
 // expression the request has parsed, and (after the caller parsed all of them)

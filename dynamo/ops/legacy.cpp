@@ -159,8 +159,7 @@ std::string translate_conditions(Builder& b, const json& in, const json& conditi
 
 }  // namespace
 
-LegacyCondition legacy_condition(const json& in, const char* legacy_key, const char* expression_key) {
-    (void)expression_key;
+LegacyCondition legacy_condition(const json& in, const char* legacy_key) {
     LegacyCondition out;
     auto legacy = present(in, {legacy_key});
     if (legacy.empty()) {
@@ -178,8 +177,7 @@ LegacyCondition legacy_condition(const json& in, const char* legacy_key, const c
     return out;
 }
 
-LegacyProjection legacy_projection(const json& in, const char* expression_key) {
-    (void)expression_key;
+LegacyProjection legacy_projection(const json& in) {
     LegacyProjection out;
     auto legacy = present(in, {"AttributesToGet"});
     if (legacy.empty()) return out;

@@ -18,15 +18,14 @@ struct LegacyCondition {
     std::optional<nlohmann::json> in;
     std::string expression;
 };
-// `legacy_key`: "Expected", "QueryFilter" or "ScanFilter"; `expression_key`: the
-// expression parameter it competes with.
-LegacyCondition legacy_condition(const nlohmann::json& in, const char* legacy_key, const char* expression_key);
+// `legacy_key`: "Expected", "QueryFilter" or "ScanFilter".
+LegacyCondition legacy_condition(const nlohmann::json& in, const char* legacy_key);
 
 struct LegacyProjection {
     std::optional<nlohmann::json> in;
     std::string expression;
 };
-LegacyProjection legacy_projection(const nlohmann::json& in, const char* expression_key);
+LegacyProjection legacy_projection(const nlohmann::json& in);
 
 struct LegacyUpdate {
     std::optional<nlohmann::json> in;

@@ -25,13 +25,13 @@ json put_item(Context& ctx, const json& in) {
 
     return ctx.store.env().write([&](lmdb::WriteTxn& txn) {
         TableDef t = require_table(ctx, txn, table_name);
-        validate_item(item, t);
+        std::size_t size = validate_item(item, t);
         auto old = ctx.store.get(txn, t, key_of(item, t.key));
         if (!cond.empty() && !cond.evaluate(old.value_or(Item{}))) condition_failed(old, return_old_on_failure);
         ctx.store.put(txn, t, item, old);
         json out = json::object();
         if (return_values == "ALL_OLD" && old) out["Attributes"] = item_to_json(*old);
-        std::size_t bytes = std::max(item_size(item), old ? item_size(*old) : 0);
+        std::size_t bytes = std::max(size, old ? item_size(*old) : 0);
         add_capacity(out, capacity, t, write_units(bytes), index_write_units(t, old, item));
         if (collection_metrics == "SIZE" && !t.indexes.empty()) {
             bool has_lsi = false;

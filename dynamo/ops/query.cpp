@@ -18,7 +18,6 @@ namespace {
 // The LMDB key range holding exactly the entries with this hash key and range condition.
 void key_range(Store& store, const TableDef& table, const IndexDef* index, const expr::KeyCondition& kc,
                Store::Range& range) {
-    range.index = index;
     range.prefix = store.id_prefix(index ? index->id : table.id) + encode_key_part(kc.hash);
     if (!kc.range) return;
     const auto& rc = *kc.range;
@@ -69,21 +68,11 @@ json query(Context& ctx, const json& in) {
                                : input::opt_string(in, "ProjectionExpression");
     if (!kc_text || kc_text->empty())
         throw core::AwsError::validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.");
-    auto limit = input::opt_int(in, "Limit");
-    if (limit && *limit < 1) {
-        input::Violations v;
-        v.add(std::to_string(*limit), "limit", "Member must have value greater than or equal to 1");
-        v.throw_if_any();
-    }
     bool forward = input::opt_bool(in, "ScanIndexForward").value_or(true);
-    bool consistent = input::opt_bool(in, "ConsistentRead").value_or(false);
-    CapacityMode capacity = parse_capacity_mode(in);
 
     return ctx.store.env().read([&](lmdb::ReadTxn& txn) {
         TableDef t = require_table(ctx, txn, table_name);
         const IndexDef* index = find_index(in, t);
-        if (index && index->global && consistent)
-            throw core::AwsError::validation("Consistent reads are not supported on global secondary indexes");
         const KeySchema& schema = index ? index->key : t.key;
         expr::Context ec = expression_context(src, true, "");
         expr::KeyCondition kc = ec.key_condition(*kc_text, schema);
@@ -97,18 +86,9 @@ json query(Context& ctx, const json& in) {
             if (name == schema.hash.name || (schema.range && name == schema.range->name))
                 throw core::AwsError::validation("Filter Expression can only contain non-primary key attributes: Primary key attribute: " + name);
         }
-        PageRequest page;
-        page.table = &t;
-        page.index = index;
-        page.select = parse_select(in, t, index, !projection.empty());
-        page.filter = std::move(filter);
-        page.projection = std::move(projection);
-        page.consistent = consistent;
-        page.capacity = capacity;
-        if (limit) page.limit = static_cast<std::size_t>(*limit);
+        PageRequest page = make_page(ctx, in, t, index, std::move(filter), std::move(projection));
         key_range(ctx.store, t, index, kc, page.range);
         page.range.forward = forward;
-        page.range.exclusive_start = parse_start_key(in, ctx.store, t, index);
         page.matches_key = [&kc](const Item& item) { return kc.matches(item); };
         return read_page(ctx, txn, page);
     });

@@ -97,13 +97,37 @@ std::optional<std::string> parse_start_key(const json& in, Store& store, const T
     return store.entry_key(table, index, key);
 }
 
+PageRequest make_page(Context& ctx, const json& in, const TableDef& table, const IndexDef* index,
+                      expr::Condition&& filter, expr::Projection&& projection) {
+    PageRequest page;
+    page.table = &table;
+    page.index = index;
+    page.consistent = input::opt_bool(in, "ConsistentRead").value_or(false);
+    if (index && index->global && page.consistent)
+        throw core::AwsError::validation("Consistent reads are not supported on global secondary indexes");
+    page.select = parse_select(in, table, index, !projection.empty());
+    page.filter = std::move(filter);
+    page.projection = std::move(projection);
+    page.capacity = parse_capacity_mode(in);
+    auto limit = input::opt_int(in, "Limit");
+    if (limit && *limit < 1) {
+        input::Violations v;
+        v.add(std::to_string(*limit), "limit", "Member must have value greater than or equal to 1");
+        v.throw_if_any();
+    }
+    if (limit) page.limit = static_cast<std::size_t>(*limit);
+    page.range.index = index;
+    page.range.exclusive_start = parse_start_key(in, ctx.store, table, index);
+    return page;
+}
+
 json read_page(Context& ctx, const core::lmdb::Txn& txn, const PageRequest& r) {
     json items = json::array();
     std::size_t count = 0, scanned = 0, bytes = 0;
     std::optional<Item> last;
     bool more = false;
     const TableDef& table = *r.table;
-    ctx.store.scan(txn, r.range, [&](std::string_view, Item&& entry) {
+    ctx.store.scan(txn, r.range, [&](Item&& entry) {
         if (r.matches_key && !r.matches_key(entry)) return true;  // outside the key condition: not evaluated
         if (r.in_segment && !r.in_segment(entry)) return true;
         std::size_t size = item_size(entry);

@@ -37,6 +37,12 @@ struct PageRequest {
 
 nlohmann::json read_page(Context& ctx, const core::lmdb::Txn& txn, const PageRequest& request);
 
+// The parts of a page request Query and Scan read alike from their input: Select, filter,
+// projection, ConsistentRead (refused on GSIs), capacity, Limit, ExclusiveStartKey. The
+// caller sets the key range (prefix, bounds) and its own extras.
+PageRequest make_page(Context& ctx, const nlohmann::json& in, const TableDef& table, const IndexDef* index,
+                      expr::Condition&& filter, expr::Projection&& projection);
+
 // Parses Select, checks it against the projection and the index, returns it.
 Select parse_select(const nlohmann::json& in, const TableDef& table, const IndexDef* index, bool has_projection);
 // ExclusiveStartKey as an LMDB key of the table / index (AWS's "The provided starting key

@@ -37,8 +37,6 @@ json scan(Context& ctx, const json& in) {
     auto proj_text = legacy.in ? (legacy.projection.empty() ? std::nullopt : std::optional<std::string>(legacy.projection))
                                : input::opt_string(in, "ProjectionExpression");
     input::Violations v;
-    auto limit = input::opt_int(in, "Limit");
-    if (limit && *limit < 1) v.add(std::to_string(*limit), "limit", "Member must have value greater than or equal to 1");
     auto segment = input::opt_int(in, "Segment");
     auto total = input::opt_int(in, "TotalSegments");
     if (segment && *segment < 0) v.add(std::to_string(*segment), "segment", "Member must have value greater than or equal to 0");
@@ -51,8 +49,6 @@ json scan(Context& ctx, const json& in) {
                                                  : "The Segment parameter is required but was not present in the request when parameter TotalSegments is present");
     if (segment && *segment >= *total)
         throw core::AwsError::validation(fmt::format("The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: {} is not less than TotalSegments: {}", *segment, *total));
-    bool consistent = input::opt_bool(in, "ConsistentRead").value_or(false);
-    CapacityMode capacity = parse_capacity_mode(in);
     expr::Context ec = expression_context(src, filter_text || proj_text, "FilterExpression and ProjectionExpression are null");
     expr::Condition filter;
     if (filter_text) filter = ec.filter(*filter_text);
@@ -63,20 +59,8 @@ json scan(Context& ctx, const json& in) {
     return ctx.store.env().read([&](lmdb::ReadTxn& txn) {
         TableDef t = require_table(ctx, txn, table_name);
         const IndexDef* index = find_index(in, t);
-        if (index && index->global && consistent)
-            throw core::AwsError::validation("Consistent reads are not supported on global secondary indexes");
-        PageRequest page;
-        page.table = &t;
-        page.index = index;
-        page.select = parse_select(in, t, index, !projection.empty());
-        page.filter = std::move(filter);
-        page.projection = std::move(projection);
-        page.consistent = consistent;
-        page.capacity = capacity;
-        if (limit) page.limit = static_cast<std::size_t>(*limit);
-        page.range.index = index;
+        PageRequest page = make_page(ctx, in, t, index, std::move(filter), std::move(projection));
         page.range.prefix = ctx.store.id_prefix(index ? index->id : t.id);
-        page.range.exclusive_start = parse_start_key(in, ctx.store, t, index);
         if (total && *total > 1) {
             const KeyElement& hash = index ? index->key.hash : t.key.hash;
             auto seg = static_cast<std::uint64_t>(*segment), n = static_cast<std::uint64_t>(*total);

@@ -138,9 +138,8 @@ IndexDef parse_index(const json& j, bool global, const std::vector<KeyElement>& 
     return idx;
 }
 
-TableSpec parse_table_spec(const json& in) {
-    TableSpec spec;
-    TableDef& t = spec.table;
+TableDef parse_table_spec(const json& in) {
+    TableDef t;
     input::Violations v;
     auto name = input::opt_string(in, "TableName");
     if (name) name = input::table_name_from(*name);
@@ -226,7 +225,7 @@ TableSpec parse_table_spec(const json& in) {
         t.stream_enabled = enabled;
         t.stream_view_type = view.value_or("");
     }
-    return spec;
+    return t;
 }
 
 }  // namespace stratus::dynamo

@@ -8,11 +8,8 @@
 
 namespace stratus::dynamo {
 
-struct TableSpec {
-    TableDef table;  // ids, arns and times not yet assigned
-};
-
-TableSpec parse_table_spec(const nlohmann::json& in);
+// The table CreateTable asks for; ids, ARNs and times are not yet assigned.
+TableDef parse_table_spec(const nlohmann::json& in);
 
 // KeySchema JSON -> KeySchema, types from `defs`; `what` names the schema in messages.
 KeySchema parse_key_schema(const nlohmann::json& key_schema, const std::vector<KeyElement>& defs,

@@ -22,13 +22,12 @@ std::string required_table_name(const json& in) {
 }
 
 // Tag operations take a table ARN.
-std::string table_from_arn(Context& ctx, const json& in) {
+std::string table_from_arn(const json& in) {
     input::require_object(in);
     auto arn = input::opt_string(in, "ResourceArn");
     input::Violations v;
     if (!arn) v.add_null("resourceArn");
     v.throw_if_any();
-    std::string prefix = fmt::format("arn:aws:dynamodb:{}:{}:table/", ctx.region, ctx.account);
     if (!arn->starts_with("arn:aws:dynamodb:") || arn->find(":table/") == std::string::npos)
         throw core::AwsError::validation("Invalid TableArn: Invalid ResourceArn provided as input " + *arn);
     return input::table_name_from(*arn);
@@ -154,7 +153,7 @@ json update_table(Context& ctx, const json& in) {
 }
 
 json tag_resource(Context& ctx, const json& in) {
-    std::string name = table_from_arn(ctx, in);
+    std::string name = table_from_arn(in);
     const json* tags = input::opt_array(in, "Tags");
     if (!tags) {
         input::Violations v;
@@ -184,7 +183,7 @@ json tag_resource(Context& ctx, const json& in) {
 }
 
 json untag_resource(Context& ctx, const json& in) {
-    std::string name = table_from_arn(ctx, in);
+    std::string name = table_from_arn(in);
     const json* keys = input::opt_array(in, "TagKeys");
     if (!keys) {
         input::Violations v;
@@ -203,7 +202,7 @@ json untag_resource(Context& ctx, const json& in) {
 }
 
 json list_tags_of_resource(Context& ctx, const json& in) {
-    std::string name = table_from_arn(ctx, in);
+    std::string name = table_from_arn(in);
     return ctx.store.env().read([&](lmdb::ReadTxn& txn) {
         TableDef t = require_table(ctx, txn, name);
         json tags = json::array();

@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <set>
 
 #include "core/error.hpp"
+#include "core/protocol.hpp"
 #include "dynamo/ops/input.hpp"
 #include "dynamo/ops/items_common.hpp"
 #include "dynamo/ops/ops.hpp"
@@ -20,14 +20,6 @@ namespace lmdb = core::lmdb;
 
 namespace {
 
-std::string uuid4() {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    std::uint64_t a = rng(), b = rng();
-    a = (a & 0xFFFFFFFFFFFF0FFFULL) | 0x4000ULL;
-    b = (b & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
-    return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xFFFF, a & 0xFFFF, b >> 48,
-                       b & 0xFFFFFFFFFFFFULL);
-}
 
 json key_schema_json(const KeySchema& k) {
     json j = json::array({{{"AttributeName", k.hash.name}, {"KeyType", "HASH"}}});
@@ -109,12 +101,11 @@ json describe(Context& ctx, const lmdb::Txn& txn, const TableDef& t, const char*
 
 json create_table(Context& ctx, const json& in) {
     input::require_object(in);
-    TableSpec spec = parse_table_spec(in);
-    TableDef t = std::move(spec.table);
+    TableDef t = parse_table_spec(in);
     double now = ctx.now();
     t.created = now;
     t.billing_changed = now;
-    t.table_id = uuid4();
+    t.table_id = core::random_uuid();
     t.arn = fmt::format("arn:aws:dynamodb:{}:{}:table/{}", ctx.region, ctx.account, t.name);
     for (auto& i : t.indexes) i.arn = t.arn + "/index/" + i.name;
     return ctx.store.env().write([&](lmdb::WriteTxn& txn) {

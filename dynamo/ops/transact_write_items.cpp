@@ -154,9 +154,7 @@ json transact_write_items(Context& ctx, const json& in) {
                 } else if (a.kind == Kind::update) {
                     Item base = p.old.value_or(p.key);
                     p.next = a.update.apply(base).item;
-                    if (item_size(*p.next) > max_item_size)
-                        throw core::AwsError::validation("Item size to update has exceeded the maximum allowed size");
-                    validate_item(*p.next, *p.table);
+                    validate_item(*p.next, *p.table, ItemSource::update);
                 }
             } catch (const core::AwsError& e) {
                 reason = {{"Code", "ValidationError"}, {"Message", e.message()}};

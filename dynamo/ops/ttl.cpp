@@ -31,7 +31,7 @@ std::size_t sweep_expired(Context& ctx, double now) {
             if (!t || t->ttl_attribute.empty()) continue;
             Store::Range range;
             range.prefix = ctx.store.id_prefix(t->id);
-            ctx.store.scan(txn, range, [&](std::string_view, Item&& item) {
+            ctx.store.scan(txn, range, [&](Item&& item) {
                 auto it = item.find(t->ttl_attribute);
                 if (it != item.end() && it->second.type == Type::N && it->second.n <= now_n && it->second.n >= oldest)
                     expired.push_back({t->name, key_of(item, t->key)});

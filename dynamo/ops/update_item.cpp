@@ -53,10 +53,7 @@ json update_item(Context& ctx, const json& in) {
         // The item is created if absent: its key plus the update's effects.
         Item base = old.value_or(key);
         Item next = update.empty() ? base : update.apply(base).item;
-        // UpdateItem's own wording for the 400 KB limit (PutItem's lacks "to update").
-        if (item_size(next) > max_item_size)
-            throw core::AwsError::validation("Item size to update has exceeded the maximum allowed size");
-        validate_item(next, t);
+        std::size_t next_size = validate_item(next, t, ItemSource::update);
         ctx.store.put(txn, t, next, old);
         json out = json::object();
         if (return_values == "ALL_OLD" && old) out["Attributes"] = item_to_json(*old);
@@ -69,7 +66,7 @@ json update_item(Context& ctx, const json& in) {
             Item part = update.updated_paths().apply(next);
             if (!part.empty()) out["Attributes"] = item_to_json(part);
         }
-        std::size_t bytes = std::max(item_size(next), old ? item_size(*old) : 0);
+        std::size_t bytes = std::max(next_size, old ? item_size(*old) : 0);
         add_capacity(out, capacity, t, write_units(bytes), index_write_units(t, old, next));
         return out;
     });

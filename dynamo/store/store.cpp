@@ -243,8 +243,7 @@ std::string Store::successor(std::string prefix) {
     return prefix;
 }
 
-void Store::scan(const lmdb::Txn& txn, const Range& range,
-                 const std::function<bool(std::string_view, Item&&)>& visit) const {
+void Store::scan(const lmdb::Txn& txn, const Range& range, const std::function<bool(Item&&)>& visit) const {
     auto c = lmdb::Cursor::open(txn, range.index ? index_ : items_);
     const std::string& lower = range.lower.empty() ? range.prefix : range.lower;
     std::string upper = range.upper.empty() ? successor(range.prefix) : range.upper;
@@ -263,7 +262,7 @@ void Store::scan(const lmdb::Txn& txn, const Range& range,
         std::string_view k = c.key();
         if (!k.starts_with(range.prefix)) break;
         if (range.forward ? (!upper.empty() && k >= upper) : (k < lower)) break;
-        if (!visit(k, decode_item(c.value()))) break;
+        if (!visit(decode_item(c.value()))) break;
         ok = range.forward ? c.next() : c.prev();
     }
 }

@@ -70,9 +70,8 @@ public:
         bool forward = true;
         std::optional<std::string> exclusive_start;  // resume after this LMDB key
     };
-    // Calls visit(lmdb_key, item) in order until it returns false.
-    void scan(const core::lmdb::Txn& txn, const Range& range,
-              const std::function<bool(std::string_view, Item&&)>& visit) const;
+    // Calls visit(item) in order until it returns false.
+    void scan(const core::lmdb::Txn& txn, const Range& range, const std::function<bool(Item&&)>& visit) const;
     // The LMDB key of `item` in the table or in `index` (for LastEvaluatedKey resumption).
     std::string entry_key(const TableDef& table, const IndexDef* index, const Item& item) const;
     std::string id_prefix(std::uint32_t id) const;

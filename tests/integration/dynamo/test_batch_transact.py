@@ -111,6 +111,21 @@ class BatchTransactTest(unittest.TestCase):
             {"Put": {"TableName": self.table, "Item": {"pk": {"S": str(i)}}}} for i in range(101)])
         self.assertEqual(err["Error"]["Code"], "ValidationException")
 
+    def test_transaction_update_over_400kb_is_cancelled(self):
+        # The update's result is only known in the transaction: it cancels with a
+        # ValidationError reason carrying UpdateItem's wording, and nothing is written.
+        k, other = self.key(), self.key()
+        self.ddb.put_item(TableName=self.table, Item={"pk": {"S": k}, "a": {"S": "x" * 300000}})
+        resp = self.error(self.ddb.transact_write_items, TransactItems=[
+            {"Put": {"TableName": self.table, "Item": {"pk": {"S": other}}}},
+            {"Update": {"TableName": self.table, "Key": {"pk": {"S": k}}, "UpdateExpression": "SET b = :b",
+                        "ExpressionAttributeValues": {":b": {"S": "y" * 200000}}}}])
+        self.assertEqual(resp["Error"]["Code"], "TransactionCanceledException")
+        self.assertEqual(resp["CancellationReasons"][1],
+                         {"Code": "ValidationError", "Message": "Item size to update has exceeded the maximum allowed size"})
+        self.assertNotIn("Item", self.ddb.get_item(TableName=self.table, Key={"pk": {"S": other}}))
+        self.assertNotIn("b", self.ddb.get_item(TableName=self.table, Key={"pk": {"S": k}})["Item"])
+
     def test_client_request_token(self):
         k = self.key()
         token = uuid.uuid4().hex
