@@ -233,6 +233,7 @@ json update_time_to_live(Context& ctx, const json& in) {
                                              t.ttl_attribute);
         t.ttl_attribute = *enabled ? *attr : "";
         ctx.store.save_table(txn, t);
+        ctx.store.rebuild_ttl(txn, t);
     });
     return {{"TimeToLiveSpecification", {{"Enabled", *enabled}, {"AttributeName", *attr}}}};
 }

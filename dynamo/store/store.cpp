@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/sigv4.hpp"
 
 namespace stratus::dynamo {
 
@@ -64,7 +65,15 @@ void check_key_size(const std::string& key) {
 
 Store::Store(lmdb::Env& env)
     : env_(env), catalog_(env.open_db("ddb_catalog")), items_(env.open_db("ddb_items")),
-      index_(env.open_db("ddb_index")), meta_(env.open_db("ddb_meta")) {}
+      index_(env.open_db("ddb_index")), meta_(env.open_db("ddb_meta")), ttl_(env.open_db("ddb_ttl")) {
+    // Data dirs from before the TTL index: build it once for the tables with TTL enabled.
+    env_.write([&](lmdb::WriteTxn& txn) {
+        if (txn.get(meta_, "ttl_index")) return;
+        for (auto& name : table_names(txn))
+            if (auto t = find_table(txn, name); t && !t->ttl_attribute.empty()) rebuild_ttl(txn, *t);
+        txn.put(meta_, "ttl_index", "1");
+    });
+}
 
 std::optional<TableDef> Store::find_table(const lmdb::Txn& txn, std::string_view name) const {
     auto v = txn.get(catalog_, name);
@@ -108,6 +117,7 @@ void Store::erase_prefix(lmdb::WriteTxn& txn, lmdb::Dbi dbi, const std::string& 
 
 void Store::drop_table(lmdb::WriteTxn& txn, const TableDef& table) {
     erase_prefix(txn, items_, u32be(table.id));
+    erase_prefix(txn, ttl_, u32be(table.id));
     txn.del(meta_, "stats" + u32be(table.id));
     for (auto& index : table.indexes) drop_index(txn, index);
     txn.del(catalog_, table.name);
@@ -199,16 +209,63 @@ void Store::put(lmdb::WriteTxn& txn, const TableDef& table, const Item& item, co
     if (old) {
         erase_index_entries(txn, table, *old);
         add_stats(txn, table.id, -1, -static_cast<std::int64_t>(item_size(*old)));
+        if (auto tk = ttl_key(table, *old, k)) txn.del(ttl_, *tk);
     }
     txn.put(items_, k, encode_item(item));
     add_stats(txn, table.id, 1, static_cast<std::int64_t>(item_size(item)));
     put_index_entries(txn, table, item);
+    if (auto tk = ttl_key(table, item, k)) txn.put(ttl_, *tk, k);
 }
 
 void Store::erase(lmdb::WriteTxn& txn, const TableDef& table, const Item& old) {
-    if (!txn.del(items_, item_key(table, old))) return;
+    std::string k = item_key(table, old);
+    if (!txn.del(items_, k)) return;
     add_stats(txn, table.id, -1, -static_cast<std::int64_t>(item_size(old)));
     erase_index_entries(txn, table, old);
+    if (auto tk = ttl_key(table, old, k)) txn.del(ttl_, *tk);
+}
+
+std::optional<std::string> Store::ttl_key(const TableDef& table, const Item& item, std::string_view key) const {
+    if (table.ttl_attribute.empty()) return std::nullopt;
+    auto it = item.find(table.ttl_attribute);
+    if (it == item.end() || it->second.type != Type::N) return std::nullopt;
+    std::string k = u32be(table.id);
+    k += encode_key_part(it->second);
+    k += core::sigv4::sha256_hex(key).substr(0, 32);
+    return k;
+}
+
+void Store::rebuild_ttl(lmdb::WriteTxn& txn, const TableDef& table) {
+    std::string prefix = u32be(table.id);
+    erase_prefix(txn, ttl_, prefix);
+    if (table.ttl_attribute.empty()) return;
+    std::vector<std::pair<std::string, std::string>> entries;
+    {
+        auto c = lmdb::Cursor::open(txn, items_);
+        for (bool ok = c.seek(prefix); ok && c.key().starts_with(prefix); ok = c.next())
+            if (auto tk = ttl_key(table, decode_item(c.value()), c.key())) entries.emplace_back(std::move(*tk), c.key());
+    }
+    for (auto& [tk, k] : entries) txn.put(ttl_, tk, k);
+}
+
+std::vector<std::string> Store::ttl_due(const lmdb::Txn& txn, const TableDef& table, const Number& from,
+                                        const Number& to, std::size_t limit) const {
+    std::vector<std::string> keys;
+    std::string prefix = u32be(table.id);
+    auto c = lmdb::Cursor::open(txn, ttl_);
+    for (bool ok = c.seek(prefix + encode_key_part(AttributeValue::number(from)));
+         ok && keys.size() < limit && c.key().starts_with(prefix); ok = c.next()) {
+        std::string_view rest = c.key().substr(prefix.size());
+        if (to < consume_key_part(Type::N, rest).n) break;
+        keys.emplace_back(c.value());
+    }
+    return keys;
+}
+
+std::optional<Item> Store::get_by_item_key(const lmdb::Txn& txn, std::string_view item_key) const {
+    auto v = txn.get(items_, item_key);
+    if (!v) return std::nullopt;
+    return decode_item(*v);
 }
 
 void Store::backfill_index(lmdb::WriteTxn& txn, const TableDef& table, const IndexDef& index) {
@@ -271,11 +328,13 @@ void Store::reset(lmdb::WriteTxn& txn) {
     txn.clear(catalog_);
     txn.clear(items_);
     txn.clear(index_);
+    txn.clear(ttl_);
     // Ids are not reused even across resets, so clear only the statistics.
     std::string next;
     if (auto v = txn.get(meta_, "next_id")) next = std::string(*v);
     txn.clear(meta_);
     if (!next.empty()) txn.put(meta_, "next_id", next);
+    txn.put(meta_, "ttl_index", "1");
 }
 
 }  // namespace stratus::dynamo

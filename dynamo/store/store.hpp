@@ -6,7 +6,13 @@
 //   ddb_items    u32be(table id) + key_part(hash) [+ key_part(range)] -> encode_item(item)
 //   ddb_index    u32be(index id) + key_part(index hash) [+ key_part(index range)]
 //                + key_part(table hash) [+ key_part(table range)] -> encode_item(projection)
-//   ddb_meta     "next_id" -> u32be; "stats" + u32be(id) -> i64be(count) + i64be(bytes)
+//   ddb_meta     "next_id" -> u32be; "stats" + u32be(id) -> i64be(count) + i64be(bytes);
+//                "ttl_index" -> "1" once ddb_ttl covers every table (built at startup
+//                for data dirs written before it existed)
+//   ddb_ttl      u32be(table id) + key_part(TTL number) + 16 bytes of SHA-256(item key)
+//                -> item key: the items of a table with TTL enabled, by expiry time, so
+//                the sweeper reads only what has expired (the hash keeps the LMDB key
+//                short and fixed-size whatever the item key's length)
 //
 // Known limit: LMDB keys are at most 511 bytes. DynamoDB allows 2048-byte hash and
 // 1024-byte range keys; an encoded key over the limit is refused with a
@@ -61,6 +67,15 @@ public:
 
     Stats stats(const core::lmdb::Txn& txn, std::uint32_t id) const;
 
+    // --- TTL. Rebuilds the table's TTL entries after its TTL attribute changed (none
+    // when TTL is disabled).
+    void rebuild_ttl(core::lmdb::WriteTxn& txn, const TableDef& table);
+    // Item keys (as item_key gives them) of items whose TTL attribute is a number in
+    // [from, to], in expiry order, at most `limit`.
+    std::vector<std::string> ttl_due(const core::lmdb::Txn& txn, const TableDef& table, const Number& from,
+                                     const Number& to, std::size_t limit) const;
+    std::optional<Item> get_by_item_key(const core::lmdb::Txn& txn, std::string_view item_key) const;
+
     // --- ordered reads for Query and Scan.
     struct Range {
         const IndexDef* index = nullptr;  // nullptr: the table
@@ -90,6 +105,9 @@ private:
     void put_index_entries(core::lmdb::WriteTxn& txn, const TableDef& table, const Item& item);
     void erase_index_entries(core::lmdb::WriteTxn& txn, const TableDef& table, const Item& item);
     void erase_prefix(core::lmdb::WriteTxn& txn, core::lmdb::Dbi dbi, const std::string& prefix);
+    // The ddb_ttl key of `item` stored under `key`, or nullopt when TTL is off for the
+    // table or the item's TTL attribute is missing or not a number.
+    std::optional<std::string> ttl_key(const TableDef& table, const Item& item, std::string_view key) const;
 
     core::lmdb::Env& env_;
     // Parsed catalog entries, keyed by table name, each with the raw catalog bytes it was
@@ -101,6 +119,7 @@ private:
     core::lmdb::Dbi items_;
     core::lmdb::Dbi index_;
     core::lmdb::Dbi meta_;
+    core::lmdb::Dbi ttl_;
 };
 
 }  // namespace stratus::dynamo

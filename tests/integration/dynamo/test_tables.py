@@ -189,6 +189,38 @@ class TablesTest(unittest.TestCase):
         self.assertEqual(left, {"future", "ancient", "string"})
         self.assertEqual(self.ddb.describe_table(TableName=table)["Table"]["ItemCount"], 3)
 
+    def test_ttl_index_follows_writes(self):
+        # The sweeper reads a TTL index kept with the items: items written before TTL was
+        # enabled are covered, updates that move or remove the expiry are followed, many
+        # due items are all deleted (several sweep batches), and disabling TTL stops it.
+        import time
+        table, _ = self.create()
+        now = int(time.time())
+        put = lambda pk, sk, exp: self.ddb.put_item(TableName=table, Item=dict(
+            {"pk": {"S": pk}, "sk": {"N": str(sk)}}, **({"exp": {"N": str(exp)}} if exp is not None else {})))
+        for i in range(600):  # written before TTL is on: due at once when it is
+            put("bulk", i, now - 100 + (i % 50))
+        put("moved", 0, now - 10)
+        put("removed", 0, now - 10)
+        put("kept", 0, now + 3600)
+        self.ddb.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"})
+        self.ddb.update_item(TableName=table, Key={"pk": {"S": "moved"}, "sk": {"N": "0"}},
+                             UpdateExpression="SET exp = :e", ExpressionAttributeValues={":e": {"N": str(now + 3600)}})
+        self.ddb.update_item(TableName=table, Key={"pk": {"S": "removed"}, "sk": {"N": "0"}}, UpdateExpression="REMOVE exp")
+        put("later", 0, now + 2)  # becomes due while we watch
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            left = {it["pk"]["S"] for it in self.ddb.scan(TableName=table)["Items"]}
+            if left == {"moved", "removed", "kept"}:
+                break
+            time.sleep(0.2)
+        self.assertEqual(left, {"moved", "removed", "kept"})
+        self.assertEqual(self.ddb.describe_table(TableName=table)["Table"]["ItemCount"], 3)
+        self.ddb.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": False, "AttributeName": "exp"})
+        put("after-disable", 0, now - 10)
+        time.sleep(2.5)
+        self.assertEqual(len(self.ddb.scan(TableName=table)["Items"]), 4)
+
     def test_tags(self):
         table, desc = self.create()
         arn = desc["TableArn"]
