@@ -16,7 +16,21 @@ using json = nlohmann::json;
 
 namespace {
 
-void check_key_value(const Item& item, const KeyElement& k, bool is_table_key) {
+// DynamoDB's key size limits (developer guide, "Service, account, and table quotas":
+// partition key values up to 2048 bytes, sort key values up to 1024 bytes), with its
+// messages (the missing space in "limit of2048" is AWS's).
+void check_key_size(const AttributeValue& v, bool range) {
+    std::size_t size = value_size(v);
+    if (!range && size > 2048)
+        throw core::AwsError::validation(
+            "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes");
+    if (range && size > 1024)
+        throw core::AwsError::validation(
+            "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of "
+            "1024 bytes");
+}
+
+void check_key_value(const Item& item, const KeyElement& k, bool is_table_key, bool range) {
     auto it = item.find(k.name);
     if (it == item.end()) {
         if (is_table_key)
@@ -32,6 +46,7 @@ void check_key_value(const Item& item, const KeyElement& k, bool is_table_key) {
         throw core::AwsError::validation(
             "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an "
             "empty " + std::string(k.type == Type::S ? "string" : "binary") + " value. Key: " + k.name);
+    check_key_size(it->second, range);
 }
 
 }  // namespace
@@ -51,13 +66,13 @@ void validate_key(const Item& key, const TableDef& table) {
     };
     if (key.size() != expected || !matches(table.key.hash) || (table.key.range && !matches(*table.key.range)))
         throw core::AwsError::validation("The provided key element does not match the schema");
-    check_key_value(key, table.key.hash, true);
-    if (table.key.range) check_key_value(key, *table.key.range, true);
+    check_key_value(key, table.key.hash, true, false);
+    if (table.key.range) check_key_value(key, *table.key.range, true, true);
 }
 
 std::size_t validate_item(const Item& item, const TableDef& table, ItemSource source) {
-    check_key_value(item, table.key.hash, true);
-    if (table.key.range) check_key_value(item, *table.key.range, true);
+    check_key_value(item, table.key.hash, true, false);
+    if (table.key.range) check_key_value(item, *table.key.range, true, true);
     for (auto& index : table.indexes) {
         for (const KeyElement* k : {&index.key.hash, index.key.range ? &*index.key.range : nullptr}) {
             if (!k) continue;
@@ -74,6 +89,9 @@ std::size_t validate_item(const Item& item, const TableDef& table, ItemSource so
                     "supported. The AttributeValue for a key attribute cannot contain an empty {} value. IndexName: "
                     "{}, IndexKey: {}",
                     k->type == Type::S ? "string" : "binary", index.name, k->name));
+            // Not confirmed against AWS: index key values are taken to have the table's
+            // limits and messages.
+            check_key_size(it->second, k != &index.key.hash);
         }
     }
     std::size_t size = item_size(item);

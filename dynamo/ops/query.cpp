@@ -15,26 +15,54 @@ namespace lmdb = core::lmdb;
 
 namespace {
 
-// The LMDB key range holding exactly the entries with this hash key and range condition.
-void key_range(Store& store, const TableDef& table, const IndexDef* index, const expr::KeyCondition& kc,
-               Store::Range& range) {
-    range.prefix = store.id_prefix(index ? index->id : table.id) + encode_key_part(kc.hash);
+// The LMDB key range holding every entry with this hash key and range condition (see
+// "Long keys" in store.hpp): a bound value whose encoding is longer than the part every
+// stored long key keeps (budget - 34 bytes) widens to all keys sharing that much of it;
+// read_page re-checks the condition on each item, so only the range is approximate.
+void key_range(const IndexDef* index, std::uint32_t id, const expr::KeyCondition& kc, Store::Range& range) {
+    range.prefix = Store::partition_prefix(id, kc.hash);
     if (!kc.range) return;
     const auto& rc = *kc.range;
-    std::string at = range.prefix + (rc.op == expr::RangeOp::begins_with && rc.value.type != Type::N
-                                         ? encode_key_prefix(rc.value.s)
-                                         : encode_key_part(rc.value));
+    const std::size_t budget = Store::range_budget(range.prefix.size(), index != nullptr);
+    const std::size_t exact = budget - Store::long_part_extra - 1;
+    if (rc.op == expr::RangeOp::eq) {
+        // The stored form of one value is deterministic, long or not.
+        range.lower = range.prefix + Store::stored_part(rc.value, budget);
+        range.upper = Store::successor(range.lower);
+        return;
+    }
+    struct Bound {
+        std::string key;
+        bool exact;
+    };
+    auto bound = [&](const AttributeValue& v, bool as_prefix) {
+        std::string e = as_prefix ? encode_key_prefix(v.s) : encode_key_part(v);
+        // A normal encoding ends with its terminator 00 00; compare the value bytes.
+        std::size_t value_bytes = as_prefix ? e.size() : e.size() - (v.type == Type::N ? 0 : 2);
+        if (value_bytes <= exact) return Bound{range.prefix + e, true};
+        return Bound{range.prefix + e.substr(0, exact), false};
+    };
+    // Lower bound "key >= v" (or > v), upper bound "key < v" (or <= v), widened when inexact.
+    auto lower_from = [&](const Bound& b, bool strict) { return b.exact && strict ? Store::successor(b.key) : b.key; };
+    auto upper_from = [&](const Bound& b, bool inclusive) {
+        return b.exact && !inclusive ? b.key : Store::successor(b.key);
+    };
     switch (rc.op) {
-        case expr::RangeOp::eq: range.lower = at; range.upper = Store::successor(at); break;
-        case expr::RangeOp::lt: range.upper = at; break;
-        case expr::RangeOp::le: range.upper = Store::successor(at); break;
-        case expr::RangeOp::gt: range.lower = Store::successor(at); break;
-        case expr::RangeOp::ge: range.lower = at; break;
+        case expr::RangeOp::eq: break;
+        case expr::RangeOp::lt: range.upper = upper_from(bound(rc.value, false), false); break;
+        case expr::RangeOp::le: range.upper = upper_from(bound(rc.value, false), true); break;
+        case expr::RangeOp::gt: range.lower = lower_from(bound(rc.value, false), true); break;
+        case expr::RangeOp::ge: range.lower = lower_from(bound(rc.value, false), false); break;
         case expr::RangeOp::between:
-            range.lower = at;
-            range.upper = Store::successor(range.prefix + encode_key_part(rc.upper));
+            range.lower = lower_from(bound(rc.value, false), false);
+            range.upper = upper_from(bound(rc.upper, false), true);
             break;
-        case expr::RangeOp::begins_with: range.lower = at; range.upper = Store::successor(at); break;
+        case expr::RangeOp::begins_with: {
+            Bound b = bound(rc.value, true);
+            range.lower = b.key;
+            range.upper = Store::successor(b.key);
+            break;
+        }
     }
 }
 
@@ -87,7 +115,7 @@ json query(Context& ctx, const json& in) {
                 throw core::AwsError::validation("Filter Expression can only contain non-primary key attributes: Primary key attribute: " + name);
         }
         PageRequest page = make_page(ctx, in, t, index, std::move(filter), std::move(projection));
-        key_range(ctx.store, t, index, kc, page.range);
+        key_range(index, index ? index->id : t.id, kc, page.range);
         page.range.forward = forward;
         page.matches_key = [&kc](const Item& item) { return kc.matches(item); };
         return read_page(ctx, txn, page);

@@ -13,8 +13,6 @@ namespace lmdb = core::lmdb;
 
 namespace {
 
-constexpr std::size_t max_lmdb_key = 511;
-
 std::string u32be(std::uint32_t v) {
     std::string s(4, '\0');
     for (int i = 3; i >= 0; --i) {
@@ -53,26 +51,67 @@ const AttributeValue* key_value(const Item& item, const KeyElement& k) {
     return &it->second;
 }
 
-void check_key_size(const std::string& key) {
-    if (key.size() > max_lmdb_key)
-        throw core::AwsError::validation(
-            fmt::format("One or more parameter values were invalid: stratus stores keys of at most {} encoded bytes "
-                        "(LMDB's key limit); this key needs {}",
-                        max_lmdb_key, key.size()));
-}
+// SHA-256 of `bytes`, first 128 bits as 32 hex characters: names a long key part.
+std::string digest(std::string_view bytes) { return core::sigv4::sha256_hex(bytes).substr(0, 32); }
 
 }  // namespace
 
 Store::Store(lmdb::Env& env)
     : env_(env), catalog_(env.open_db("ddb_catalog")), items_(env.open_db("ddb_items")),
       index_(env.open_db("ddb_index")), meta_(env.open_db("ddb_meta")), ttl_(env.open_db("ddb_ttl")) {
-    // Data dirs from before the TTL index: build it once for the tables with TTL enabled.
+    // Data dirs written before format 2 (long key parts, TTL index): rewrite their keys
+    // and rebuild their indexes once.
     env_.write([&](lmdb::WriteTxn& txn) {
-        if (txn.get(meta_, "ttl_index")) return;
+        if (txn.get(meta_, "format")) return;
         for (auto& name : table_names(txn))
-            if (auto t = find_table(txn, name); t && !t->ttl_attribute.empty()) rebuild_ttl(txn, *t);
-        txn.put(meta_, "ttl_index", "1");
+            if (auto t = find_table(txn, name)) upgrade_table(txn, *t);
+        txn.put(meta_, "format", "2");
     });
+}
+
+void Store::upgrade_table(lmdb::WriteTxn& txn, const TableDef& table) {
+    std::string prefix = u32be(table.id);
+    std::vector<std::pair<std::string, Item>> moved;
+    {
+        auto c = lmdb::Cursor::open(txn, items_);
+        for (bool ok = c.seek(prefix); ok && c.key().starts_with(prefix); ok = c.next()) {
+            Item item = decode_item(c.value());
+            if (item_key(table, item) != c.key()) moved.emplace_back(std::string(c.key()), std::move(item));
+        }
+    }
+    for (auto& [old_key, item] : moved) {
+        txn.del(items_, old_key);
+        txn.put(items_, item_key(table, item), encode_item(item));
+    }
+    for (auto& index : table.indexes) {
+        drop_index(txn, index);
+        backfill_index(txn, table, index);
+    }
+    rebuild_ttl(txn, table);
+}
+
+std::string Store::stored_part(const AttributeValue& v, std::size_t budget) {
+    std::string e = encode_key_part(v);
+    if (e.size() <= budget) return e;
+    // Long form: E[0:c] 00 01 digest(E). Only S and B encodings get this long (escape
+    // 00 -> 00 FF, terminator 00 00), so "00 01" never occurs in a normal encoding and the
+    // long form is never a prefix of another part, nor has one. c avoids ending inside an
+    // escape pair.
+    std::size_t c = budget - long_part_extra;
+    if (e[c - 1] == '\0') --c;  // before c, every 00 starts an escape pair (00 FF)
+    std::string out = e.substr(0, c);
+    out += '\0';
+    out += '\x01';
+    out += digest(e);
+    return out;
+}
+
+std::string Store::partition_prefix(std::uint32_t id, const AttributeValue& hash) {
+    return u32be(id) + stored_part(hash, hash_part_budget);
+}
+
+std::size_t Store::range_budget(std::size_t prefix_size, bool index) {
+    return max_key - prefix_size - (index ? suffix_reserve : 0);
 }
 
 std::optional<TableDef> Store::find_table(const lmdb::Txn& txn, std::string_view name) const {
@@ -131,31 +170,30 @@ void Store::drop_index(lmdb::WriteTxn& txn, const IndexDef& index) {
 std::string Store::id_prefix(std::uint32_t id) const { return u32be(id); }
 
 std::string Store::item_key(const TableDef& table, const Item& key) const {
-    std::string k = u32be(table.id);
     auto hash = key_value(key, table.key.hash);
     if (!hash) throw core::AwsError::validation("The provided key element does not match the schema");
-    k += encode_key_part(*hash);
+    std::string k = partition_prefix(table.id, *hash);
     if (table.key.range) {
         auto range = key_value(key, *table.key.range);
         if (!range) throw core::AwsError::validation("The provided key element does not match the schema");
-        k += encode_key_part(*range);
+        k += stored_part(*range, range_budget(k.size(), false));
     }
-    check_key_size(k);
     return k;
 }
 
 std::string Store::entry_key(const TableDef& table, const IndexDef* index, const Item& item) const {
     if (!index) return item_key(table, item);
-    std::string k = u32be(index->id);
     auto h = key_value(item, index->key.hash);
     if (!h) throw core::AwsError::validation("The provided starting key is invalid");
-    k += encode_key_part(*h);
+    std::string k = partition_prefix(index->id, *h);
     if (index->key.range) {
         auto r = key_value(item, *index->key.range);
         if (!r) throw core::AwsError::validation("The provided starting key is invalid");
-        k += encode_key_part(*r);
+        k += stored_part(*r, range_budget(k.size(), true));
     }
-    k += item_key(table, item).substr(4);
+    // The table key makes the entry unique; when it does not fit, its digest does.
+    std::string suffix = item_key(table, item).substr(4);
+    k += k.size() + suffix.size() <= max_key ? suffix : digest(suffix);
     return k;
 }
 
@@ -188,7 +226,6 @@ void Store::put_index_entries(lmdb::WriteTxn& txn, const TableDef& table, const 
         auto projected = project_for_index(table, index, item);
         if (!projected) continue;
         std::string k = entry_key(table, &index, item);
-        check_key_size(k);
         std::string v = encode_item(*projected);
         txn.put(index_, k, v);
         add_stats(txn, index.id, 1, static_cast<std::int64_t>(item_size(*projected)));
@@ -231,7 +268,7 @@ std::optional<std::string> Store::ttl_key(const TableDef& table, const Item& ite
     if (it == item.end() || it->second.type != Type::N) return std::nullopt;
     std::string k = u32be(table.id);
     k += encode_key_part(it->second);
-    k += core::sigv4::sha256_hex(key).substr(0, 32);
+    k += digest(key);
     return k;
 }
 
@@ -334,7 +371,7 @@ void Store::reset(lmdb::WriteTxn& txn) {
     if (auto v = txn.get(meta_, "next_id")) next = std::string(*v);
     txn.clear(meta_);
     if (!next.empty()) txn.put(meta_, "next_id", next);
-    txn.put(meta_, "ttl_index", "1");
+    txn.put(meta_, "format", "2");
 }
 
 }  // namespace stratus::dynamo

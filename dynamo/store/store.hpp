@@ -7,16 +7,21 @@
 //   ddb_index    u32be(index id) + key_part(index hash) [+ key_part(index range)]
 //                + key_part(table hash) [+ key_part(table range)] -> encode_item(projection)
 //   ddb_meta     "next_id" -> u32be; "stats" + u32be(id) -> i64be(count) + i64be(bytes);
-//                "ttl_index" -> "1" once ddb_ttl covers every table (built at startup
-//                for data dirs written before it existed)
+//                "format" -> "2" (data dirs without it are upgraded at startup)
 //   ddb_ttl      u32be(table id) + key_part(TTL number) + 16 bytes of SHA-256(item key)
 //                -> item key: the items of a table with TTL enabled, by expiry time, so
 //                the sweeper reads only what has expired (the hash keeps the LMDB key
 //                short and fixed-size whatever the item key's length)
 //
-// Known limit: LMDB keys are at most 511 bytes. DynamoDB allows 2048-byte hash and
-// 1024-byte range keys; an encoded key over the limit is refused with a
-// ValidationException rather than stored out of order.
+// Long keys. LMDB keys are at most 511 bytes; DynamoDB allows 2048-byte hash and
+// 1024-byte range keys. A key part whose encoding E does not fit its budget is stored as
+// E[0:c] 00 01 digest(E) (stored_part): a deterministic, prefix-free stand-in that sorts
+// exactly like E against every value that differs from it in the first c bytes. Hash
+// parts get 256 bytes (their order does not matter, only grouping); range parts get the
+// rest of the 511 (an index keeps 32 bytes back for the table key, or its digest).
+// So Query order is exact except among range values longer than ~200 bytes that share
+// their first ~200 encoded bytes (those come in digest order among themselves); Query
+// re-checks its key condition on every item, so results are exact.
 #pragma once
 
 #include <cstdint>
@@ -90,6 +95,18 @@ public:
     // The LMDB key of `item` in the table or in `index` (for LastEvaluatedKey resumption).
     std::string entry_key(const TableDef& table, const IndexDef* index, const Item& item) const;
     std::string id_prefix(std::uint32_t id) const;
+
+    // --- key layout (see "Long keys" above).
+    static constexpr std::size_t max_key = 511;
+    static constexpr std::size_t hash_part_budget = 256;
+    static constexpr std::size_t suffix_reserve = 32;
+    static constexpr std::size_t long_part_extra = 34;  // 00 01 + 32-byte digest
+    // The stored form of a key part within `budget` bytes.
+    static std::string stored_part(const AttributeValue& v, std::size_t budget);
+    // Table or index id + stored hash part: every entry of one partition starts with it.
+    static std::string partition_prefix(std::uint32_t id, const AttributeValue& hash);
+    // The budget of the range part that follows a partition prefix of this size.
+    static std::size_t range_budget(std::size_t prefix_size, bool index);
     // The smallest string greater than every string that starts with `prefix`; empty when
     // there is none (all 0xFF). Turns "<= X" into an exclusive bound.
     static std::string successor(std::string prefix);
@@ -105,6 +122,8 @@ private:
     void put_index_entries(core::lmdb::WriteTxn& txn, const TableDef& table, const Item& item);
     void erase_index_entries(core::lmdb::WriteTxn& txn, const TableDef& table, const Item& item);
     void erase_prefix(core::lmdb::WriteTxn& txn, core::lmdb::Dbi dbi, const std::string& prefix);
+    // Format upgrade of one table: re-keys its items, rebuilds its indexes and TTL index.
+    void upgrade_table(core::lmdb::WriteTxn& txn, const TableDef& table);
     // The ddb_ttl key of `item` stored under `key`, or nullopt when TTL is off for the
     // table or the item's TTL attribute is missing or not a number.
     std::optional<std::string> ttl_key(const TableDef& table, const Item& item, std::string_view key) const;

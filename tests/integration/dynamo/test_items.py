@@ -262,16 +262,6 @@ class ItemsTest(unittest.TestCase):
                               self.update, key=k, expr="SET e = :v", values={":v": S("yy")})
         self.assertEqual(self.get(k), exact)
 
-    # Known limit, not fixed: stratus keeps keys in LMDB, whose keys are at most 511 bytes
-    # (dynamo/store/store.hpp), so the hash keys of up to 2048 bytes and range keys of up to
-    # 1024 bytes that DynamoDB accepts are refused ("stratus stores keys of at most 511
-    # encoded bytes"). Lifting it needs a different key layout in the store.
-    @unittest.expectedFailure
-    def test_largest_keys(self):
-        k = "h" * 2048
-        self.put({"pk": S(k), "v": N(1)})
-        self.assertEqual(self.get(k), {"pk": S(k), "v": N(1)})
-
     def test_get_missing_item_has_no_item_member(self):
         r = self.ddb.get_item(TableName=self.table, Key={"pk": S(uid())})
         self.assertNotIn("Item", r)
