@@ -86,12 +86,27 @@ struct Request {
     std::string_view host() const;
 };
 
+// A response body read from an open file (S3 objects), sent in chunks by the server so it
+// never sits in memory. Owns the descriptor: an object deleted or overwritten while it is
+// being sent stays readable through it.
+struct FileBody {
+    FileBody(int file, std::uint64_t from, std::uint64_t count) : fd(file), offset(from), length(count) {}
+    ~FileBody();
+    FileBody(const FileBody&) = delete;
+    FileBody& operator=(const FileBody&) = delete;
+    int fd;
+    std::uint64_t offset;
+    std::uint64_t length;
+};
+
 struct Response {
     int status = 200;
     Headers headers;
     // For HEAD requests the body is not sent; a Content-Length header set by the service
     // is sent as is (S3 HeadObject).
     std::string body;
+    // When set, the body is these file bytes instead (Content-Length = file->length).
+    std::shared_ptr<FileBody> file;
     bool close = false;            // close the connection after this response
     // For the access log: the operation the service ran ("PutItem"), if any.
     std::string operation;

@@ -141,7 +141,8 @@ int run_start(const StartOptions& o) {
 
     dispatcher.add(dynamo::make_service(env, address));
     dispatcher.add(lambda::make_service());
-    dispatcher.add(s3::make_service((data.path() / "s3" / "spool").string()));
+    auto s3_events = std::make_shared<s3::EventSink>();
+    dispatcher.add(s3::make_service(env, s3::Options{(data.path() / "s3").string(), o.durability == "full"}, s3_events));
     if (o.test_api) add_test_api(dispatcher, env);
     runtime.on_shutdown([&env] { env.sync(); });
 

@@ -2,11 +2,13 @@
 
 #include <fmt/format.h>
 
-#include <functional>
 #include <map>
 #include <tuple>
 
 #include "core/file_sink.hpp"
+#include "core/log.hpp"
+#include "s3/ops.hpp"
+#include "s3/upload.hpp"
 
 namespace stratus::s3 {
 
@@ -16,18 +18,109 @@ enum class Resource { service, bucket, object };
 
 // S3 tells operations apart by (resource, method, sub-resource) (moto's ACTION_MAP).
 using OperationKey = std::tuple<Resource, std::string, std::string>;
-using Operation = std::function<void(core::Request&&, core::Reply)>;
 
 // The sub-resources that select an S3 operation; other query parameters are arguments.
+// Order matters: the first one present wins ("?uploadId&partNumber" is UploadPart).
 constexpr std::string_view sub_resources[] = {
-    "acl",     "cors",      "delete",    "lifecycle", "location",  "notification", "partNumber", "policy",
-    "tagging", "uploadId",  "uploads",   "versioning", "versions", "website",      "list-type",  "encryption",
-    "logging", "ownershipControls", "publicAccessBlock", "object-lock", "retention", "legal-hold", "attributes",
+    "uploadId", "uploads",  "delete",     "acl",        "cors",       "lifecycle",   "location",
+    "notification", "policy", "tagging", "versioning", "versions",  "website",     "encryption",
+    "logging",  "ownershipControls", "publicAccessBlock", "object-lock", "retention", "legal-hold",
+    "attributes", "list-type", "accelerate", "requestPayment", "replication", "analytics", "metrics",
+    "inventory", "intelligent-tiering", "restore", "select", "torrent", "policyStatus",
 };
+
+constexpr std::string_view bucket_configs[] = {"cors",    "lifecycle",         "notification", "policy",
+                                               "tagging", "versioning",        "website",      "acl",
+                                               "encryption", "logging", "ownershipControls", "publicAccessBlock"};
+
+std::map<OperationKey, Op> make_table() {
+    std::map<OperationKey, Op> t;
+    using R = Resource;
+    t[{R::service, "GET", ""}] = list_buckets;
+    t[{R::bucket, "PUT", ""}] = create_bucket;
+    t[{R::bucket, "DELETE", ""}] = delete_bucket;
+    t[{R::bucket, "HEAD", ""}] = head_bucket;
+    t[{R::bucket, "GET", ""}] = list_objects;
+    t[{R::bucket, "GET", "list-type"}] = list_objects;
+    t[{R::bucket, "GET", "location"}] = get_bucket_location;
+    t[{R::bucket, "GET", "versions"}] = list_object_versions;
+    t[{R::bucket, "GET", "uploads"}] = list_multipart_uploads;
+    t[{R::bucket, "POST", "delete"}] = delete_objects;
+    for (auto c : bucket_configs) {
+        t[{R::bucket, "GET", std::string(c)}] = get_bucket_config;
+        t[{R::bucket, "PUT", std::string(c)}] = put_bucket_config;
+        if (c != "versioning" && c != "acl" && c != "notification")
+            t[{R::bucket, "DELETE", std::string(c)}] = delete_bucket_config;
+    }
+    t[{R::object, "PUT", ""}] = put_object;
+    t[{R::object, "GET", ""}] = get_object;
+    t[{R::object, "HEAD", ""}] = get_object;
+    t[{R::object, "DELETE", ""}] = delete_object;
+    t[{R::object, "GET", "tagging"}] = get_object_tagging;
+    t[{R::object, "PUT", "tagging"}] = put_object_tagging;
+    t[{R::object, "DELETE", "tagging"}] = delete_object_tagging;
+    t[{R::object, "GET", "acl"}] = get_object_acl;
+    t[{R::object, "PUT", "acl"}] = put_object_acl;
+    t[{R::object, "POST", "uploads"}] = create_multipart_upload;
+    t[{R::object, "PUT", "uploadId"}] = upload_part;
+    t[{R::object, "POST", "uploadId"}] = complete_multipart_upload;
+    t[{R::object, "DELETE", "uploadId"}] = abort_multipart_upload;
+    t[{R::object, "GET", "uploadId"}] = list_parts;
+    return t;
+}
+
+struct Target {
+    Resource resource = Resource::service;
+    std::string bucket;
+    std::string key;
+    std::string sub;
+};
+
+bool virtual_hosted(std::string_view host) {
+    constexpr std::string_view suffix = ".s3.localhost";
+    return host.size() > suffix.size() && host.ends_with(suffix);
+}
+
+Target classify(const core::Request& request) {
+    Target t;
+    std::string_view host = request.host();
+    std::string path = core::percent_decode(request.path);
+    std::string_view p = path;
+    if (!p.empty() && p.front() == '/') p.remove_prefix(1);
+    if (virtual_hosted(host)) {
+        t.bucket = std::string(host.substr(0, host.size() - std::string_view(".s3.localhost").size()));
+        t.key = std::string(p);
+    } else {
+        auto slash = p.find('/');
+        t.bucket = std::string(p.substr(0, slash));
+        if (slash != std::string_view::npos) t.key = std::string(p.substr(slash + 1));
+    }
+    t.resource = t.bucket.empty() ? Resource::service : t.key.empty() ? Resource::bucket : Resource::object;
+    auto params = request.query_params();
+    for (auto s : sub_resources) {
+        for (auto& q : params)
+            if (q.name == s) {
+                t.sub = q.name;
+                break;
+            }
+        if (!t.sub.empty()) break;
+    }
+    return t;
+}
 
 class S3Service final : public core::Service {
 public:
-    explicit S3Service(std::string spool_dir) : spool_dir_(std::move(spool_dir)) {}
+    S3Service(core::lmdb::Env& env, Options options, std::shared_ptr<EventSink> events)
+        : store_(env, options.root, options.fsync), events_(std::move(events)),
+          ctx_{store_, *events_,
+               [] {
+                   return std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+               }},
+          operations_(make_table()) {
+        store_.collect_garbage();
+    }
 
     std::string_view name() const override { return "s3"; }
     const core::Protocol& protocol() const override { return protocol_; }
@@ -40,10 +133,16 @@ public:
     }
     core::BodyPolicy body_policy(const core::Request& head) const override {
         core::BodyPolicy p;
-        if (head.method == "PUT") {
-            // Object bodies stream to disk: 5 GB is S3's single-PUT limit.
-            p.limit = 5ULL * 1024 * 1024 * 1024;
-            p.make_sink = [dir = spool_dir_] { return std::make_unique<core::FileSink>(dir); };
+        Target t = classify(head);
+        bool object_body = head.method == "PUT" && t.resource == Resource::object &&
+                           (t.sub.empty() || t.sub == "uploadId") && !head.headers.has("x-amz-copy-source");
+        if (object_body) {
+            // Object bodies stream to disk: 5 GB is S3's single-PUT (and part) limit.
+            // aws-chunked framing adds a little on the wire.
+            p.limit = 5ULL * 1024 * 1024 * 1024 + 64 * 1024 * 1024;
+            p.make_sink = [dir = store_.spool_dir(), o = upload_options(head, store_.fsync())] {
+                return std::make_unique<UploadSink>(dir, o);
+            };
         } else {
             p.limit = 20 * 1024 * 1024;
         }
@@ -51,54 +150,51 @@ public:
     }
 
     void handle(core::Request&& request, core::Reply reply) override {
-        auto [resource, sub] = classify(request);
-        auto it = operations_.find(OperationKey{resource, request.method, sub});
+        Target t = classify(request);
+        auto it = operations_.find(OperationKey{t.resource, request.method, t.sub});
         if (it == operations_.end()) {
-            // What S3 answers for a request it recognises but does not implement.
-            throw core::AwsError("NotImplemented",
-                                 "A header you provided implies functionality that is not implemented", 501)
+            if (t.resource != Resource::service && (request.method == "GET" || request.method == "PUT" ||
+                                                    request.method == "DELETE" || request.method == "HEAD" ||
+                                                    request.method == "POST") &&
+                !t.sub.empty()) {
+                // What S3 answers for a request it recognises but does not implement.
+                throw core::AwsError("NotImplemented",
+                                     "A header you provided implies functionality that is not implemented", 501)
+                    .with("Header", t.sub);
+            }
+            throw core::AwsError("MethodNotAllowed", "The specified method is not allowed against this resource.", 405)
                 .with("Method", request.method)
-                .with("ResourceType", resource == Resource::service  ? "SERVICE"
-                                      : resource == Resource::bucket ? "BUCKET"
-                                                                     : "OBJECT");
+                .with("ResourceType", t.resource == Resource::service  ? "SERVICE"
+                                      : t.resource == Resource::bucket ? "BUCKET"
+                                                                       : "OBJECT");
         }
-        it->second(std::move(request), std::move(reply));
+        Call call{request, t.bucket, t.key, t.sub};
+        core::Response r;
+        try {
+            r = it->second(ctx_, call);
+        } catch (const core::AwsError& e) {
+            if (e.status() != 304) throw;
+            // Not Modified: headers only, no error document.
+            r.status = 304;
+            for (auto& [n, v] : e.fields()) r.headers.set(n, v);
+        }
+        reply(std::move(r));
     }
+
+    void reset() override { store_.reset(); }
 
 private:
-    static std::pair<Resource, std::string> classify(const core::Request& request) {
-        std::string_view host = request.host();
-        bool virtual_hosted = host.size() > std::string_view(".s3.localhost").size() &&
-                              host.ends_with(".s3.localhost");
-        std::string_view path = request.path;
-        if (!path.empty() && path.front() == '/') path.remove_prefix(1);
-        Resource resource;
-        if (virtual_hosted)
-            resource = path.empty() ? Resource::bucket : Resource::object;
-        else if (path.empty())
-            resource = Resource::service;
-        else {
-            auto slash = path.find('/');
-            bool bucket_only = slash == std::string_view::npos || slash + 1 == path.size();  // "b" or "b/"
-            resource = bucket_only ? Resource::bucket : Resource::object;
-        }
-        std::string sub;
-        for (auto& p : request.query_params())
-            for (auto s : sub_resources)
-                if (p.name == s && sub.empty()) sub = p.name;
-        return {resource, sub};
-    }
-
-    std::string spool_dir_;
     core::Protocol protocol_{core::Wire::rest_xml, "", false};
-    // (resource, method, sub-resource) -> handler. The S3 issue fills this table.
-    std::map<OperationKey, Operation> operations_;
+    Store store_;
+    std::shared_ptr<EventSink> events_;
+    Context ctx_;
+    std::map<OperationKey, Op> operations_;
 };
 
 }  // namespace
 
-std::shared_ptr<core::Service> make_service(std::string spool_dir) {
-    return std::make_shared<S3Service>(std::move(spool_dir));
+std::shared_ptr<core::Service> make_service(core::lmdb::Env& env, Options options, std::shared_ptr<EventSink> events) {
+    return std::make_shared<S3Service>(env, std::move(options), std::move(events));
 }
 
 }  // namespace stratus::s3

@@ -5,11 +5,19 @@
 #include <memory>
 #include <string>
 
+#include "core/http_handler.hpp"
+#include "core/lmdb.hpp"
 #include "core/service.hpp"
+#include "s3/events.hpp"
 
 namespace stratus::s3 {
 
-// `spool_dir`: where upload bodies are streamed to before they become objects.
-std::shared_ptr<core::Service> make_service(std::string spool_dir);
+struct Options {
+    std::string root;    // <data dir>/s3: objects/ and spool/ live below
+    bool fsync = false;  // --durability full: fsync object files before acknowledging
+};
+
+// The service, and the event stream its notification configurations feed.
+std::shared_ptr<core::Service> make_service(core::lmdb::Env& env, Options options, std::shared_ptr<EventSink> events);
 
 }  // namespace stratus::s3
