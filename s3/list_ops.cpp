@@ -89,7 +89,21 @@ void walk(Context& ctx, Call& call, Walk& w, OnKey on_key, OnPrefix on_prefix) {
     });
 }
 
-std::string enc(bool url, std::string_view s) { return url ? core::uri_encode(s, false) : std::string(s); }
+// encoding-type=url: S3 form-encodes (space as '+', '+' as %2B), which botocore undoes
+// with unquote_plus.
+std::string enc(bool url, std::string_view s) {
+    if (!url) return std::string(s);
+    std::string e = core::uri_encode(s, false), out;
+    for (std::size_t i = 0; i < e.size(); ++i) {
+        if (e.compare(i, 3, "%20") == 0) {
+            out += '+';
+            i += 2;
+        } else {
+            out += e[i];
+        }
+    }
+    return out;
+}
 
 void contents(XmlWriter& w, const Version& v, const std::string& key, bool url, bool owner) {
     w.open("Contents")
