@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "core/log.hpp"
+#include "core/sigv2.hpp"
 #include "core/sigv4.hpp"
 
 namespace stratus::core {
@@ -281,7 +282,19 @@ void Dispatcher::run(Service& service, Request&& request, Reply reply) {
         std::optional<AuthProblem> problem;
         try {
             auto auth = sigv4::parse(request);
-            if (!auth) {
+            std::optional<sigv2::Auth> v2;
+            if (!auth && protocol.wire == Wire::rest_xml) v2 = sigv2::parse(request);
+            if (v2) {
+                // S3 still takes SigV2 (AWS CLI v1 presigns with it).
+                std::string_view host = request.host();
+                std::string_view bucket;
+                if (ends_with_ci(host, ".s3.localhost")) bucket = host.substr(0, host.size() - 13);
+                if (v2->access_key != options_.access_key_id)
+                    problem = AuthProblem{AuthFailure::unknown_access_key, ""};
+                else
+                    problem = sigv2::verify(request, *v2, options_.secret_access_key, std::chrono::system_clock::now(),
+                                            bucket);
+            } else if (!auth) {
                 problem = AuthProblem{AuthFailure::missing, ""};
             } else if (auth->access_key != options_.access_key_id) {
                 problem = AuthProblem{AuthFailure::unknown_access_key, ""};
