@@ -7,6 +7,7 @@
 
 #include "core/file_sink.hpp"
 #include "core/log.hpp"
+#include "s3/cors.hpp"
 #include "s3/ops.hpp"
 #include "s3/upload.hpp"
 
@@ -151,6 +152,15 @@ public:
 
     void handle(core::Request&& request, core::Reply reply) override {
         Target t = classify(request);
+        if (request.method == "OPTIONS" && t.resource != Resource::service) {
+            auto b = store_.env().read([&](core::lmdb::ReadTxn& txn) { return store_.get_bucket(txn, t.bucket); });
+            if (!b) throw no_such_bucket(t.bucket);
+            std::optional<std::string> cors;
+            if (auto c = b->configs.find("cors"); c != b->configs.end()) cors = c->second;
+            auto r = preflight(request, cors);
+            r.operation = "PreflightRequest";
+            return reply(std::move(r));
+        }
         auto it = operations_.find(OperationKey{t.resource, request.method, t.sub});
         if (it == operations_.end()) {
             if (t.resource != Resource::service && (request.method == "GET" || request.method == "PUT" ||
@@ -177,6 +187,12 @@ public:
             // Not Modified: headers only, no error document.
             r.status = 304;
             for (auto& [n, v] : e.fields()) r.headers.set(n, v);
+        }
+        if (request.headers.has("origin") && !t.bucket.empty()) {
+            // Actual CORS requests get the Access-Control-* headers a matching rule allows.
+            auto b = store_.env().read([&](core::lmdb::ReadTxn& txn) { return store_.get_bucket(txn, t.bucket); });
+            if (b)
+                if (auto c = b->configs.find("cors"); c != b->configs.end()) decorate(request, c->second, r);
         }
         reply(std::move(r));
     }
