@@ -278,9 +278,7 @@ void Dispatcher::run(Service& service, Request&& request, Reply reply) {
         streamed_sha256 = hashing->digest();
         request.body_sink = hashing->release();
     }
-    // Browsers send CORS preflights (OPTIONS) without credentials; S3 answers them unsigned.
-    bool preflight = request.method == "OPTIONS" && protocol.wire == Wire::rest_xml;
-    if (options_.verify_signatures && !preflight) {
+    if (options_.verify_signatures && !service.anonymous(request)) {
         std::optional<AuthProblem> problem;
         try {
             auto auth = sigv4::parse(request);

@@ -10,6 +10,7 @@
 #include "s3/cors.hpp"
 #include "s3/ops.hpp"
 #include "s3/upload.hpp"
+#include "s3/website.hpp"
 
 namespace stratus::s3 {
 
@@ -77,6 +78,15 @@ struct Target {
     std::string sub;
 };
 
+constexpr std::string_view website_suffix = ".s3-website.localhost";
+
+// BUCKET.s3-website.localhost: the website endpoint.
+std::optional<std::string> website_bucket(std::string_view host) {
+    if (host.size() > website_suffix.size() && host.ends_with(website_suffix))
+        return std::string(host.substr(0, host.size() - website_suffix.size()));
+    return std::nullopt;
+}
+
 bool virtual_hosted(std::string_view host) {
     constexpr std::string_view suffix = ".s3.localhost";
     return host.size() > suffix.size() && host.ends_with(suffix);
@@ -128,10 +138,19 @@ public:
     core::ServiceRoute route() const override {
         core::ServiceRoute r;
         r.signing_names = {"s3"};
-        r.host_suffixes = {".s3.localhost"};
+        r.host_suffixes = {".s3.localhost", std::string(website_suffix)};
         r.fallback = true;
         return r;
     }
+    bool anonymous(const core::Request& head) const override {
+        // Browsers send CORS preflights without credentials; website endpoints are public.
+        return head.method == "OPTIONS" || website_bucket(head.host()).has_value();
+    }
+
+    core::Response site(const core::Request& req, const std::string& bucket) {
+        return site_request(ctx_, req, bucket);
+    }
+
     core::BodyPolicy body_policy(const core::Request& head) const override {
         core::BodyPolicy p;
         Target t = classify(head);
@@ -151,6 +170,11 @@ public:
     }
 
     void handle(core::Request&& request, core::Reply reply) override {
+        if (auto wb = website_bucket(request.host())) {
+            auto r = website_request(ctx_, request, *wb);
+            r.operation = "Website";
+            return reply(std::move(r));
+        }
         Target t = classify(request);
         if (request.method == "OPTIONS" && t.resource != Resource::service) {
             auto b = store_.env().read([&](core::lmdb::ReadTxn& txn) { return store_.get_bucket(txn, t.bucket); });
@@ -207,7 +231,51 @@ private:
     std::map<OperationKey, Op> operations_;
 };
 
+class SiteHandler final : public core::HttpHandler {
+public:
+    SiteHandler(std::shared_ptr<S3Service> s3, std::string bucket) : s3_(std::move(s3)), bucket_(std::move(bucket)) {}
+
+    core::Plan plan(core::Request& head) override {
+        head.request_id = core::new_request_id(core::Wire::rest_xml);
+        core::Plan p;
+        p.service = "site";
+        p.body.limit = 1024 * 1024;
+        p.too_large = [](const core::Request&) {
+            core::Response r;
+            r.status = 413;
+            r.headers.set("Content-Type", "text/plain");
+            r.body = "Request body too large\n";
+            return r;
+        };
+        p.run = [this](core::Request&& req, core::Reply reply) {
+            core::Response r;
+            try {
+                r = s3_->site(req, bucket_);
+            } catch (const std::exception& e) {
+                core::log::error("site request {} failed: {}", req.path, e.what());
+                r = core::Response{};
+                r.status = 500;
+                r.headers.set("Content-Type", "text/plain");
+                r.body = "Internal Server Error\n";
+            }
+            r.operation = "Site";
+            reply(std::move(r));
+        };
+        return p;
+    }
+
+private:
+    std::shared_ptr<S3Service> s3_;
+    std::string bucket_;
+};
+
 }  // namespace
+
+std::unique_ptr<core::HttpHandler> make_site_handler(const std::shared_ptr<core::Service>& s3, std::string bucket) {
+    auto service = std::dynamic_pointer_cast<S3Service>(s3);
+    if (!service) throw std::logic_error("make_site_handler needs the S3 service");
+    return std::make_unique<SiteHandler>(std::move(service), std::move(bucket));
+}
 
 std::shared_ptr<core::Service> make_service(core::lmdb::Env& env, Options options, std::shared_ptr<EventSink> events) {
     return std::make_shared<S3Service>(env, std::move(options), std::move(events));

@@ -20,4 +20,8 @@ struct Options {
 // The service, and the event stream its notification configurations feed.
 std::shared_ptr<core::Service> make_service(core::lmdb::Env& env, Options options, std::shared_ptr<EventSink> events);
 
+// The site port's handler: `bucket` served like a CDN serves a single-page app (see
+// s3/website.hpp). `s3` must be the service make_service returned.
+std::unique_ptr<core::HttpHandler> make_site_handler(const std::shared_ptr<core::Service>& s3, std::string bucket);
+
 }  // namespace stratus::s3
