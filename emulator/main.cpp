@@ -157,7 +157,19 @@ int run_start(const StartOptions& o) {
         std::uint16_t sp = runtime.listen(so, *site);
         site_line = fmt::format("  site: http://{}:{} (bucket {})\n", shown_host, sp, o.site_bucket);
     }
-    if (o.test_api) add_test_api(dispatcher, env);
+    if (o.test_api) {
+        add_test_api(dispatcher, env);
+        // The S3 event stream, drained: what the Lambda trigger will receive.
+        dispatcher.add_internal("GET", "/_stratus/test/s3/events", [s3_events](const core::Request&) {
+            nlohmann::json out = nlohmann::json::array();
+            for (auto& r : s3_events->drain())
+                out.push_back({{"functionArn", r.function_arn},
+                               {"configurationId", r.configuration_id},
+                               {"event", nlohmann::json::parse(r.record_json)}});
+            static const core::Protocol json{core::Wire::internal, "", false};
+            return core::json_response(json, out.dump());
+        });
+    }
     runtime.on_shutdown([&env] { env.sync(); });
 
     std::string names;
