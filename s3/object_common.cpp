@@ -280,9 +280,11 @@ ByteRange parse_range(std::string_view header, std::uint64_t size) {
         }
         return n;
     };
-    auto a = num(spec.substr(0, dash));
-    auto b = num(spec.substr(dash + 1));
-    if (!a && !b) return r;
+    std::string_view first = spec.substr(0, dash), second = spec.substr(dash + 1);
+    auto a = num(first);
+    auto b = num(second);
+    // Anything but digits on either side (other than an empty side) is no range at all.
+    if ((!first.empty() && !a) || (!second.empty() && !b) || (!a && !b)) return r;
     if (!a) {  // suffix: the last b bytes
         if (*b == 0) {
             r.unsatisfiable = true;
