@@ -86,10 +86,34 @@ bool is_sha256_hex(std::string_view s) {
 // see the body. Here the claim meets the bytes: the x-amz-content-sha256 hash, or without
 // that header (and outside S3 presigned URLs, which sign UNSIGNED-PAYLOAD) the hash of an
 // empty body, which is what verify() signed for a body it did not hold.
+// STREAMING-AWS4-HMAC-SHA256-PAYLOAD: each chunk signs the previous signature (the
+// request's own for the first) and its data's hash, so the chain covers every byte.
+// https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html
+// The trailer signature of the -TRAILER variant is not checked (its trailers are, by the
+// service, against the data).
+std::optional<AuthProblem> check_signed_chunks(const Request& req, const sigv4::Auth& auth, std::string_view secret) {
+    const auto* chunks = req.body_sink ? req.body_sink->signed_chunks() : nullptr;
+    if (!chunks || chunks->empty()) return AuthProblem{AuthFailure::signature_mismatch, ""};
+    std::string key = sigv4::signing_key(secret, auth.date, auth.region, auth.service);
+    std::string scope = fmt::format("{}/{}/{}/aws4_request", auth.date, auth.region, auth.service);
+    std::string previous = auth.signature;
+    static const std::string empty_sha = sigv4::sha256_hex("");
+    for (const auto& c : *chunks) {
+        std::string sts = fmt::format("AWS4-HMAC-SHA256-PAYLOAD\n{}\n{}\n{}\n{}\n{}", auth.amz_date, scope, previous,
+                                      empty_sha, c.sha256);
+        std::string expected = sigv4::hex(sigv4::hmac_sha256(key, sts));
+        if (!iequals(expected, c.signature)) return AuthProblem{AuthFailure::signature_mismatch, ""};
+        previous = expected;
+    }
+    return std::nullopt;
+}
+
 std::optional<AuthProblem> check_streamed_body(const Request& req, const sigv4::Auth& auth, bool s3,
-                                               const std::string& streamed_sha256) {
+                                               const std::string& streamed_sha256, std::string_view secret) {
     std::string_view claimed;
     bool from_header = false;
+    if (auto sent = req.headers.get("x-amz-content-sha256"); sent && sent->starts_with("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"))
+        return check_signed_chunks(req, auth, secret);
     if (auto sent = req.headers.get("x-amz-content-sha256")) {
         if (!is_sha256_hex(*sent)) return std::nullopt;  // UNSIGNED-PAYLOAD, STREAMING-*: body not covered
         claimed = *sent;
@@ -306,7 +330,7 @@ void Dispatcher::run(Service& service, Request&& request, Reply reply) {
                 problem = sigv4::verify(request, *auth, vo);
                 // A streamed body: the signature covered its claimed hash, now the bytes.
                 if (!problem && request.body_sink)
-                    problem = check_streamed_body(request, *auth, vo.s3, streamed_sha256);
+                    problem = check_streamed_body(request, *auth, vo.s3, streamed_sha256, options_.secret_access_key);
             }
         } catch (const sigv4::ParseError& e) {
             problem = AuthProblem{AuthFailure::malformed, e.what()};

@@ -42,11 +42,22 @@ private:
 // A service that streams a request body (S3 uploads) gets the bytes here as they arrive,
 // instead of in Request::body. finish() is called once after the last byte; a request
 // that fails before that just drops the sink (its destructor cleans up).
+// One chunk of an aws-chunked body signed chunk by chunk (S3's
+// STREAMING-AWS4-HMAC-SHA256-PAYLOAD): the chunk-signature sent, and the SHA-256 (hex) of
+// the chunk's data.
+struct SignedChunk {
+    std::string signature;
+    std::string sha256;
+};
+
 class BodySink {
 public:
     virtual ~BodySink() = default;
     virtual void write(std::string_view bytes) = 0;
     virtual void finish() = 0;
+    // A sink that decodes signed aws-chunked framing reports the chunks, so that the
+    // signature chain can be verified (nullptr: it does not decode such bodies).
+    virtual const std::vector<SignedChunk>* signed_chunks() const { return nullptr; }
 };
 
 // How the HTTP layer reads a request's body, decided by the service from the head.

@@ -310,6 +310,24 @@ ByteRange parse_range(std::string_view header, std::uint64_t size) {
     return r;
 }
 
+void attach_body(core::Response& r, int fd, std::uint64_t offset, std::uint64_t length) {
+    constexpr std::uint64_t inline_limit = 64 * 1024;
+    auto file = std::make_shared<core::FileBody>(fd, offset, length);
+    if (length > inline_limit) {
+        r.file = std::move(file);
+        return;
+    }
+    r.body.resize(static_cast<std::size_t>(length));
+    std::size_t got = 0;
+    while (got < length) {
+        ssize_t n = ::pread(fd, r.body.data() + got, static_cast<std::size_t>(length) - got,
+                            static_cast<off_t>(offset + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) throw std::system_error(errno ? errno : EIO, std::generic_category(), "read object file");
+        got += static_cast<std::size_t>(n);
+    }
+}
+
 CopySource parse_copy_source(std::string_view header) {
     CopySource s;
     std::string_view h = header;

@@ -45,6 +45,11 @@ struct ByteRange {
 };
 ByteRange parse_range(std::string_view header, std::uint64_t size);
 
+// Sets r's body to [offset, offset+length) of the open file `fd` (taking ownership):
+// small bodies are read into r.body (one write with the head), larger ones streamed
+// from the file by the server.
+void attach_body(core::Response& r, int fd, std::uint64_t offset, std::uint64_t length);
+
 core::Response copy_object(Context& ctx, Call& call);
 
 // The source of a copy: x-amz-copy-source "/bucket/key?versionId=..".

@@ -160,9 +160,8 @@ core::Response get_object(Context& ctx, Call& call) {
     apply_response_overrides(r, call.req);
     r.headers.set("Content-Length", std::to_string(length));
     if (length > 0 && fd >= 0) {
-        file->offset = offset;
-        file->length = length;
-        r.file = std::move(file);
+        file->fd = -1;  // attach_body owns the descriptor now
+        attach_body(r, fd, offset, length);
     }
     r.operation = head ? "HeadObject" : "GetObject";
     return r;

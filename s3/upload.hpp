@@ -40,11 +40,11 @@ public:
     const std::string& checksum() const { return checksum_; }  // raw digest, if computed
     // Trailing headers of an aws-chunked body (lowercased names).
     const std::map<std::string, std::string>& trailers() const { return trailers_; }
-    struct Chunk {
-        std::string signature;  // chunk-signature= as sent
-        std::string sha256;     // hex SHA-256 of the chunk data
-    };
+    using Chunk = core::SignedChunk;
     const std::vector<Chunk>& chunks() const { return chunks_; }
+    const std::vector<core::SignedChunk>* signed_chunks() const override {
+        return options_.signed_chunks ? &chunks_ : nullptr;
+    }
     std::optional<std::string> trailer_signature() const;
 
     const std::string& path() const { return path_; }

@@ -187,7 +187,7 @@ core::Response serve(Context& ctx, const core::Request& req, const std::string& 
     if (req.method != "HEAD" && length > 0) {
         int fd = ::open(ctx.store.file_path(v.file).c_str(), O_RDONLY | O_CLOEXEC);
         if (fd < 0) return html(404, "NoSuchKey", "The specified key does not exist.", {{"Key", key}}, req);
-        r.file = std::make_shared<core::FileBody>(fd, offset, length);
+        attach_body(r, fd, offset, length);
     }
     return r;
 }
