@@ -163,6 +163,13 @@ public:
             p.make_sink = [dir = store_.spool_dir(), o = upload_options(head, store_.fsync())] {
                 return std::make_unique<UploadSink>(dir, o);
             };
+        } else if (head.method == "PUT") {
+            // Other PUT bodies (configurations, tagging) are small documents, but every PUT
+            // streams to the spool all the same: the operation reads what it needs
+            // (body_of, which refuses documents over 20 MB), and a PUT nothing takes is
+            // still read whole before its answer.
+            p.limit = 5ULL * 1024 * 1024 * 1024;
+            p.make_sink = [dir = store_.spool_dir()] { return std::make_unique<core::FileSink>(dir); };
         } else {
             p.limit = 20 * 1024 * 1024;
         }
