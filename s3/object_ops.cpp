@@ -50,13 +50,20 @@ Located locate(const core::lmdb::Txn& txn, Context& ctx, Call& call, bool allow_
         if (l.version->delete_marker && !allow_delete_marker) {
             core::AwsError err("MethodNotAllowed", "The specified method is not allowed against this resource.", 405);
             err.with("Method", call.req.method).with("ResourceType", "DeleteMarker");
+            err.with_header("x-amz-delete-marker", "true").with_header("x-amz-version-id", l.version->version_id);
+            err.with_header("Last-Modified", http_date(l.version->last_modified_ms));
             throw err;
         }
         return l;
     }
     if (l.entry.versions.empty()) throw no_such_key(call.key);
     l.version = &l.entry.versions.front();
-    if (l.version->delete_marker && !allow_delete_marker) throw no_such_key(call.key);
+    if (l.version->delete_marker && !allow_delete_marker) {
+        // The key's newest version is a delete marker: S3 says so in the headers.
+        auto err = no_such_key(call.key);
+        err.with_header("x-amz-delete-marker", "true").with_header("x-amz-version-id", l.version->version_id);
+        throw err;
+    }
     return l;
 }
 
@@ -142,7 +149,8 @@ core::Response get_object(Context& ctx, Call& call) {
         if (rg.unsatisfiable)
             throw core::AwsError("InvalidRange", "The requested range is not satisfiable", 416)
                 .with("RangeRequested", std::string(*range))
-                .with("ActualObjectSize", std::to_string(v.size));
+                .with("ActualObjectSize", std::to_string(v.size))
+                .with_header("Content-Range", fmt::format("bytes */{}", v.size));
         if (rg.valid) {
             offset = rg.first;
             length = rg.last - rg.first + 1;

@@ -108,6 +108,9 @@ class ObjectTest(unittest.TestCase):
                 self.assertEqual(g["ContentRange"], cr)
                 self.assertEqual(g["Body"].read(), want)
         self.assertEqual(self.err(self.s3.get_object, Bucket=self.b, Key=k, Range="bytes=1024-"), ("InvalidRange", 416))
+        with self.assertRaises(ClientError) as cm:
+            self.s3.get_object(Bucket=self.b, Key=k, Range="bytes=5000-")
+        self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPHeaders"]["content-range"], "bytes */1024")
         g = self.s3.get_object(Bucket=self.b, Key=k, Range="bytes=9-3")  # invalid: ignored, whole object
         self.assertEqual(g["ResponseMetadata"]["HTTPStatusCode"], 200)
         self.assertEqual(len(g["Body"].read()), 1024)
