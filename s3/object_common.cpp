@@ -117,6 +117,13 @@ Received check_received(const core::Request& req, UploadSink* sink) {
             got.checksum = std::make_pair(*alg, base64_encode(d->final()));
         }
     }
+    // 5 GB: a single PUT's (and a part's) limit. The HTTP limit leaves room for
+    // aws-chunked framing, so the payload itself is checked here.
+    constexpr std::uint64_t max_single = 5ULL * 1024 * 1024 * 1024;
+    if (got.size > max_single)
+        throw core::AwsError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", 400)
+            .with("ProposedSize", std::to_string(got.size))
+            .with("MaxSizeAllowed", std::to_string(max_single));
     if (auto decoded = req.headers.get("x-amz-decoded-content-length")) {
         if (*decoded != std::to_string(got.size))
             throw core::AwsError("IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header", 400);

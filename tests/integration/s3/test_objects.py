@@ -202,6 +202,15 @@ class ObjectTest(unittest.TestCase):
         self.assertEqual(self.s3.get_object(Bucket=self.b, Key="k" * 1024)["Body"].read(), b"x")
         self.assertEqual(self.err(self.s3.put_object, Bucket=self.b, Key=self.key(), Body=b"x",
                                   Metadata={"big": "v" * 2100}), ("MetadataTooLarge", 400))
+        # A body declared over 5 GB is refused before a byte of it is read.
+        import socket
+        s = socket.create_connection(("127.0.0.1", self.d.port))
+        s.sendall(b"PUT /%s/huge HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+                  % (self.b.encode(), 6 * 1024 ** 3))
+        reply = s.recv(65536)
+        s.close()
+        self.assertTrue(reply.startswith(b"HTTP/1.1 400"), reply[:200])
+        self.assertIn(b"<Code>EntityTooLarge</Code>", reply)
 
     def test_path_like_keys_stay_inside_the_data_dir(self):
         keys = ["../../etc/passwd", "a//b", "trailing/", "/leading", "üñí cødé/ 日本語.txt", "sp ace+plus%25",
