@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <condition_variable>
+#include <deque>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <tuple>
 
 #include "core/file_sink.hpp"
@@ -119,6 +123,55 @@ Target classify(const core::Request& request) {
     return t;
 }
 
+// Runs jobs on its own threads: the operations that copy object bytes
+// (CompleteMultipartUpload joins the parts, UploadPartCopy copies a range) take too long
+// for an I/O thread (DESIGN.md: handlers never block the io_context).
+class Workers {
+public:
+    explicit Workers(unsigned n) {
+        for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { loop(); });
+    }
+    ~Workers() {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        cv_.notify_all();
+        for (auto& t : threads_) t.join();
+    }
+    Workers(const Workers&) = delete;
+    Workers& operator=(const Workers&) = delete;
+
+    void post(std::function<void()> job) {
+        {
+            std::lock_guard lock(mutex_);
+            jobs_.push_back(std::move(job));
+        }
+        cv_.notify_one();
+    }
+
+private:
+    void loop() {
+        for (;;) {
+            std::function<void()> job;
+            {
+                std::unique_lock lock(mutex_);
+                cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+                if (jobs_.empty()) return;  // stopping, nothing left
+                job = std::move(jobs_.front());
+                jobs_.pop_front();
+            }
+            job();
+        }
+    }
+
+    std::vector<std::thread> threads_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::deque<std::function<void()>> jobs_;
+    bool stopping_ = false;
+};
+
 class S3Service final : public core::Service {
 public:
     S3Service(core::lmdb::Env& env, Options options, std::shared_ptr<EventSink> events)
@@ -209,6 +262,25 @@ public:
                                       : t.resource == Resource::bucket ? "BUCKET"
                                                                        : "OBJECT");
         }
+        bool heavy = it->second == complete_multipart_upload ||
+                     (it->second == upload_part && request.headers.has("x-amz-copy-source"));
+        if (heavy) {
+            auto req = std::make_shared<core::Request>(std::move(request));
+            workers_.post([this, req, op = it->second, t, reply = std::move(reply)] {
+                core::Response r;
+                try {
+                    Call call{*req, t.bucket, t.key, t.sub};
+                    r = op(ctx_, call);
+                } catch (const core::AwsError& e) {
+                    r = core::render_error(protocol_, e, *req);
+                } catch (const std::exception& e) {
+                    core::log::error("s3 request {} failed: {}", req->request_id, e.what());
+                    r = core::render_error(protocol_, core::AwsError::internal(), *req);
+                }
+                reply(std::move(r));
+            });
+            return;
+        }
         Call call{request, t.bucket, t.key, t.sub};
         core::Response r;
         try {
@@ -236,6 +308,8 @@ private:
     std::shared_ptr<EventSink> events_;
     Context ctx_;
     std::map<OperationKey, Op> operations_;
+    // Last member: its destructor joins the threads before the store goes away.
+    Workers workers_{2};
 };
 
 class SiteHandler final : public core::HttpHandler {
