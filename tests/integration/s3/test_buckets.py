@@ -126,6 +126,26 @@ class BucketTest(unittest.TestCase):
         enc = self.s3.get_bucket_encryption(Bucket=b)["ServerSideEncryptionConfiguration"]
         self.assertEqual(enc["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"], "AES256")
 
+    def test_reset_wipes_buckets_objects_and_files(self):
+        # Its own daemon: reset wipes everything the other tests made too.
+        import os
+        import urllib.request
+        d = Daemon().start()
+        try:
+            s3 = d.client("s3")
+            b = name()
+            s3.create_bucket(Bucket=b)
+            s3.put_object(Bucket=b, Key="k", Body=b"x" * 100)
+            s3.create_multipart_upload(Bucket=b, Key="m")
+            urllib.request.urlopen(urllib.request.Request(d.endpoint + "/_stratus/reset", method="POST")).read()
+            self.assertEqual(s3.list_buckets()["Buckets"], [])
+            objects = os.path.join(d.data_dir, "s3", "objects")
+            self.assertEqual([f for _, _, fs in os.walk(objects) for f in fs], [])
+            s3.create_bucket(Bucket=b)  # the name is free again
+            self.assertEqual(s3.list_objects_v2(Bucket=b)["KeyCount"], 0)
+        finally:
+            d.stop()
+
     def test_config_on_missing_bucket(self):
         self.assertEqual(self.code(self.s3.get_bucket_cors, Bucket=name()), ("NoSuchBucket", 404))
 
