@@ -89,8 +89,7 @@ bool is_sha256_hex(std::string_view s) {
 // STREAMING-AWS4-HMAC-SHA256-PAYLOAD: each chunk signs the previous signature (the
 // request's own for the first) and its data's hash, so the chain covers every byte.
 // https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html
-// The trailer signature of the -TRAILER variant is not checked (its trailers are, by the
-// service, against the data).
+// The -TRAILER variant signs the trailing headers last, chained to the final chunk.
 std::optional<AuthProblem> check_signed_chunks(const Request& req, const sigv4::Auth& auth, std::string_view secret) {
     const auto* chunks = req.body_sink ? req.body_sink->signed_chunks() : nullptr;
     if (!chunks || chunks->empty()) return AuthProblem{AuthFailure::signature_mismatch, ""};
@@ -104,6 +103,14 @@ std::optional<AuthProblem> check_signed_chunks(const Request& req, const sigv4::
         std::string expected = sigv4::hex(sigv4::hmac_sha256(key, sts));
         if (!iequals(expected, c.signature)) return AuthProblem{AuthFailure::signature_mismatch, ""};
         previous = expected;
+    }
+    if (std::string_view(req.headers.get_or("x-amz-content-sha256", "")).ends_with("-TRAILER")) {
+        auto trailer = req.body_sink->signed_trailer();
+        if (!trailer) return AuthProblem{AuthFailure::signature_mismatch, ""};
+        std::string sts = fmt::format("AWS4-HMAC-SHA256-TRAILER\n{}\n{}\n{}\n{}", auth.amz_date, scope, previous,
+                                      sigv4::sha256_hex(trailer->first));
+        if (!iequals(sigv4::hex(sigv4::hmac_sha256(key, sts)), trailer->second))
+            return AuthProblem{AuthFailure::signature_mismatch, ""};
     }
     return std::nullopt;
 }

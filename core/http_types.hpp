@@ -58,6 +58,9 @@ public:
     // A sink that decodes signed aws-chunked framing reports the chunks, so that the
     // signature chain can be verified (nullptr: it does not decode such bodies).
     virtual const std::vector<SignedChunk>* signed_chunks() const { return nullptr; }
+    // ...and, for the -TRAILER variant, the trailing headers as signed ("name:value\n"
+    // each, in the order sent, without the signature) and x-amz-trailer-signature.
+    virtual std::optional<std::pair<std::string, std::string>> signed_trailer() const { return std::nullopt; }
 };
 
 // How the HTTP layer reads a request's body, decided by the service from the head.

@@ -117,7 +117,16 @@ void UploadSink::trailer_line(std::string_view line) {
     }
     auto colon = line.find(':');
     if (colon == std::string_view::npos) return fail("bad trailer");
-    trailers_[lowercase(trim(line.substr(0, colon)))] = trim(line.substr(colon + 1));
+    std::string name = lowercase(trim(line.substr(0, colon)));
+    std::string value = trim(line.substr(colon + 1));
+    if (name != "x-amz-trailer-signature") trailer_canonical_ += name + ":" + value + "\n";
+    trailers_[name] = std::move(value);
+}
+
+std::optional<std::pair<std::string, std::string>> UploadSink::signed_trailer() const {
+    auto sig = trailer_signature();
+    if (!options_.signed_chunks || !sig) return std::nullopt;
+    return std::make_pair(trailer_canonical_, *sig);
 }
 
 std::optional<std::string> UploadSink::trailer_signature() const {

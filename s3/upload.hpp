@@ -46,6 +46,7 @@ public:
         return options_.signed_chunks ? &chunks_ : nullptr;
     }
     std::optional<std::string> trailer_signature() const;
+    std::optional<std::pair<std::string, std::string>> signed_trailer() const override;
 
     const std::string& path() const { return path_; }
     // The caller owns the file now (renamed it into the store).
@@ -73,6 +74,7 @@ private:
     std::uint64_t remaining_ = 0;
     std::vector<Chunk> chunks_;
     std::map<std::string, std::string> trailers_;
+    std::string trailer_canonical_;  // "name:value\n" per trailer as sent, signature excluded
     std::string write_buffer_;
 };
 

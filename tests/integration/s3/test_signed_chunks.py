@@ -17,20 +17,21 @@ def sign(key, msg):
     return hmac.new(key, msg.encode(), hashlib.sha256).digest()
 
 
-def signed_chunk_put(port, bucket, key, chunks, tamper=None, secret=SECRET):
+def signed_chunk_put(port, bucket, key, chunks, tamper=None, secret=SECRET, trailer=None, tamper_trailer=False):
     """PUTs `chunks` (list of bytes) as a signed aws-chunked body; tamper(i, data) may
     change chunk i's bytes after signing. Returns (status, body)."""
     now = datetime.datetime.now(datetime.timezone.utc)
     amz_date, date = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
     scope = "%s/%s/s3/aws4_request" % (date, REGION)
     decoded = sum(len(c) for c in chunks)
+    mode = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" + ("-TRAILER" if trailer else "")
     headers = {"host": "127.0.0.1:%d" % port, "x-amz-date": amz_date, "content-encoding": "aws-chunked",
-               "x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
-               "x-amz-decoded-content-length": str(decoded)}
+               "x-amz-content-sha256": mode, "x-amz-decoded-content-length": str(decoded)}
+    if trailer:
+        headers["x-amz-trailer"] = trailer[0]
     signed = sorted(headers)
     canonical = "\n".join(["PUT", "/%s/%s" % (bucket, key), "",
-                           "".join("%s:%s\n" % (h, headers[h]) for h in signed), ";".join(signed),
-                           "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"])
+                           "".join("%s:%s\n" % (h, headers[h]) for h in signed), ";".join(signed), mode])
     sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
     k = sign(sign(sign(sign(("AWS4" + secret).encode(), date), REGION), "s3"), "aws4_request")
     seed = hmac.new(k, sts.encode(), hashlib.sha256).hexdigest()
@@ -41,7 +42,15 @@ def signed_chunk_put(port, bucket, key, chunks, tamper=None, secret=SECRET):
         prev = hmac.new(k, csts.encode(), hashlib.sha256).hexdigest()
         if tamper:
             data = tamper(i, data)
-        body += b"%x;chunk-signature=%s\r\n" % (len(data), prev.encode()) + data + b"\r\n"
+        body += b"%x;chunk-signature=%s\r\n" % (len(data), prev.encode()) + data
+        body += b"\r\n" if data or not trailer else b""
+    if trailer:
+        line = "%s:%s\n" % trailer
+        tsts = "\n".join(["AWS4-HMAC-SHA256-TRAILER", amz_date, scope, prev,
+                          hashlib.sha256(line.encode()).hexdigest()])
+        tsig = hmac.new(k, tsts.encode(), hashlib.sha256).hexdigest()
+        value = trailer[1] if not tamper_trailer else "AAAAAA=="
+        body += ("%s:%s\r\nx-amz-trailer-signature:%s\r\n\r\n" % (trailer[0], value, tsig)).encode()
     headers["authorization"] = "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s" % (
         KEY, scope, ";".join(signed), seed)
     headers["content-length"] = str(len(body))
@@ -78,6 +87,21 @@ class SignedChunkTest(unittest.TestCase):
         self.assertIn(b"<Code>SignatureDoesNotMatch</Code>", body)
         with self.assertRaises(Exception):
             self.s3.head_object(Bucket=self.b, Key="bad.bin")
+
+    def test_signed_trailer(self):
+        import base64
+        import zlib
+        data = b"trailer body"
+        crc = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+        status, body = signed_chunk_put(self.d.port, self.b, "t.bin", [data], trailer=("x-amz-checksum-crc32", crc))
+        self.assertEqual(status, 200, body)
+        g = self.s3.get_object(Bucket=self.b, Key="t.bin", ChecksumMode="ENABLED")
+        self.assertEqual(g["Body"].read(), data)
+        self.assertEqual(g["ChecksumCRC32"], crc)
+        status, body = signed_chunk_put(self.d.port, self.b, "t2.bin", [data], trailer=("x-amz-checksum-crc32", crc),
+                                        tamper_trailer=True)
+        self.assertEqual(status, 403)
+        self.assertIn(b"SignatureDoesNotMatch", body)
 
     def test_wrong_secret_is_refused(self):
         status, body = signed_chunk_put(self.d.port, self.b, "w.bin", [b"x"], secret="nope")
