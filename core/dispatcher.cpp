@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "core/log.hpp"
+#include "core/sigv2.hpp"
 #include "core/sigv4.hpp"
 
 namespace stratus::core {
@@ -85,10 +86,41 @@ bool is_sha256_hex(std::string_view s) {
 // see the body. Here the claim meets the bytes: the x-amz-content-sha256 hash, or without
 // that header (and outside S3 presigned URLs, which sign UNSIGNED-PAYLOAD) the hash of an
 // empty body, which is what verify() signed for a body it did not hold.
+// STREAMING-AWS4-HMAC-SHA256-PAYLOAD: each chunk signs the previous signature (the
+// request's own for the first) and its data's hash, so the chain covers every byte.
+// https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html
+// The -TRAILER variant signs the trailing headers last, chained to the final chunk.
+std::optional<AuthProblem> check_signed_chunks(const Request& req, const sigv4::Auth& auth, std::string_view secret) {
+    const auto* chunks = req.body_sink ? req.body_sink->signed_chunks() : nullptr;
+    if (!chunks || chunks->empty()) return AuthProblem{AuthFailure::signature_mismatch, ""};
+    std::string key = sigv4::signing_key(secret, auth.date, auth.region, auth.service);
+    std::string scope = fmt::format("{}/{}/{}/aws4_request", auth.date, auth.region, auth.service);
+    std::string previous = auth.signature;
+    static const std::string empty_sha = sigv4::sha256_hex("");
+    for (const auto& c : *chunks) {
+        std::string sts = fmt::format("AWS4-HMAC-SHA256-PAYLOAD\n{}\n{}\n{}\n{}\n{}", auth.amz_date, scope, previous,
+                                      empty_sha, c.sha256);
+        std::string expected = sigv4::hex(sigv4::hmac_sha256(key, sts));
+        if (!iequals(expected, c.signature)) return AuthProblem{AuthFailure::signature_mismatch, ""};
+        previous = expected;
+    }
+    if (std::string_view(req.headers.get_or("x-amz-content-sha256", "")).ends_with("-TRAILER")) {
+        auto trailer = req.body_sink->signed_trailer();
+        if (!trailer) return AuthProblem{AuthFailure::signature_mismatch, ""};
+        std::string sts = fmt::format("AWS4-HMAC-SHA256-TRAILER\n{}\n{}\n{}\n{}", auth.amz_date, scope, previous,
+                                      sigv4::sha256_hex(trailer->first));
+        if (!iequals(sigv4::hex(sigv4::hmac_sha256(key, sts)), trailer->second))
+            return AuthProblem{AuthFailure::signature_mismatch, ""};
+    }
+    return std::nullopt;
+}
+
 std::optional<AuthProblem> check_streamed_body(const Request& req, const sigv4::Auth& auth, bool s3,
-                                               const std::string& streamed_sha256) {
+                                               const std::string& streamed_sha256, std::string_view secret) {
     std::string_view claimed;
     bool from_header = false;
+    if (auto sent = req.headers.get("x-amz-content-sha256"); sent && sent->starts_with("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"))
+        return check_signed_chunks(req, auth, secret);
     if (auto sent = req.headers.get("x-amz-content-sha256")) {
         if (!is_sha256_hex(*sent)) return std::nullopt;  // UNSIGNED-PAYLOAD, STREAMING-*: body not covered
         claimed = *sent;
@@ -277,11 +309,23 @@ void Dispatcher::run(Service& service, Request&& request, Reply reply) {
         streamed_sha256 = hashing->digest();
         request.body_sink = hashing->release();
     }
-    if (options_.verify_signatures) {
+    if (options_.verify_signatures && !service.anonymous(request)) {
         std::optional<AuthProblem> problem;
         try {
             auto auth = sigv4::parse(request);
-            if (!auth) {
+            std::optional<sigv2::Auth> v2;
+            if (!auth && protocol.wire == Wire::rest_xml) v2 = sigv2::parse(request);
+            if (v2) {
+                // S3 still takes SigV2 (AWS CLI v1 presigns with it).
+                std::string_view host = request.host();
+                std::string_view bucket;
+                if (ends_with_ci(host, ".s3.localhost")) bucket = host.substr(0, host.size() - 13);
+                if (v2->access_key != options_.access_key_id)
+                    problem = AuthProblem{AuthFailure::unknown_access_key, ""};
+                else
+                    problem = sigv2::verify(request, *v2, options_.secret_access_key, std::chrono::system_clock::now(),
+                                            bucket);
+            } else if (!auth) {
                 problem = AuthProblem{AuthFailure::missing, ""};
             } else if (auth->access_key != options_.access_key_id) {
                 problem = AuthProblem{AuthFailure::unknown_access_key, ""};
@@ -293,7 +337,7 @@ void Dispatcher::run(Service& service, Request&& request, Reply reply) {
                 problem = sigv4::verify(request, *auth, vo);
                 // A streamed body: the signature covered its claimed hash, now the bytes.
                 if (!problem && request.body_sink)
-                    problem = check_streamed_body(request, *auth, vo.s3, streamed_sha256);
+                    problem = check_streamed_body(request, *auth, vo.s3, streamed_sha256, options_.secret_access_key);
             }
         } catch (const sigv4::ParseError& e) {
             problem = AuthProblem{AuthFailure::malformed, e.what()};

@@ -29,6 +29,13 @@ public:
         fields_.emplace_back(std::move(name), std::move(value));
         return *this;
     }
+    // Response headers sent with the error (S3's x-amz-delete-marker on a 404 for a
+    // deleted key, Content-Range on a 416).
+    const std::vector<std::pair<std::string, std::string>>& headers() const { return headers_; }
+    AwsError& with_header(std::string name, std::string value) {
+        headers_.emplace_back(std::move(name), std::move(value));
+        return *this;
+    }
     // A serialized JSON object whose members are merged into JSON error bodies
     // (DynamoDB's CancellationReasons, Item). Empty when none.
     const std::string& json_extra() const { return json_extra_; }
@@ -60,6 +67,7 @@ private:
     int status_;
     Fault fault_;
     std::vector<std::pair<std::string, std::string>> fields_;
+    std::vector<std::pair<std::string, std::string>> headers_;
     std::string json_extra_;
 };
 

@@ -1,5 +1,7 @@
 #include "core/http_types.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 namespace stratus::core {
@@ -16,6 +18,10 @@ int hex_value(char c) noexcept {
 }
 
 }  // namespace
+
+FileBody::~FileBody() {
+    if (fd >= 0) ::close(fd);
+}
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
     if (a.size() != b.size()) return false;

@@ -42,11 +42,25 @@ private:
 // A service that streams a request body (S3 uploads) gets the bytes here as they arrive,
 // instead of in Request::body. finish() is called once after the last byte; a request
 // that fails before that just drops the sink (its destructor cleans up).
+// One chunk of an aws-chunked body signed chunk by chunk (S3's
+// STREAMING-AWS4-HMAC-SHA256-PAYLOAD): the chunk-signature sent, and the SHA-256 (hex) of
+// the chunk's data.
+struct SignedChunk {
+    std::string signature;
+    std::string sha256;
+};
+
 class BodySink {
 public:
     virtual ~BodySink() = default;
     virtual void write(std::string_view bytes) = 0;
     virtual void finish() = 0;
+    // A sink that decodes signed aws-chunked framing reports the chunks, so that the
+    // signature chain can be verified (nullptr: it does not decode such bodies).
+    virtual const std::vector<SignedChunk>* signed_chunks() const { return nullptr; }
+    // ...and, for the -TRAILER variant, the trailing headers as signed ("name:value\n"
+    // each, in the order sent, without the signature) and x-amz-trailer-signature.
+    virtual std::optional<std::pair<std::string, std::string>> signed_trailer() const { return std::nullopt; }
 };
 
 // How the HTTP layer reads a request's body, decided by the service from the head.
@@ -86,12 +100,27 @@ struct Request {
     std::string_view host() const;
 };
 
+// A response body read from an open file (S3 objects), sent in chunks by the server so it
+// never sits in memory. Owns the descriptor: an object deleted or overwritten while it is
+// being sent stays readable through it.
+struct FileBody {
+    FileBody(int file, std::uint64_t from, std::uint64_t count) : fd(file), offset(from), length(count) {}
+    ~FileBody();
+    FileBody(const FileBody&) = delete;
+    FileBody& operator=(const FileBody&) = delete;
+    int fd;
+    std::uint64_t offset;
+    std::uint64_t length;
+};
+
 struct Response {
     int status = 200;
     Headers headers;
     // For HEAD requests the body is not sent; a Content-Length header set by the service
     // is sent as is (S3 HeadObject).
     std::string body;
+    // When set, the body is these file bytes instead (Content-Length = file->length).
+    std::shared_ptr<FileBody> file;
     bool close = false;            // close the connection after this response
     // For the access log: the operation the service ran ("PutItem"), if any.
     std::string operation;

@@ -187,6 +187,7 @@ Response render_error(const Protocol& protocol, const AwsError& error, const Req
             break;
         }
     }
+    for (const auto& [name, value] : error.headers()) r.headers.set(name, value);
     if (request.method == "HEAD") {
         // HEAD answers carry no body; botocore then takes the code from the status.
         r.body.clear();

@@ -1,6 +1,9 @@
 #include "core/server.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <array>
 #include <limits>
 #include <atomic>
@@ -76,6 +79,8 @@ private:
     void run();
     void write(Response&& response);
     void on_write(beast::error_code ec, bool keep_alive);
+    void write_file_chunk(bool keep_alive);
+    void log_done(int status, const std::string& operation);
     void reject(int status, std::string_view reason);
     void close();
     void linger();
@@ -88,6 +93,13 @@ private:
     Listener& listener_;
     std::optional<http::request_parser<http::buffer_body>> parser_;
     std::optional<http::response<http::string_body>> response_;
+    // A response whose body comes from a file: the head alone, then the file in chunks.
+    std::optional<http::response<http::empty_body>> file_head_;
+    std::shared_ptr<FileBody> file_;
+    std::uint64_t file_sent_ = 0;
+    std::unique_ptr<char[]> out_chunk_;
+    int file_status_ = 0;
+    std::string file_operation_;
     std::unique_ptr<char[]> chunk_;
     Request request_;
     Plan plan_;
@@ -397,6 +409,36 @@ void Session::run() {
 
 void Session::write(Response&& r) {
     if (closed_) return;
+    if (r.file) {
+        // Head first (with the file's length), then the file bytes; HEAD sends the head only.
+        auto& res = file_head_.emplace();
+        res.version(version_);
+        res.result(static_cast<unsigned>(r.status));
+        for (auto& [name, value] : r.headers.entries())
+            if (!iequals(name, "content-length")) res.insert(name, value);
+        res.set(http::field::server, "stratus");
+        res.set(http::field::date, http_date());
+        bool keep_alive = keep_alive_ && !r.close && !stopping_;
+        res.keep_alive(keep_alive);
+        res.set(http::field::content_length, std::to_string(r.file->length));
+        file_ = head_ ? nullptr : std::move(r.file);
+        file_sent_ = 0;
+        file_status_ = r.status;
+        file_operation_ = std::move(r.operation);
+        arm_deadline();
+        auto sr = std::make_shared<http::response_serializer<http::empty_body>>(res);
+        sr->split(true);
+        http::async_write_header(socket_, *sr, [self = shared_from_this(), sr, keep_alive](beast::error_code ec, std::size_t) {
+            if (ec || !self->file_) {
+                self->log_done(self->file_status_, self->file_operation_);
+                self->file_head_.reset();
+                self->file_.reset();
+                return self->on_write(ec, keep_alive);
+            }
+            self->write_file_chunk(keep_alive);
+        });
+        return;
+    }
     auto& res = response_.emplace();
     res.version(version_);
     res.result(static_cast<unsigned>(r.status));
@@ -425,15 +467,51 @@ void Session::write(Response&& r) {
     http::async_write(socket_, res,
                       [self = shared_from_this(), keep_alive, status, operation = std::move(operation)](
                           beast::error_code ec, std::size_t) {
-                          if (self->listener_.options().access_log && log::enabled(log::Level::info)) {
-                              auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                                            std::chrono::steady_clock::now() - self->started_)
-                                            .count();
-                              log::info("{} {} {} {}us", self->plan_.service,
-                                        operation.empty() ? self->log_target_ : operation, status, us);
-                          }
+                          self->log_done(status, operation);
                           self->on_write(ec, keep_alive);
                       });
+}
+
+void Session::log_done(int status, const std::string& operation) {
+    if (listener_.options().access_log && log::enabled(log::Level::info)) {
+        auto us =
+            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_).count();
+        log::info("{} {} {} {}us", plan_.service, operation.empty() ? log_target_ : operation, status, us);
+    }
+}
+
+void Session::write_file_chunk(bool keep_alive) {
+    constexpr std::size_t out_chunk_size = 256 * 1024;
+    if (file_sent_ >= file_->length) {
+        log_done(file_status_, file_operation_);
+        file_head_.reset();
+        file_.reset();
+        return on_write({}, keep_alive);
+    }
+    if (!out_chunk_) out_chunk_ = std::make_unique<char[]>(out_chunk_size);
+    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(out_chunk_size, file_->length - file_sent_));
+    ssize_t n;
+    do {
+        n = ::pread(file_->fd, out_chunk_.get(), want, static_cast<off_t>(file_->offset + file_sent_));
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        // The file shrank or failed under us: the promised length cannot be sent.
+        log::error("response body file read failed after {} bytes", file_sent_);
+        file_.reset();
+        file_head_.reset();
+        return close();
+    }
+    arm_deadline();
+    net::async_write(socket_, net::buffer(out_chunk_.get(), static_cast<std::size_t>(n)),
+                     [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t sent) {
+                         if (ec) {
+                             self->file_.reset();
+                             self->file_head_.reset();
+                             return self->on_write(ec, keep_alive);
+                         }
+                         self->file_sent_ += sent;
+                         self->write_file_chunk(keep_alive);
+                     });
 }
 
 void Session::on_write(beast::error_code ec, bool keep_alive) {

@@ -52,6 +52,13 @@ public:
     // the service's protocol; any other exception becomes an InternalServerError.
     virtual void handle(Request&& request, Reply reply) = 0;
 
+    // Requests the service answers without authentication even under
+    // --verify-signatures (S3's CORS preflights and website endpoint).
+    virtual bool anonymous(const Request& head) const {
+        (void)head;
+        return false;
+    }
+
     // Wipes all of the service's state (POST /_stratus/reset).
     virtual void reset() {}
 };

@@ -38,6 +38,8 @@ struct StartOptions {
     unsigned threads = 0;
     double idle_timeout = 60;
     bool test_api = false;
+    std::uint16_t site_port = 8080;
+    std::string site_bucket;
 };
 
 std::string env_or(const char* name, std::string fallback) {
@@ -141,14 +143,40 @@ int run_start(const StartOptions& o) {
 
     dispatcher.add(dynamo::make_service(env, address));
     dispatcher.add(lambda::make_service());
-    dispatcher.add(s3::make_service((data.path() / "s3" / "spool").string()));
-    if (o.test_api) add_test_api(dispatcher, env);
+    auto s3_events = std::make_shared<s3::EventSink>();
+    auto s3_service = s3::make_service(env, s3::Options{(data.path() / "s3").string(), o.durability == "full"}, s3_events);
+    dispatcher.add(s3_service);
+    // The site port serves one bucket like a CDN; only with --site-bucket (a later issue
+    // takes the bucket from the app's config).
+    std::unique_ptr<core::HttpHandler> site;
+    std::string site_line;
+    if (!o.site_bucket.empty()) {
+        site = s3::make_site_handler(s3_service, o.site_bucket);
+        core::ListenerOptions so = lo;
+        so.port = o.site_port;
+        std::uint16_t sp = runtime.listen(so, *site);
+        site_line = fmt::format("  site: http://{}:{} (bucket {})\n", shown_host, sp, o.site_bucket);
+    }
+    if (o.test_api) {
+        add_test_api(dispatcher, env);
+        // The S3 event stream, drained: what the Lambda trigger will receive.
+        dispatcher.add_internal("GET", "/_stratus/test/s3/events", [s3_events](const core::Request&) {
+            nlohmann::json out = nlohmann::json::array();
+            for (auto& r : s3_events->drain())
+                out.push_back({{"functionArn", r.function_arn},
+                               {"configurationId", r.configuration_id},
+                               {"event", nlohmann::json::parse(r.record_json)}});
+            static const core::Protocol json{core::Wire::internal, "", false};
+            return core::json_response(json, out.dump());
+        });
+    }
     runtime.on_shutdown([&env] { env.sync(); });
 
     std::string names;
     for (auto& s : dispatcher.services()) names += (names.empty() ? "" : ", ") + std::string(s->name());
-    std::printf("stratus %s listening on http://%s:%u\n  services: %s\n  data: %s%s\n", STRATUS_VERSION,
-                shown_host.c_str(), port, names.c_str(), data.path().c_str(), o.ephemeral ? " (ephemeral)" : "");
+    std::printf("stratus %s listening on http://%s:%u\n  services: %s\n%s  data: %s%s\n", STRATUS_VERSION,
+                shown_host.c_str(), port, names.c_str(), site_line.c_str(), data.path().c_str(),
+                o.ephemeral ? " (ephemeral)" : "");
     std::fflush(stdout);
 
     runtime.run();
@@ -189,6 +217,8 @@ int main(int argc, char** argv) {
                       "Seconds an idle or stalled connection is kept open (default 60)")
         ->check(CLI::PositiveNumber);
     start->add_option("--threads", o.threads, "I/O threads (default: one per core)");
+    start->add_option("--site-port", o.site_port, "Site port serving --site-bucket (default 8080; 0 picks a free one)");
+    start->add_option("--site-bucket", o.site_bucket, "S3 bucket served on the site port as a single-page app");
     start->add_flag("--enable-test-api", o.test_api, "Serve /_stratus/test/ endpoints (stratus's own tests)")
         ->group("");
 

@@ -2,11 +2,19 @@
 
 #include <fmt/format.h>
 
-#include <functional>
+#include <condition_variable>
+#include <deque>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <tuple>
 
 #include "core/file_sink.hpp"
+#include "core/log.hpp"
+#include "s3/cors.hpp"
+#include "s3/ops.hpp"
+#include "s3/upload.hpp"
+#include "s3/website.hpp"
 
 namespace stratus::s3 {
 
@@ -16,34 +24,205 @@ enum class Resource { service, bucket, object };
 
 // S3 tells operations apart by (resource, method, sub-resource) (moto's ACTION_MAP).
 using OperationKey = std::tuple<Resource, std::string, std::string>;
-using Operation = std::function<void(core::Request&&, core::Reply)>;
 
 // The sub-resources that select an S3 operation; other query parameters are arguments.
+// Order matters: the first one present wins ("?uploadId&partNumber" is UploadPart).
 constexpr std::string_view sub_resources[] = {
-    "acl",     "cors",      "delete",    "lifecycle", "location",  "notification", "partNumber", "policy",
-    "tagging", "uploadId",  "uploads",   "versioning", "versions", "website",      "list-type",  "encryption",
-    "logging", "ownershipControls", "publicAccessBlock", "object-lock", "retention", "legal-hold", "attributes",
+    "uploadId", "uploads",  "delete",     "acl",        "cors",       "lifecycle",   "location",
+    "notification", "policy", "tagging", "versioning", "versions",  "website",     "encryption",
+    "logging",  "ownershipControls", "publicAccessBlock", "object-lock", "retention", "legal-hold",
+    "attributes", "list-type", "accelerate", "requestPayment", "replication", "analytics", "metrics",
+    "inventory", "intelligent-tiering", "restore", "select", "torrent", "policyStatus",
+};
+
+constexpr std::string_view bucket_configs[] = {"cors",    "lifecycle",         "notification", "policy",
+                                               "tagging", "versioning",        "website",      "acl",
+                                               "encryption", "logging", "ownershipControls", "publicAccessBlock"};
+
+std::map<OperationKey, Op> make_table() {
+    std::map<OperationKey, Op> t;
+    using R = Resource;
+    t[{R::service, "GET", ""}] = list_buckets;
+    t[{R::bucket, "PUT", ""}] = create_bucket;
+    t[{R::bucket, "DELETE", ""}] = delete_bucket;
+    t[{R::bucket, "HEAD", ""}] = head_bucket;
+    t[{R::bucket, "GET", ""}] = list_objects;
+    t[{R::bucket, "GET", "list-type"}] = list_objects;
+    t[{R::bucket, "GET", "location"}] = get_bucket_location;
+    t[{R::bucket, "GET", "versions"}] = list_object_versions;
+    t[{R::bucket, "GET", "uploads"}] = list_multipart_uploads;
+    t[{R::bucket, "POST", "delete"}] = delete_objects;
+    for (auto c : bucket_configs) {
+        t[{R::bucket, "GET", std::string(c)}] = get_bucket_config;
+        t[{R::bucket, "PUT", std::string(c)}] = put_bucket_config;
+        if (c != "versioning" && c != "acl" && c != "notification")
+            t[{R::bucket, "DELETE", std::string(c)}] = delete_bucket_config;
+    }
+    t[{R::object, "PUT", ""}] = put_object;
+    t[{R::object, "GET", ""}] = get_object;
+    t[{R::object, "HEAD", ""}] = get_object;
+    t[{R::object, "DELETE", ""}] = delete_object;
+    t[{R::object, "GET", "tagging"}] = get_object_tagging;
+    t[{R::object, "PUT", "tagging"}] = put_object_tagging;
+    t[{R::object, "DELETE", "tagging"}] = delete_object_tagging;
+    t[{R::object, "GET", "acl"}] = get_object_acl;
+    t[{R::object, "PUT", "acl"}] = put_object_acl;
+    t[{R::object, "POST", "uploads"}] = create_multipart_upload;
+    t[{R::object, "PUT", "uploadId"}] = upload_part;
+    t[{R::object, "POST", "uploadId"}] = complete_multipart_upload;
+    t[{R::object, "DELETE", "uploadId"}] = abort_multipart_upload;
+    t[{R::object, "GET", "uploadId"}] = list_parts;
+    return t;
+}
+
+struct Target {
+    Resource resource = Resource::service;
+    std::string bucket;
+    std::string key;
+    std::string sub;
+};
+
+constexpr std::string_view website_suffix = ".s3-website.localhost";
+
+// BUCKET.s3-website.localhost: the website endpoint.
+std::optional<std::string> website_bucket(std::string_view host) {
+    if (host.size() > website_suffix.size() && host.ends_with(website_suffix))
+        return std::string(host.substr(0, host.size() - website_suffix.size()));
+    return std::nullopt;
+}
+
+bool virtual_hosted(std::string_view host) {
+    constexpr std::string_view suffix = ".s3.localhost";
+    return host.size() > suffix.size() && host.ends_with(suffix);
+}
+
+Target classify(const core::Request& request) {
+    Target t;
+    std::string_view host = request.host();
+    std::string path = core::percent_decode(request.path);
+    std::string_view p = path;
+    if (!p.empty() && p.front() == '/') p.remove_prefix(1);
+    if (virtual_hosted(host)) {
+        t.bucket = std::string(host.substr(0, host.size() - std::string_view(".s3.localhost").size()));
+        t.key = std::string(p);
+    } else {
+        auto slash = p.find('/');
+        t.bucket = std::string(p.substr(0, slash));
+        if (slash != std::string_view::npos) t.key = std::string(p.substr(slash + 1));
+    }
+    t.resource = t.bucket.empty() ? Resource::service : t.key.empty() ? Resource::bucket : Resource::object;
+    auto params = request.query_params();
+    for (auto s : sub_resources) {
+        for (auto& q : params)
+            if (q.name == s) {
+                t.sub = q.name;
+                break;
+            }
+        if (!t.sub.empty()) break;
+    }
+    return t;
+}
+
+// Runs jobs on its own threads: the operations that copy object bytes
+// (CompleteMultipartUpload joins the parts, UploadPartCopy copies a range) take too long
+// for an I/O thread (DESIGN.md: handlers never block the io_context).
+class Workers {
+public:
+    explicit Workers(unsigned n) {
+        for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { loop(); });
+    }
+    ~Workers() {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        cv_.notify_all();
+        for (auto& t : threads_) t.join();
+    }
+    Workers(const Workers&) = delete;
+    Workers& operator=(const Workers&) = delete;
+
+    void post(std::function<void()> job) {
+        {
+            std::lock_guard lock(mutex_);
+            jobs_.push_back(std::move(job));
+        }
+        cv_.notify_one();
+    }
+
+private:
+    void loop() {
+        for (;;) {
+            std::function<void()> job;
+            {
+                std::unique_lock lock(mutex_);
+                cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+                if (jobs_.empty()) return;  // stopping, nothing left
+                job = std::move(jobs_.front());
+                jobs_.pop_front();
+            }
+            job();
+        }
+    }
+
+    std::vector<std::thread> threads_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::deque<std::function<void()>> jobs_;
+    bool stopping_ = false;
 };
 
 class S3Service final : public core::Service {
 public:
-    explicit S3Service(std::string spool_dir) : spool_dir_(std::move(spool_dir)) {}
+    S3Service(core::lmdb::Env& env, Options options, std::shared_ptr<EventSink> events)
+        : store_(env, options.root, options.fsync), events_(std::move(events)),
+          ctx_{store_, *events_,
+               [] {
+                   return std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+               }},
+          operations_(make_table()) {
+        store_.collect_garbage();
+    }
 
     std::string_view name() const override { return "s3"; }
     const core::Protocol& protocol() const override { return protocol_; }
     core::ServiceRoute route() const override {
         core::ServiceRoute r;
         r.signing_names = {"s3"};
-        r.host_suffixes = {".s3.localhost"};
+        r.host_suffixes = {".s3.localhost", std::string(website_suffix)};
         r.fallback = true;
         return r;
     }
+    bool anonymous(const core::Request& head) const override {
+        // Browsers send CORS preflights without credentials; website endpoints are public.
+        return head.method == "OPTIONS" || website_bucket(head.host()).has_value();
+    }
+
+    core::Response site(const core::Request& req, const std::string& bucket) {
+        return site_request(ctx_, req, bucket);
+    }
+
     core::BodyPolicy body_policy(const core::Request& head) const override {
         core::BodyPolicy p;
-        if (head.method == "PUT") {
-            // Object bodies stream to disk: 5 GB is S3's single-PUT limit.
+        Target t = classify(head);
+        bool object_body = head.method == "PUT" && t.resource == Resource::object &&
+                           (t.sub.empty() || t.sub == "uploadId") && !head.headers.has("x-amz-copy-source");
+        if (object_body) {
+            // Object bodies stream to disk: 5 GB is S3's single-PUT (and part) limit.
+            // aws-chunked framing adds a little on the wire.
+            p.limit = 5ULL * 1024 * 1024 * 1024 + 64 * 1024 * 1024;
+            p.make_sink = [dir = store_.spool_dir(), o = upload_options(head, store_.fsync())] {
+                return std::make_unique<UploadSink>(dir, o);
+            };
+        } else if (head.method == "PUT") {
+            // Other PUT bodies (configurations, tagging) are small documents, but every PUT
+            // streams to the spool all the same: the operation reads what it needs
+            // (body_of, which refuses documents over 20 MB), and a PUT nothing takes is
+            // still read whole before its answer.
             p.limit = 5ULL * 1024 * 1024 * 1024;
-            p.make_sink = [dir = spool_dir_] { return std::make_unique<core::FileSink>(dir); };
+            p.make_sink = [dir = store_.spool_dir()] { return std::make_unique<core::FileSink>(dir); };
         } else {
             p.limit = 20 * 1024 * 1024;
         }
@@ -51,54 +230,136 @@ public:
     }
 
     void handle(core::Request&& request, core::Reply reply) override {
-        auto [resource, sub] = classify(request);
-        auto it = operations_.find(OperationKey{resource, request.method, sub});
-        if (it == operations_.end()) {
-            // What S3 answers for a request it recognises but does not implement.
-            throw core::AwsError("NotImplemented",
-                                 "A header you provided implies functionality that is not implemented", 501)
-                .with("Method", request.method)
-                .with("ResourceType", resource == Resource::service  ? "SERVICE"
-                                      : resource == Resource::bucket ? "BUCKET"
-                                                                     : "OBJECT");
+        if (auto wb = website_bucket(request.host())) {
+            auto r = website_request(ctx_, request, *wb);
+            r.operation = "Website";
+            return reply(std::move(r));
         }
-        it->second(std::move(request), std::move(reply));
+        Target t = classify(request);
+        if (request.method == "OPTIONS" && t.resource != Resource::service) {
+            auto b = store_.env().read([&](core::lmdb::ReadTxn& txn) { return store_.get_bucket(txn, t.bucket); });
+            if (!b) throw no_such_bucket(t.bucket);
+            std::optional<std::string> cors;
+            if (auto c = b->configs.find("cors"); c != b->configs.end()) cors = c->second;
+            auto r = preflight(request, cors);
+            r.operation = "PreflightRequest";
+            return reply(std::move(r));
+        }
+        auto it = operations_.find(OperationKey{t.resource, request.method, t.sub});
+        if (it == operations_.end()) {
+            if (t.resource != Resource::service && (request.method == "GET" || request.method == "PUT" ||
+                                                    request.method == "DELETE" || request.method == "HEAD" ||
+                                                    request.method == "POST") &&
+                !t.sub.empty()) {
+                // What S3 answers for a request it recognises but does not implement.
+                throw core::AwsError("NotImplemented",
+                                     "A header you provided implies functionality that is not implemented", 501)
+                    .with("Header", t.sub);
+            }
+            throw core::AwsError("MethodNotAllowed", "The specified method is not allowed against this resource.", 405)
+                .with("Method", request.method)
+                .with("ResourceType", t.resource == Resource::service  ? "SERVICE"
+                                      : t.resource == Resource::bucket ? "BUCKET"
+                                                                       : "OBJECT");
+        }
+        bool heavy = it->second == complete_multipart_upload ||
+                     (it->second == upload_part && request.headers.has("x-amz-copy-source"));
+        if (heavy) {
+            auto req = std::make_shared<core::Request>(std::move(request));
+            workers_.post([this, req, op = it->second, t, reply = std::move(reply)] {
+                core::Response r;
+                try {
+                    Call call{*req, t.bucket, t.key, t.sub};
+                    r = op(ctx_, call);
+                } catch (const core::AwsError& e) {
+                    r = core::render_error(protocol_, e, *req);
+                } catch (const std::exception& e) {
+                    core::log::error("s3 request {} failed: {}", req->request_id, e.what());
+                    r = core::render_error(protocol_, core::AwsError::internal(), *req);
+                }
+                reply(std::move(r));
+            });
+            return;
+        }
+        Call call{request, t.bucket, t.key, t.sub};
+        core::Response r;
+        try {
+            r = it->second(ctx_, call);
+        } catch (const core::AwsError& e) {
+            if (e.status() != 304) throw;
+            // Not Modified: headers only, no error document.
+            r.status = 304;
+            for (auto& [n, v] : e.fields()) r.headers.set(n, v);
+        }
+        if (request.headers.has("origin") && !t.bucket.empty()) {
+            // Actual CORS requests get the Access-Control-* headers a matching rule allows.
+            auto b = store_.env().read([&](core::lmdb::ReadTxn& txn) { return store_.get_bucket(txn, t.bucket); });
+            if (b)
+                if (auto c = b->configs.find("cors"); c != b->configs.end()) decorate(request, c->second, r);
+        }
+        reply(std::move(r));
+    }
+
+    void reset() override { store_.reset(); }
+
+private:
+    core::Protocol protocol_{core::Wire::rest_xml, "", false};
+    Store store_;
+    std::shared_ptr<EventSink> events_;
+    Context ctx_;
+    std::map<OperationKey, Op> operations_;
+    // Last member: its destructor joins the threads before the store goes away.
+    Workers workers_{2};
+};
+
+class SiteHandler final : public core::HttpHandler {
+public:
+    SiteHandler(std::shared_ptr<S3Service> s3, std::string bucket) : s3_(std::move(s3)), bucket_(std::move(bucket)) {}
+
+    core::Plan plan(core::Request& head) override {
+        head.request_id = core::new_request_id(core::Wire::rest_xml);
+        core::Plan p;
+        p.service = "site";
+        p.body.limit = 1024 * 1024;
+        p.too_large = [](const core::Request&) {
+            core::Response r;
+            r.status = 413;
+            r.headers.set("Content-Type", "text/plain");
+            r.body = "Request body too large\n";
+            return r;
+        };
+        p.run = [this](core::Request&& req, core::Reply reply) {
+            core::Response r;
+            try {
+                r = s3_->site(req, bucket_);
+            } catch (const std::exception& e) {
+                core::log::error("site request {} failed: {}", req.path, e.what());
+                r = core::Response{};
+                r.status = 500;
+                r.headers.set("Content-Type", "text/plain");
+                r.body = "Internal Server Error\n";
+            }
+            r.operation = "Site";
+            reply(std::move(r));
+        };
+        return p;
     }
 
 private:
-    static std::pair<Resource, std::string> classify(const core::Request& request) {
-        std::string_view host = request.host();
-        bool virtual_hosted = host.size() > std::string_view(".s3.localhost").size() &&
-                              host.ends_with(".s3.localhost");
-        std::string_view path = request.path;
-        if (!path.empty() && path.front() == '/') path.remove_prefix(1);
-        Resource resource;
-        if (virtual_hosted)
-            resource = path.empty() ? Resource::bucket : Resource::object;
-        else if (path.empty())
-            resource = Resource::service;
-        else {
-            auto slash = path.find('/');
-            bool bucket_only = slash == std::string_view::npos || slash + 1 == path.size();  // "b" or "b/"
-            resource = bucket_only ? Resource::bucket : Resource::object;
-        }
-        std::string sub;
-        for (auto& p : request.query_params())
-            for (auto s : sub_resources)
-                if (p.name == s && sub.empty()) sub = p.name;
-        return {resource, sub};
-    }
-
-    std::string spool_dir_;
-    core::Protocol protocol_{core::Wire::rest_xml, "", false};
-    // (resource, method, sub-resource) -> handler. The S3 issue fills this table.
-    std::map<OperationKey, Operation> operations_;
+    std::shared_ptr<S3Service> s3_;
+    std::string bucket_;
 };
 
 }  // namespace
 
-std::shared_ptr<core::Service> make_service(std::string spool_dir) {
-    return std::make_shared<S3Service>(std::move(spool_dir));
+std::unique_ptr<core::HttpHandler> make_site_handler(const std::shared_ptr<core::Service>& s3, std::string bucket) {
+    auto service = std::dynamic_pointer_cast<S3Service>(s3);
+    if (!service) throw std::logic_error("make_site_handler needs the S3 service");
+    return std::make_unique<SiteHandler>(std::move(service), std::move(bucket));
+}
+
+std::shared_ptr<core::Service> make_service(core::lmdb::Env& env, Options options, std::shared_ptr<EventSink> events) {
+    return std::make_shared<S3Service>(env, std::move(options), std::move(events));
 }
 
 }  // namespace stratus::s3

@@ -5,11 +5,23 @@
 #include <memory>
 #include <string>
 
+#include "core/http_handler.hpp"
+#include "core/lmdb.hpp"
 #include "core/service.hpp"
+#include "s3/events.hpp"
 
 namespace stratus::s3 {
 
-// `spool_dir`: where upload bodies are streamed to before they become objects.
-std::shared_ptr<core::Service> make_service(std::string spool_dir);
+struct Options {
+    std::string root;    // <data dir>/s3: objects/ and spool/ live below
+    bool fsync = false;  // --durability full: fsync object files before acknowledging
+};
+
+// The service, and the event stream its notification configurations feed.
+std::shared_ptr<core::Service> make_service(core::lmdb::Env& env, Options options, std::shared_ptr<EventSink> events);
+
+// The site port's handler: `bucket` served like a CDN serves a single-page app (see
+// s3/website.hpp). `s3` must be the service make_service returned.
+std::unique_ptr<core::HttpHandler> make_site_handler(const std::shared_ptr<core::Service>& s3, std::string bucket);
 
 }  // namespace stratus::s3

@@ -33,6 +33,7 @@ class Daemon:
         self.env = dict(os.environ, **(env or {}))
         self.proc = None
         self.port = None
+        self.site_port = None
         self.stderr_lines = []
 
     def start(self, timeout=10):
@@ -50,6 +51,15 @@ class Daemon:
             self.proc.stderr.close()
             raise RuntimeError("stratus did not start: %r %s" % (line, err))
         self.port = int(m.group(2))
+        # The banner's other lines, up to "data:": the site port when --site-bucket is given.
+        self.site_port = None
+        while True:
+            extra = self.proc.stdout.readline()
+            if not extra or extra.startswith("  data:"):
+                break
+            site = re.search(r"site: http://[^ ]+:(\d+)", extra)
+            if site:
+                self.site_port = int(site.group(1))
         # Drain output so the daemon never blocks on a full pipe.
         threading.Thread(target=self._drain, args=(self.proc.stdout, None), daemon=True).start()
         threading.Thread(target=self._drain, args=(self.proc.stderr, self.stderr_lines), daemon=True).start()

@@ -512,12 +512,13 @@ class MissingAndSkewTest(VerifyingDaemonCase, unittest.TestCase):
                               b"{}")),
             ("lambda", Sent("GET", "/2015-03-31/functions/", "", host, b"")),
             ("s3", Sent("GET", "/stratus-sig-bucket", "analytics&id=x", host, b"")),
-            # Not SigV4: SigV2's header is no authentication here.
-            ("s3", Sent("GET", "/stratus-sig-bucket", "", host + [("Authorization", "AWS %s:c2lnbmF0dXJl" % AK)], b"")),
         ]
         for service, r in cases:
             with self.subTest(service=service, target=r.target):
                 self.assert_error(r, MISSING[service])
+        # S3 verifies SigV2 too (issue 5): a wrong SigV2 signature is a mismatch, as on AWS.
+        r = Sent("GET", "/stratus-sig-bucket", "", host + [("Authorization", "AWS %s:c2lnbmF0dXJl" % AK)], b"")
+        self.assert_error(r, ("SignatureDoesNotMatch", 403))
 
     def test_old_date(self):
         when = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=20)

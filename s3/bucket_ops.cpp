@@ -1,0 +1,230 @@
+// Bucket calls: create / delete / head / list / location, and the stored configurations.
+#include <nlohmann/json.hpp>
+
+#include "core/protocol.hpp"
+#include "s3/ops.hpp"
+#include "s3/xml.hpp"
+
+namespace stratus::s3 {
+
+namespace {
+
+// What GET answers for a configuration never set: an AWS error, or a default document.
+struct ConfigSpec {
+    std::string_view sub;
+    std::string_view missing_code;  // empty: answer `fallback` instead
+    std::string_view missing_message;
+    std::string_view root;  // expected root element of the XML document (empty: JSON)
+    int put_status;
+};
+
+constexpr ConfigSpec config_specs[] = {
+    {"policy", "NoSuchBucketPolicy", "The bucket policy does not exist", "", 204},
+    {"cors", "NoSuchCORSConfiguration", "The CORS configuration does not exist", "CORSConfiguration", 200},
+    {"website", "NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration",
+     "WebsiteConfiguration", 200},
+    {"lifecycle", "NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist",
+     "LifecycleConfiguration", 200},
+    {"notification", "", "", "NotificationConfiguration", 200},
+    {"acl", "", "", "AccessControlPolicy", 200},
+    {"encryption", "", "", "ServerSideEncryptionConfiguration", 200},
+    {"logging", "", "", "BucketLoggingStatus", 200},
+    {"ownershipControls", "OwnershipControlsNotFoundError", "The bucket ownership controls were not found",
+     "OwnershipControls", 200},
+    {"publicAccessBlock", "NoSuchPublicAccessBlockConfiguration",
+     "The public access block configuration was not found", "PublicAccessBlockConfiguration", 200},
+};
+
+const ConfigSpec* spec_of(std::string_view sub) {
+    for (auto& s : config_specs)
+        if (s.sub == sub) return &s;
+    return nullptr;
+}
+
+std::string acl_document() {
+    return std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                       "<AccessControlPolicy xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Owner><ID>") +
+           std::string(owner_id) + "</ID><DisplayName>" + std::string(owner_name) +
+           "</DisplayName></Owner><AccessControlList><Grant><Grantee "
+           "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\"><ID>" +
+           std::string(owner_id) + "</ID><DisplayName>" + std::string(owner_name) +
+           "</DisplayName></Grantee><Permission>FULL_CONTROL</Permission></Grant></AccessControlList>"
+           "</AccessControlPolicy>";
+}
+
+std::string default_config(std::string_view sub) {
+    if (sub == "notification") return XmlWriter("NotificationConfiguration").finish();
+    if (sub == "logging") return XmlWriter("BucketLoggingStatus").finish();
+    if (sub == "acl") return acl_document();
+    if (sub == "encryption") {
+        // Every bucket has SSE-S3 by default since January 2023.
+        XmlWriter w("ServerSideEncryptionConfiguration");
+        w.open("Rule").open("ApplyServerSideEncryptionByDefault").leaf("SSEAlgorithm", "AES256").close();
+        w.leaf("BucketKeyEnabled", "false");
+        return w.finish();
+    }
+    return {};
+}
+
+}  // namespace
+
+core::Response list_buckets(Context& ctx, Call&) {
+    auto buckets = ctx.store.env().read([&](core::lmdb::ReadTxn& txn) { return ctx.store.list_buckets(txn); });
+    XmlWriter w("ListAllMyBucketsResult");
+    w.open("Owner").leaf("ID", owner_id).leaf("DisplayName", owner_name).close();
+    w.open("Buckets");
+    for (auto& b : buckets)
+        w.open("Bucket").leaf("Name", b.name).leaf("CreationDate", iso8601(b.created_ms)).leaf("BucketRegion", b.region).close();
+    w.close();
+    return xml_response(w.finish());
+}
+
+core::Response create_bucket(Context& ctx, Call& call) {
+    validate_bucket_name(call.bucket);
+    Bucket b;
+    b.name = call.bucket;
+    b.created_ms = ctx.now_ms();
+    std::string body = body_of(call.req);
+    if (!body.empty()) {
+        auto doc = parse_xml(body);
+        if (!doc || doc->name != "CreateBucketConfiguration") throw malformed_xml();
+        if (auto lc = doc->child_text("LocationConstraint")) {
+            // us-east-1 is the region without a constraint; naming it is an error on AWS.
+            if (*lc == "us-east-1")
+                throw core::AwsError("InvalidLocationConstraint", "The specified location-constraint is not valid", 400)
+                    .with("LocationConstraint", *lc);
+            if (!lc->empty()) b.region = *lc;
+        }
+    }
+    ctx.store.env().write([&](core::lmdb::WriteTxn& txn) {
+        if (ctx.store.get_bucket(txn, b.name))
+            throw core::AwsError("BucketAlreadyOwnedByYou",
+                                 "Your previous request to create the named bucket succeeded and you already own it.",
+                                 409)
+                .with("BucketName", b.name);
+        if (auto acl = call.req.headers.get("x-amz-acl")) b.configs["canned-acl"] = std::string(*acl);
+        ctx.store.put_bucket(txn, b);
+    });
+    auto r = empty_response();
+    r.headers.set("Location", "/" + b.name);
+    return r;
+}
+
+core::Response delete_bucket(Context& ctx, Call& call) {
+    ctx.store.env().write([&](core::lmdb::WriteTxn& txn) {
+        require_bucket(txn, ctx, call.bucket);
+        if (!ctx.store.bucket_empty(txn, call.bucket))
+            throw core::AwsError("BucketNotEmpty", "The bucket you tried to delete is not empty", 409)
+                .with("BucketName", call.bucket);
+        ctx.store.delete_bucket(txn, call.bucket);
+    });
+    return empty_response(204);
+}
+
+core::Response head_bucket(Context& ctx, Call& call) {
+    auto b = ctx.store.env().read([&](core::lmdb::ReadTxn& txn) { return require_bucket(txn, ctx, call.bucket); });
+    auto r = empty_response();
+    r.headers.set("x-amz-bucket-region", b.region);
+    r.headers.set("x-amz-access-point-alias", "false");
+    r.headers.set("Content-Type", "application/xml");
+    return r;
+}
+
+core::Response get_bucket_location(Context& ctx, Call& call) {
+    auto b = ctx.store.env().read([&](core::lmdb::ReadTxn& txn) { return require_bucket(txn, ctx, call.bucket); });
+    std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint "
+                       "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
+    if (b.region != "us-east-1") body += core::xml_escape(b.region);
+    body += "</LocationConstraint>";
+    return xml_response(std::move(body));
+}
+
+core::Response get_bucket_config(Context& ctx, Call& call) {
+    auto b = ctx.store.env().read([&](core::lmdb::ReadTxn& txn) { return require_bucket(txn, ctx, call.bucket); });
+    if (call.sub == "versioning") {
+        XmlWriter w("VersioningConfiguration");
+        if (!b.versioning.empty()) w.leaf("Status", b.versioning);
+        return xml_response(w.finish());
+    }
+    if (call.sub == "tagging") {
+        if (!b.has_tags)
+            throw core::AwsError("NoSuchTagSet", "The TagSet does not exist", 404).with("BucketName", b.name);
+        return xml_response(tagging_xml(b.tags));
+    }
+    const ConfigSpec* spec = spec_of(call.sub);
+    if (!spec) throw core::AwsError("NotImplemented", "A header you provided implies functionality that is not implemented", 501);
+    auto it = b.configs.find(std::string(call.sub));
+    if (it == b.configs.end()) {
+        if (!spec->missing_code.empty())
+            throw core::AwsError(std::string(spec->missing_code), std::string(spec->missing_message), 404)
+                .with("BucketName", b.name);
+        return xml_response(default_config(call.sub));
+    }
+    if (call.sub == "policy") {
+        core::Response r;
+        r.headers.set("Content-Type", "application/json");
+        r.body = it->second;
+        return r;
+    }
+    return xml_response(it->second);
+}
+
+core::Response put_bucket_config(Context& ctx, Call& call) {
+    std::string body = body_of(call.req);
+    std::string sub = call.sub;
+    std::string versioning;
+    std::vector<std::pair<std::string, std::string>> tags;
+    const ConfigSpec* spec = spec_of(sub);
+    if (sub == "versioning") {
+        auto doc = parse_xml(body);
+        if (!doc || doc->name != "VersioningConfiguration") throw malformed_xml();
+        auto status = doc->child_text("Status");
+        if (!status || (*status != "Enabled" && *status != "Suspended")) throw malformed_xml();
+        versioning = *status;
+    } else if (sub == "tagging") {
+        tags = parse_tagging_xml(body);
+        validate_tags(tags, false);
+    } else if (!spec) {
+        throw core::AwsError("NotImplemented", "A header you provided implies functionality that is not implemented", 501);
+    } else if (sub == "policy") {
+        auto j = nlohmann::json::parse(body, nullptr, false);
+        if (j.is_discarded() || !j.is_object())
+            throw core::AwsError("MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'", 400);
+    } else if (sub == "acl" && body.empty()) {
+        // A canned ACL in x-amz-acl instead of a document.
+        body = acl_document();
+    } else {
+        auto doc = parse_xml(body);
+        if (!doc || doc->name != spec->root) throw malformed_xml();
+        if (sub == "website" && !doc->child("IndexDocument") && !doc->child("RedirectAllRequestsTo"))
+            throw invalid_argument("A value for IndexDocument Suffix must be provided if RedirectAllRequestsTo is empty");
+        if (sub == "cors" && doc->all("CORSRule").empty()) throw malformed_xml();
+    }
+    ctx.store.env().write([&](core::lmdb::WriteTxn& txn) {
+        Bucket b = require_bucket(txn, ctx, call.bucket);
+        if (sub == "versioning") b.versioning = versioning;
+        else if (sub == "tagging") {
+            b.tags = tags;
+            b.has_tags = true;
+        } else
+            b.configs[sub] = body;
+        ctx.store.put_bucket(txn, b);
+    });
+    return empty_response(spec ? spec->put_status : sub == "tagging" ? 204 : 200);
+}
+
+core::Response delete_bucket_config(Context& ctx, Call& call) {
+    ctx.store.env().write([&](core::lmdb::WriteTxn& txn) {
+        Bucket b = require_bucket(txn, ctx, call.bucket);
+        if (call.sub == "tagging") {
+            b.tags.clear();
+            b.has_tags = false;
+        } else {
+            b.configs.erase(call.sub);
+        }
+        ctx.store.put_bucket(txn, b);
+    });
+    return empty_response(204);
+}
+
+}  // namespace stratus::s3

@@ -1,0 +1,212 @@
+#include "s3/checksum.hpp"
+
+#include <openssl/evp.h>
+
+#include <array>
+#include <stdexcept>
+
+namespace stratus::s3 {
+
+namespace {
+
+// Reflected CRC tables, built once.
+template <class T, T poly>
+const std::array<T, 256>& crc_table() {
+    static const std::array<T, 256> table = [] {
+        std::array<T, 256> t{};
+        for (unsigned i = 0; i < 256; ++i) {
+            T c = static_cast<T>(i);
+            for (int k = 0; k < 8; ++k) c = (c & 1) ? static_cast<T>((c >> 1) ^ poly) : static_cast<T>(c >> 1);
+            t[i] = c;
+        }
+        return t;
+    }();
+    return table;
+}
+
+template <class T, T poly>
+T crc_update(T crc, std::string_view data) {
+    const auto& t = crc_table<T, poly>();
+    crc = ~crc;
+    for (unsigned char b : data) crc = t[(crc ^ b) & 0xFF] ^ (crc >> 8);
+    return ~crc;
+}
+
+constexpr std::uint32_t crc32_poly = 0xEDB88320u;
+constexpr std::uint32_t crc32c_poly = 0x82F63B78u;
+constexpr std::uint64_t crc64nvme_poly = 0x9A6C9329AC4BC9B5ull;
+
+template <class T>
+std::string big_endian(T v) {
+    std::string out(sizeof(T), '\0');
+    for (std::size_t i = 0; i < sizeof(T); ++i) out[sizeof(T) - 1 - i] = static_cast<char>((v >> (8 * i)) & 0xFF);
+    return out;
+}
+
+template <class T, T poly>
+class CrcDigest final : public Digest {
+public:
+    void update(std::string_view bytes) override { crc_ = crc_update<T, poly>(crc_, bytes); }
+    std::string final() override { return big_endian(crc_); }
+
+private:
+    T crc_ = 0;
+};
+
+class EvpDigest final : public Digest {
+public:
+    explicit EvpDigest(const EVP_MD* md) : ctx_(EVP_MD_CTX_new()) {
+        if (!ctx_ || EVP_DigestInit_ex(ctx_, md, nullptr) != 1) {
+            EVP_MD_CTX_free(ctx_);
+            throw std::runtime_error("EVP_DigestInit_ex failed");
+        }
+    }
+    ~EvpDigest() override { EVP_MD_CTX_free(ctx_); }
+    EvpDigest(const EvpDigest&) = delete;
+    EvpDigest& operator=(const EvpDigest&) = delete;
+    void update(std::string_view bytes) override {
+        if (EVP_DigestUpdate(ctx_, bytes.data(), bytes.size()) != 1) throw std::runtime_error("EVP_DigestUpdate failed");
+    }
+    std::string final() override {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int len = 0;
+        if (EVP_DigestFinal_ex(ctx_, md, &len) != 1) throw std::runtime_error("EVP_DigestFinal_ex failed");
+        return std::string(reinterpret_cast<const char*>(md), len);
+    }
+
+private:
+    EVP_MD_CTX* ctx_;
+};
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequal(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (lower(a[i]) != lower(b[i])) return false;
+    return true;
+}
+
+constexpr char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+}  // namespace
+
+std::optional<ChecksumAlgorithm> parse_algorithm(std::string_view name) {
+    if (iequal(name, "crc32")) return ChecksumAlgorithm::crc32;
+    if (iequal(name, "crc32c")) return ChecksumAlgorithm::crc32c;
+    if (iequal(name, "crc64nvme")) return ChecksumAlgorithm::crc64nvme;
+    if (iequal(name, "sha1")) return ChecksumAlgorithm::sha1;
+    if (iequal(name, "sha256")) return ChecksumAlgorithm::sha256;
+    return std::nullopt;
+}
+
+std::string_view algorithm_name(ChecksumAlgorithm a) {
+    switch (a) {
+        case ChecksumAlgorithm::crc32: return "CRC32";
+        case ChecksumAlgorithm::crc32c: return "CRC32C";
+        case ChecksumAlgorithm::crc64nvme: return "CRC64NVME";
+        case ChecksumAlgorithm::sha1: return "SHA1";
+        case ChecksumAlgorithm::sha256: return "SHA256";
+    }
+    return "";
+}
+
+std::string checksum_header(ChecksumAlgorithm a) {
+    std::string h = "x-amz-checksum-";
+    for (char c : algorithm_name(a)) h.push_back(lower(c));
+    return h;
+}
+
+std::unique_ptr<Digest> make_digest(ChecksumAlgorithm a) {
+    switch (a) {
+        case ChecksumAlgorithm::crc32: return std::make_unique<CrcDigest<std::uint32_t, crc32_poly>>();
+        case ChecksumAlgorithm::crc32c: return std::make_unique<CrcDigest<std::uint32_t, crc32c_poly>>();
+        case ChecksumAlgorithm::crc64nvme: return std::make_unique<CrcDigest<std::uint64_t, crc64nvme_poly>>();
+        case ChecksumAlgorithm::sha1: return std::make_unique<EvpDigest>(EVP_sha1());
+        case ChecksumAlgorithm::sha256: return std::make_unique<EvpDigest>(EVP_sha256());
+    }
+    throw std::logic_error("unknown checksum algorithm");
+}
+
+std::unique_ptr<Digest> make_md5() { return std::make_unique<EvpDigest>(EVP_md5()); }
+
+std::string md5_raw(std::string_view data) {
+    auto d = make_md5();
+    d->update(data);
+    return d->final();
+}
+
+std::uint32_t crc32c(std::uint32_t crc, std::string_view data) { return crc_update<std::uint32_t, crc32c_poly>(crc, data); }
+std::uint64_t crc64nvme(std::uint64_t crc, std::string_view data) {
+    return crc_update<std::uint64_t, crc64nvme_poly>(crc, data);
+}
+
+std::string base64_encode(std::string_view raw) {
+    std::string out;
+    out.reserve((raw.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 2 < raw.size(); i += 3) {
+        unsigned v = (static_cast<unsigned char>(raw[i]) << 16) | (static_cast<unsigned char>(raw[i + 1]) << 8) |
+                     static_cast<unsigned char>(raw[i + 2]);
+        out += b64[(v >> 18) & 63];
+        out += b64[(v >> 12) & 63];
+        out += b64[(v >> 6) & 63];
+        out += b64[v & 63];
+    }
+    if (i + 1 == raw.size()) {
+        unsigned v = static_cast<unsigned char>(raw[i]) << 16;
+        out += b64[(v >> 18) & 63];
+        out += b64[(v >> 12) & 63];
+        out += "==";
+    } else if (i + 2 == raw.size()) {
+        unsigned v = (static_cast<unsigned char>(raw[i]) << 16) | (static_cast<unsigned char>(raw[i + 1]) << 8);
+        out += b64[(v >> 18) & 63];
+        out += b64[(v >> 12) & 63];
+        out += b64[(v >> 6) & 63];
+        out += '=';
+    }
+    return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+    if (text.size() % 4 != 0) return std::nullopt;
+    std::string out;
+    unsigned v = 0;
+    int bits = 0;
+    std::size_t pad = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        int d;
+        if (c >= 'A' && c <= 'Z') d = c - 'A';
+        else if (c >= 'a' && c <= 'z') d = c - 'a' + 26;
+        else if (c >= '0' && c <= '9') d = c - '0' + 52;
+        else if (c == '+') d = 62;
+        else if (c == '/') d = 63;
+        else if (c == '=' && i + 2 >= text.size()) {
+            ++pad;
+            continue;
+        } else
+            return std::nullopt;
+        if (pad) return std::nullopt;
+        v = (v << 6) | static_cast<unsigned>(d);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out.push_back(static_cast<char>((v >> bits) & 0xFF));
+        }
+    }
+    return out;
+}
+
+std::string hex_encode(std::string_view raw) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(raw.size() * 2);
+    for (unsigned char c : raw) {
+        out += digits[c >> 4];
+        out += digits[c & 15];
+    }
+    return out;
+}
+
+}  // namespace stratus::s3

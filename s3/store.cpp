@@ -1,0 +1,345 @@
+#include "s3/store.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <system_error>
+
+#include "core/log.hpp"
+
+namespace stratus::s3 {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// LMDB's default maximum key size (mdb_env_get_maxkeysize).
+constexpr std::size_t max_lmdb_key = 511;
+
+json tags_json(const std::vector<std::pair<std::string, std::string>>& tags) {
+    json a = json::array();
+    for (auto& [k, v] : tags) a.push_back(json::array({k, v}));
+    return a;
+}
+
+std::vector<std::pair<std::string, std::string>> tags_from(const json& a) {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (a.is_array())
+        for (auto& t : a) out.emplace_back(t[0].get<std::string>(), t[1].get<std::string>());
+    return out;
+}
+
+json version_json(const Version& v) {
+    json j = {{"v", v.version_id}, {"s", v.size}, {"t", v.last_modified_ms}};
+    if (v.delete_marker) j["d"] = true;
+    if (!v.file.empty()) j["f"] = v.file;
+    if (!v.etag.empty()) j["e"] = v.etag;
+    if (!v.headers.empty()) j["h"] = v.headers;
+    if (!v.meta.empty()) j["m"] = v.meta;
+    if (!v.checksum_algorithm.empty()) {
+        j["ca"] = v.checksum_algorithm;
+        j["c"] = v.checksum;
+        j["ct"] = v.checksum_type;
+    }
+    if (!v.tags.empty()) j["g"] = tags_json(v.tags);
+    if (!v.part_sizes.empty()) j["p"] = v.part_sizes;
+    if (v.storage_class != "STANDARD") j["sc"] = v.storage_class;
+    return j;
+}
+
+Version version_from(const json& j) {
+    Version v;
+    v.version_id = j.at("v").get<std::string>();
+    v.size = j.at("s").get<std::uint64_t>();
+    v.last_modified_ms = j.at("t").get<std::int64_t>();
+    v.delete_marker = j.value("d", false);
+    v.file = j.value("f", "");
+    v.etag = j.value("e", "");
+    if (auto it = j.find("h"); it != j.end()) v.headers = it->get<std::map<std::string, std::string>>();
+    if (auto it = j.find("m"); it != j.end()) v.meta = it->get<std::map<std::string, std::string>>();
+    if (auto it = j.find("ca"); it != j.end()) {
+        v.checksum_algorithm = it->get<std::string>();
+        v.checksum = j.value("c", "");
+        v.checksum_type = j.value("ct", "FULL_OBJECT");
+    }
+    if (auto it = j.find("g"); it != j.end()) v.tags = tags_from(*it);
+    if (auto it = j.find("p"); it != j.end()) v.part_sizes = it->get<std::vector<std::uint64_t>>();
+    v.storage_class = j.value("sc", "STANDARD");
+    return v;
+}
+
+std::string hex_random(std::size_t bytes) {
+    thread_local std::mt19937_64 engine{std::random_device{}()};
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    while (out.size() < bytes * 2) {
+        auto r = engine();
+        for (int i = 0; i < 16 && out.size() < bytes * 2; ++i, r >>= 4) out += digits[r & 15];
+    }
+    return out;
+}
+
+void fsync_dir(const std::string& dir) {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        ::fsync(fd);
+        ::close(fd);
+    }
+}
+
+}  // namespace
+
+std::string encode_entries(const std::vector<Entry>& entries) {
+    json a = json::array();
+    for (auto& e : entries) {
+        json vs = json::array();
+        for (auto& v : e.versions) vs.push_back(version_json(v));
+        a.push_back(json{{"k", e.key}, {"vs", std::move(vs)}});
+    }
+    return a.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::vector<Entry> decode_entries(std::string_view data) {
+    std::vector<Entry> out;
+    json a = json::parse(data);
+    for (auto& j : a) {
+        Entry e;
+        e.key = j.at("k").get<std::string>();
+        for (auto& v : j.at("vs")) e.versions.push_back(version_from(v));
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+Store::Store(core::lmdb::Env& env, std::string root, bool fsync)
+    : env_(env), root_(std::move(root)), objects_(root_ + "/objects"), spool_(root_ + "/spool"), fsync_(fsync),
+      buckets_(env.open_db("s3_buckets")), objects_db_(env.open_db("s3_objects")), uploads_(env.open_db("s3_uploads")) {
+    fs::create_directories(objects_);
+    fs::create_directories(spool_);
+}
+
+std::string Store::new_file_id() { return hex_random(16); }
+
+std::string Store::file_path(std::string_view id) const {
+    return objects_ + "/" + std::string(id.substr(0, 2)) + "/" + std::string(id);
+}
+
+std::string Store::adopt(const std::string& spool_path) {
+    std::string id = new_file_id();
+    std::string dir = objects_ + "/" + id.substr(0, 2);
+    std::string target = dir + "/" + id;
+    if (::rename(spool_path.c_str(), target.c_str()) != 0) {
+        if (errno != ENOENT) throw std::system_error(errno, std::generic_category(), "rename " + spool_path);
+        fs::create_directories(dir);
+        if (::rename(spool_path.c_str(), target.c_str()) != 0)
+            throw std::system_error(errno, std::generic_category(), "rename " + spool_path);
+    }
+    if (fsync_) fsync_dir(dir);
+    return id;
+}
+
+void Store::remove_files(const std::vector<std::string>& ids) {
+    for (auto& id : ids)
+        if (!id.empty()) ::unlink(file_path(id).c_str());
+}
+
+void Store::collect_garbage() {
+    std::error_code ec;
+    for (auto& e : fs::directory_iterator(spool_, ec)) fs::remove(e.path(), ec);
+    std::set<std::string> live;
+    env_.read([&](core::lmdb::ReadTxn& txn) {
+        auto c = core::lmdb::Cursor::open(txn, objects_db_);
+        for (bool ok = c.first(); ok; ok = c.next())
+            for (auto& e : decode_entries(c.value()))
+                for (auto& v : e.versions)
+                    if (!v.file.empty()) live.insert(v.file);
+        auto u = core::lmdb::Cursor::open(txn, uploads_);
+        for (bool ok = u.first(); ok; ok = u.next()) {
+            json j = json::parse(u.value());
+            for (auto& [n, p] : j.at("parts").items()) live.insert(p.at("f").get<std::string>());
+        }
+    });
+    std::size_t removed = 0;
+    for (auto& dir : fs::directory_iterator(objects_, ec))
+        for (auto& f : fs::directory_iterator(dir.path(), ec))
+            if (!live.contains(f.path().filename().string())) {
+                fs::remove(f.path(), ec);
+                ++removed;
+            }
+    if (removed) core::log::info("s3: removed {} unreferenced object file(s)", removed);
+}
+
+std::optional<Bucket> Store::get_bucket(const core::lmdb::Txn& txn, std::string_view name) const {
+    auto v = txn.get(buckets_, name);
+    if (!v) return std::nullopt;
+    json j = json::parse(*v);
+    Bucket b;
+    b.name = std::string(name);
+    b.created_ms = j.at("created").get<std::int64_t>();
+    b.region = j.value("region", "us-east-1");
+    b.versioning = j.value("versioning", "");
+    if (auto it = j.find("configs"); it != j.end()) b.configs = it->get<std::map<std::string, std::string>>();
+    if (auto it = j.find("tags"); it != j.end()) {
+        b.tags = tags_from(*it);
+        b.has_tags = true;
+    }
+    return b;
+}
+
+void Store::put_bucket(core::lmdb::WriteTxn& txn, const Bucket& b) {
+    json j = {{"created", b.created_ms}, {"region", b.region}, {"versioning", b.versioning}, {"configs", b.configs}};
+    if (b.has_tags) j["tags"] = tags_json(b.tags);
+    txn.put(buckets_, b.name, j.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+void Store::delete_bucket(core::lmdb::WriteTxn& txn, std::string_view name) { txn.del(buckets_, name); }
+
+std::vector<Bucket> Store::list_buckets(const core::lmdb::Txn& txn) const {
+    std::vector<std::string> names;
+    {
+        auto c = core::lmdb::Cursor::open(txn, buckets_);
+        for (bool ok = c.first(); ok; ok = c.next()) names.emplace_back(c.key());
+    }
+    std::vector<Bucket> out;
+    for (auto& n : names)
+        if (auto b = get_bucket(txn, n)) out.push_back(std::move(*b));
+    return out;
+}
+
+bool Store::bucket_empty(const core::lmdb::Txn& txn, std::string_view name) const {
+    std::string prefix = std::string(name) + '\0';
+    auto c = core::lmdb::Cursor::open(txn, objects_db_);
+    if (c.seek(prefix) && c.key().starts_with(prefix)) return false;
+    auto u = core::lmdb::Cursor::open(txn, uploads_);
+    for (bool ok = u.first(); ok; ok = u.next())
+        if (json::parse(u.value()).at("bucket").get<std::string>() == name) return false;
+    return true;
+}
+
+std::string Store::slot(std::string_view bucket, std::string_view key) const {
+    std::string s(bucket);
+    s += '\0';
+    std::size_t room = max_lmdb_key - s.size();
+    s += key.substr(0, room);
+    return s;
+}
+
+std::vector<Entry> Store::read_slot(const core::lmdb::Txn& txn, std::string_view slot_key) const {
+    auto v = txn.get(objects_db_, slot_key);
+    if (!v) return {};
+    return decode_entries(*v);
+}
+
+std::optional<Entry> Store::get_entry(const core::lmdb::Txn& txn, std::string_view bucket, std::string_view key) const {
+    auto v = txn.get(objects_db_, slot(bucket, key));
+    if (!v) return std::nullopt;
+    for (auto& e : decode_entries(*v))
+        if (e.key == key) return std::move(e);
+    return std::nullopt;
+}
+
+void Store::put_entry(core::lmdb::WriteTxn& txn, std::string_view bucket, const Entry& e) {
+    std::string s = slot(bucket, e.key);
+    auto entries = read_slot(txn, s);
+    auto it = std::lower_bound(entries.begin(), entries.end(), e.key,
+                               [](const Entry& a, const std::string& k) { return a.key < k; });
+    bool found = it != entries.end() && it->key == e.key;
+    if (e.versions.empty()) {
+        if (found) entries.erase(it);
+    } else if (found) {
+        *it = e;
+    } else {
+        entries.insert(it, e);
+    }
+    if (entries.empty())
+        txn.del(objects_db_, s);
+    else
+        txn.put(objects_db_, s, encode_entries(entries));
+}
+
+void Store::scan(const core::lmdb::Txn& txn, std::string_view bucket, std::string_view from,
+                 const std::function<bool(const Entry&)>& fn) const {
+    std::string prefix = std::string(bucket) + '\0';
+    auto c = core::lmdb::Cursor::open(txn, objects_db_);
+    for (bool ok = c.seek(slot(bucket, from)); ok && c.key().starts_with(prefix); ok = c.next()) {
+        for (auto& e : decode_entries(c.value())) {
+            if (e.key < from) continue;
+            if (!fn(e)) return;
+        }
+    }
+}
+
+namespace {
+
+json upload_json(const Upload& u) {
+    json parts = json::object();
+    for (auto& [n, p] : u.parts)
+        parts[std::to_string(n)] = {{"f", p.file}, {"s", p.size}, {"e", p.etag}, {"m", p.md5}, {"t", p.last_modified_ms},
+                                    {"c", p.checksum}};
+    return {{"bucket", u.bucket}, {"key", u.key}, {"initiated", u.initiated_ms}, {"proto", version_json(u.prototype)},
+            {"parts", std::move(parts)}};
+}
+
+}  // namespace
+
+std::optional<Upload> Store::get_upload(const core::lmdb::Txn& txn, std::string_view id) const {
+    auto v = txn.get(uploads_, id);
+    if (!v) return std::nullopt;
+    json j = json::parse(*v);
+    Upload u;
+    u.id = std::string(id);
+    u.bucket = j.at("bucket").get<std::string>();
+    u.key = j.at("key").get<std::string>();
+    u.initiated_ms = j.at("initiated").get<std::int64_t>();
+    u.prototype = version_from(j.at("proto"));
+    for (auto& [n, p] : j.at("parts").items()) {
+        Part part;
+        part.number = std::stoi(n);
+        part.file = p.at("f").get<std::string>();
+        part.size = p.at("s").get<std::uint64_t>();
+        part.etag = p.at("e").get<std::string>();
+        part.md5 = p.at("m").get<std::string>();
+        part.last_modified_ms = p.at("t").get<std::int64_t>();
+        part.checksum = p.value("c", "");
+        u.parts[part.number] = std::move(part);
+    }
+    return u;
+}
+
+void Store::put_upload(core::lmdb::WriteTxn& txn, const Upload& u) {
+    txn.put(uploads_, u.id, upload_json(u).dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+void Store::delete_upload(core::lmdb::WriteTxn& txn, std::string_view id) { txn.del(uploads_, id); }
+
+std::vector<Upload> Store::list_uploads(const core::lmdb::Txn& txn, std::string_view bucket) const {
+    std::vector<std::string> ids;
+    {
+        auto c = core::lmdb::Cursor::open(txn, uploads_);
+        for (bool ok = c.first(); ok; ok = c.next()) ids.emplace_back(c.key());
+    }
+    std::vector<Upload> out;
+    for (auto& id : ids)
+        if (auto u = get_upload(txn, id); u && u->bucket == bucket) out.push_back(std::move(*u));
+    std::sort(out.begin(), out.end(), [](const Upload& a, const Upload& b) {
+        return a.key != b.key ? a.key < b.key : a.initiated_ms < b.initiated_ms;
+    });
+    return out;
+}
+
+void Store::reset() {
+    env_.write([&](core::lmdb::WriteTxn& txn) {
+        txn.clear(buckets_);
+        txn.clear(objects_db_);
+        txn.clear(uploads_);
+    });
+    std::error_code ec;
+    for (auto& e : fs::directory_iterator(objects_, ec)) fs::remove_all(e.path(), ec);
+}
+
+}  // namespace stratus::s3

@@ -1,0 +1,92 @@
+// The body sink of S3 uploads (PutObject, UploadPart): decodes aws-chunked framing when
+// the request uses it, and writes the payload to a temporary file in the spool directory
+// while taking its MD5 (the ETag) and, when asked, one flexible checksum. Nothing of the
+// body is held in memory beyond one network read.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/http_types.hpp"
+#include "s3/checksum.hpp"
+
+namespace stratus::s3 {
+
+struct UploadOptions {
+    bool aws_chunked = false;  // Content-Encoding aws-chunked / x-amz-content-sha256 STREAMING-*
+    bool signed_chunks = false;  // STREAMING-AWS4-HMAC-SHA256-PAYLOAD(-TRAILER): keep chunk hashes
+    std::optional<ChecksumAlgorithm> checksum;  // digest to compute besides MD5
+    bool fsync = false;  // fsync the file before finish() returns (--durability full)
+};
+
+class UploadSink final : public core::BodySink {
+public:
+    UploadSink(const std::string& spool_dir, UploadOptions options);
+    ~UploadSink() override;
+    UploadSink(const UploadSink&) = delete;
+    UploadSink& operator=(const UploadSink&) = delete;
+
+    void write(std::string_view bytes) override;
+    void finish() override;
+
+    // Set when the aws-chunked framing was broken; the payload is then unusable.
+    const std::string& framing_error() const { return error_; }
+    std::uint64_t size() const { return size_; }
+    const std::string& md5() const { return md5_; }            // raw 16 bytes
+    const std::string& checksum() const { return checksum_; }  // raw digest, if computed
+    // Trailing headers of an aws-chunked body (lowercased names).
+    const std::map<std::string, std::string>& trailers() const { return trailers_; }
+    using Chunk = core::SignedChunk;
+    const std::vector<Chunk>& chunks() const { return chunks_; }
+    const std::vector<core::SignedChunk>* signed_chunks() const override {
+        return options_.signed_chunks ? &chunks_ : nullptr;
+    }
+    std::optional<std::string> trailer_signature() const;
+    std::optional<std::pair<std::string, std::string>> signed_trailer() const override;
+
+    const std::string& path() const { return path_; }
+    // The caller owns the file now (renamed it into the store).
+    std::string release();
+
+private:
+    void payload(std::string_view bytes);
+    void fail(std::string why);
+    void header_line(std::string_view line);
+    void trailer_line(std::string_view line);
+
+    UploadOptions options_;
+    std::string path_;
+    int fd_ = -1;
+    std::unique_ptr<Digest> md5_digest_;
+    std::unique_ptr<Digest> checksum_digest_;
+    std::unique_ptr<Digest> chunk_digest_;
+    std::uint64_t size_ = 0;
+    std::string md5_;
+    std::string checksum_;
+    std::string error_;
+    // aws-chunked decoder state.
+    enum class State { header, data, data_end, trailer, done } state_ = State::header;
+    std::string line_;
+    std::uint64_t remaining_ = 0;
+    std::vector<Chunk> chunks_;
+    std::map<std::string, std::string> trailers_;
+    std::string trailer_canonical_;  // "name:value\n" per trailer as sent, signature excluded
+    std::string write_buffer_;
+};
+
+}  // namespace stratus::s3
+
+namespace stratus::s3 {
+
+// The flexible checksum a request asks for: an x-amz-checksum-<alg> header, the
+// algorithm named in x-amz-trailer, x-amz-sdk-checksum-algorithm or
+// x-amz-checksum-algorithm. Throws InvalidRequest for an unknown algorithm.
+std::optional<ChecksumAlgorithm> requested_checksum(const core::Request& req);
+// Upload options from the request head (framing, checksum).
+UploadOptions upload_options(const core::Request& req, bool fsync);
+
+}  // namespace stratus::s3

@@ -1,0 +1,214 @@
+// S3's storage: the aws-chunked upload decoder and the LMDB object store (key order,
+// keys past LMDB's key size sharing a slot, versions, uploads, garbage collection).
+#include <doctest/doctest.h>
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "s3/store.hpp"
+#include "s3/upload.hpp"
+
+using namespace stratus::s3;
+namespace lmdb = stratus::core::lmdb;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+    std::string path;
+    TempDir() {
+        char pattern[] = "/tmp/stratus-s3-XXXXXX";
+        REQUIRE(mkdtemp(pattern) != nullptr);
+        path = pattern;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// Feeds `wire` to a sink in pieces of `step` bytes.
+void feed(UploadSink& sink, std::string_view wire, std::size_t step) {
+    for (std::size_t i = 0; i < wire.size(); i += step) sink.write(wire.substr(i, step));
+    sink.finish();
+}
+
+}  // namespace
+
+TEST_CASE("aws-chunked bodies decode the same however the bytes arrive") {
+    TempDir dir;
+    std::string wire =
+        "5;chunk-signature=aaaa\r\nhello\r\n6;chunk-signature=bbbb\r\n world\r\n0;chunk-signature=cccc\r\n"
+        "x-amz-checksum-crc32:DUoRhQ==\r\nx-amz-trailer-signature:dddd\r\n\r\n";
+    for (std::size_t step : {1, 2, 7, 64, 4096}) {
+        CAPTURE(step);
+        UploadOptions o;
+        o.aws_chunked = true;
+        o.signed_chunks = true;
+        o.checksum = ChecksumAlgorithm::crc32;
+        UploadSink sink(dir.path, o);
+        feed(sink, wire, step);
+        CHECK(sink.framing_error().empty());
+        CHECK(sink.size() == 11);
+        CHECK(slurp(sink.path()) == "hello world");
+        CHECK(base64_encode(sink.checksum()) == "DUoRhQ==");
+        CHECK(sink.trailers().at("x-amz-checksum-crc32") == "DUoRhQ==");
+        CHECK(sink.trailer_signature() == "dddd");
+        REQUIRE(sink.chunks().size() == 3);
+        CHECK(sink.chunks()[0].signature == "aaaa");
+        CHECK(sink.chunks()[2].sha256 == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    }
+}
+
+TEST_CASE("broken aws-chunked framing is reported, not stored") {
+    TempDir dir;
+    UploadOptions o;
+    o.aws_chunked = true;
+    SUBCASE("bad size") {
+        UploadSink sink(dir.path, o);
+        feed(sink, "zz\r\nhello\r\n0\r\n\r\n", 3);
+        CHECK_FALSE(sink.framing_error().empty());
+    }
+    SUBCASE("truncated") {
+        UploadSink sink(dir.path, o);
+        feed(sink, "a\r\nhello", 3);
+        CHECK_FALSE(sink.framing_error().empty());
+    }
+    SUBCASE("data longer than its chunk") {
+        UploadSink sink(dir.path, o);
+        feed(sink, "2\r\nhello\r\n0\r\n\r\n", 4);
+        CHECK_FALSE(sink.framing_error().empty());
+    }
+    SUBCASE("unsigned trailer form without trailers") {
+        UploadSink sink(dir.path, o);
+        feed(sink, "3\r\nabc\r\n0\r\n\r\n", 5);
+        CHECK(sink.framing_error().empty());
+        CHECK(sink.size() == 3);
+    }
+}
+
+TEST_CASE("plain bodies: MD5 and size; the file goes away unless released") {
+    TempDir dir;
+    std::string path;
+    {
+        UploadSink sink(dir.path, UploadOptions{});
+        feed(sink, std::string(300000, 'q'), 65536);
+        CHECK(sink.size() == 300000);
+        CHECK(fs::file_size(sink.path()) == 300000);
+        path = sink.path();
+    }
+    CHECK_FALSE(fs::exists(path));
+}
+
+TEST_CASE("object store: key order, long keys sharing a slot, scan from a key") {
+    TempDir dir;
+    auto env = lmdb::Env::open(dir.path + "/db");
+    Store store(env, dir.path + "/s3", false);
+    std::string long_a = std::string(600, 'k') + "a", long_b = std::string(600, 'k') + "b";
+    std::vector<std::string> keys = {"b", "a/b", "a", long_b, long_a, "\xc3\xa9", "z", std::string(600, 'k')};
+    env.write([&](lmdb::WriteTxn& txn) {
+        Bucket b;
+        b.name = "bkt";
+        store.put_bucket(txn, b);
+        for (auto& k : keys) {
+            Entry e{k, {Version{}}};
+            e.versions[0].size = k.size();
+            store.put_entry(txn, "bkt", e);
+        }
+        // Another bucket whose name extends this one's must not leak into its scans.
+        Entry other{"a", {Version{}}};
+        store.put_entry(txn, "bkt2", other);
+    });
+    std::vector<std::string> sorted = keys;
+    std::sort(sorted.begin(), sorted.end());
+    std::vector<std::string> seen;
+    env.read([&](lmdb::ReadTxn& txn) {
+        store.scan(txn, "bkt", "", [&](const Entry& e) {
+            seen.push_back(e.key);
+            return true;
+        });
+        CHECK(store.get_entry(txn, "bkt", long_a)->versions[0].size == long_a.size());
+        CHECK(store.get_entry(txn, "bkt", long_b)->key == long_b);
+        CHECK_FALSE(store.get_entry(txn, "bkt", std::string(600, 'k') + "c").has_value());
+    });
+    CHECK(seen == sorted);
+    seen.clear();
+    env.read([&](lmdb::ReadTxn& txn) {
+        store.scan(txn, "bkt", long_b, [&](const Entry& e) {
+            seen.push_back(e.key);
+            return true;
+        });
+    });
+    CHECK(seen == std::vector<std::string>{long_b, "z", "\xc3\xa9"});
+    // Removing one key of a shared slot keeps the other.
+    env.write([&](lmdb::WriteTxn& txn) { store.put_entry(txn, "bkt", Entry{long_a, {}}); });
+    env.read([&](lmdb::ReadTxn& txn) {
+        CHECK_FALSE(store.get_entry(txn, "bkt", long_a).has_value());
+        CHECK(store.get_entry(txn, "bkt", long_b).has_value());
+        CHECK_FALSE(store.bucket_empty(txn, "bkt"));
+    });
+}
+
+TEST_CASE("object store: versions and uploads survive encoding; garbage collection keeps live files") {
+    TempDir dir;
+    auto env = lmdb::Env::open(dir.path + "/db");
+    Store store(env, dir.path + "/s3", false);
+    auto make_file = [&](const std::string& content) {
+        std::string p = store.spool_dir() + "/tmp-" + content;
+        std::ofstream(p) << content;
+        return store.adopt(p);
+    };
+    std::string live = make_file("live"), part = make_file("part"), orphan = make_file("orphan");
+    Version v;
+    v.version_id = "v1";
+    v.file = live;
+    v.meta = {{"a", "1"}};
+    v.headers = {{"Content-Type", "text/plain"}};
+    v.tags = {{"t", "x"}};
+    v.checksum_algorithm = "CRC32";
+    v.checksum = "AAAAAA==";
+    v.checksum_type = "FULL_OBJECT";
+    Version marker;
+    marker.version_id = "v2";
+    marker.delete_marker = true;
+    Upload u;
+    u.id = "up1";
+    u.bucket = "bkt";
+    u.key = "k";
+    u.parts[1] = Part{1, part, 4, "\"e\"", "00", 5, ""};
+    env.write([&](lmdb::WriteTxn& txn) {
+        store.put_entry(txn, "bkt", Entry{"k", {marker, v}});
+        store.put_upload(txn, u);
+    });
+    env.read([&](lmdb::ReadTxn& txn) {
+        auto e = store.get_entry(txn, "bkt", "k");
+        REQUIRE(e.has_value());
+        CHECK(e->current() == nullptr);  // newest is a delete marker
+        CHECK(e->versions[1].meta.at("a") == "1");
+        CHECK(e->versions[1].tags[0].second == "x");
+        CHECK(e->versions[1].checksum_algorithm == "CRC32");
+        auto up = store.get_upload(txn, "up1");
+        REQUIRE(up.has_value());
+        CHECK(up->parts.at(1).file == part);
+        CHECK(store.list_uploads(txn, "bkt").size() == 1);
+    });
+    std::ofstream(store.spool_dir() + "/upload-leftover") << "x";
+    store.collect_garbage();
+    CHECK(fs::exists(store.file_path(live)));
+    CHECK(fs::exists(store.file_path(part)));
+    CHECK_FALSE(fs::exists(store.file_path(orphan)));
+    CHECK(fs::is_empty(store.spool_dir()));
+    store.reset();
+    CHECK_FALSE(fs::exists(store.file_path(live)));
+    env.read([&](lmdb::ReadTxn& txn) { CHECK(store.list_buckets(txn).empty()); });
+}
