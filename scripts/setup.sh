@@ -14,14 +14,14 @@ build_pkgs=(
   build-essential cmake ccache pkg-config
   libboost1.81-dev libboost-url1.81-dev
   liblmdb-dev nlohmann-json3-dev libfmt-dev doctest-dev
-  libyaml-cpp-dev libssl-dev libcli11-dev
+  libyaml-cpp-dev libssl-dev libcli11-dev zlib1g-dev npm
   clang libclang-rt-14-dev
 )
 # Handler runtimes come from the machine (node 20, python3) in development; the image
 # installs Debian's.
 runtime_pkgs=(
   libstdc++6 libfmt9 liblmdb0 libssl3 libyaml-cpp0.7 libboost-url1.81.0
-  ca-certificates nodejs python3
+  ca-certificates nodejs python3 zlib1g
 )
 
 case "${1:-}" in
@@ -31,6 +31,16 @@ case "${1:-}" in
   --list-runtime) printf '%s\n' "${runtime_pkgs[@]}"; exit 0 ;;
   *) echo "usage: $0 [--bench | --runtime | --list-runtime]" >&2; exit 2 ;;
 esac
+
+# The AWS SDK for JS v3 that node handlers import without bundling (lambda/runtimes).
+install_lambda_sdk() {
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lambda/runtimes"
+  if [[ -f "$dir/package.json" && ! -d "$dir/node_modules/@aws-sdk/client-dynamodb" ]] && command -v npm >/dev/null; then
+    (cd "$dir" && npm ci --no-audit --no-fund --silent)
+  fi
+}
+if [[ "${1:-}" == "" ]]; then trap install_lambda_sdk EXIT; fi
 
 missing=()
 for p in "${pkgs[@]}"; do
