@@ -188,5 +188,26 @@ class InvokeTest(unittest.TestCase):
                          "Function not found: arn:aws:lambda:us-east-1:000000000000:function:" + name)
 
 
+
+class RestartTest(unittest.TestCase):
+    # Functions and their unpacked code live in the data dir: a restarted daemon runs them.
+    def test_function_survives_restart(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as data:
+            d = Daemon(data_dir=data).start()
+            try:
+                d.client("lambda").create_function(
+                    FunctionName="keep", Runtime="python3.12", Role="arn:aws:iam::000000000000:role/r",
+                    Handler="m.h", Code={"ZipFile": zip_of({"m.py": "def h(e, c):\n    return 'still here'\n"})})
+            finally:
+                d.stop()
+            d = Daemon(data_dir=data).start()
+            try:
+                r = d.client("lambda").invoke(FunctionName="keep")
+                self.assertEqual(json.loads(r["Payload"].read()), "still here")
+            finally:
+                d.stop()
+
+
 if __name__ == "__main__":
     unittest.main()
