@@ -8,12 +8,15 @@ RUN bash scripts/setup.sh
 COPY . .
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSTRATUS_UNIT_ONLY=OFF \
  && cmake --build build -j"$(nproc)" --target stratus \
+ && (cd lambda/runtimes && npm ci --no-audit --no-fund --silent) \
  && cmake --install build --prefix /opt/stratus
 
 FROM debian:bookworm-slim
 COPY scripts/setup.sh /tmp/setup.sh
 RUN bash /tmp/setup.sh --runtime && rm -rf /var/lib/apt/lists/* /tmp/setup.sh
 COPY --from=build /opt/stratus/bin/stratus /usr/local/bin/stratus
+# The Lambda runtimes' bootstraps and the AWS SDK node handlers import.
+COPY --from=build /src/lambda/runtimes /usr/local/share/stratus/runtimes
 WORKDIR /app
 EXPOSE 4566 3000 8080
 ENTRYPOINT ["stratus","start","--host","0.0.0.0"]

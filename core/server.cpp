@@ -573,6 +573,8 @@ struct Runtime::Impl {
     std::atomic<std::size_t> next{0};
     std::optional<net::signal_set> signals;
     std::vector<std::unique_ptr<Listener>> listeners;
+    // Closed listeners waiting for their last connection (close_listener).
+    std::vector<std::unique_ptr<Listener>> retired;
     std::vector<std::function<void()>> shutdown_hooks;
     std::atomic<bool> stopping{false};
     std::optional<timer_type> drain_timer;
@@ -583,7 +585,8 @@ struct Runtime::Impl {
 
     std::size_t active() const {
         std::size_t n = 0;
-        for (auto& l : listeners) n += l->active();
+        for (auto& l : listeners)
+            if (l->options().hold_shutdown) n += l->active();
         return n;
     }
 
@@ -626,9 +629,11 @@ Runtime::~Runtime() {
     impl_->signals.reset();
     impl_->drain_timer.reset();
     for (auto& l : impl_->listeners) l->release_handles();
+    for (auto& l : impl_->retired) l->release_handles();
     impl_->guards.clear();
     impl_->contexts.clear();
     impl_->listeners.clear();
+    impl_->retired.clear();
 }
 
 std::uint16_t Runtime::listen(const ListenerOptions& options, HttpHandler& handler) {
@@ -638,6 +643,25 @@ std::uint16_t Runtime::listen(const ListenerOptions& options, HttpHandler& handl
     l->start();
     impl_->listeners.push_back(std::move(l));
     return port;
+}
+
+void Runtime::close_listener(std::uint16_t port) {
+    auto& ls = impl_->listeners;
+    auto it = std::find_if(ls.begin(), ls.end(), [port](auto& l) { return l->port() == port; });
+    if (it == ls.end()) return;
+    std::unique_ptr<Listener> l = std::move(*it);
+    ls.erase(it);
+    l->stop();
+    // The aborted accept and sweep handlers still refer to the listener: free it (and
+    // earlier ones whose connections are gone) only after they ran.
+    net::post(impl_->main(), [impl = impl_.get(), raw = l.release()] {
+        impl->retired.emplace_back(raw);
+        std::erase_if(impl->retired, [](auto& r) {
+            if (r->active() != 0) return false;
+            r->release_handles();
+            return true;
+        });
+    });
 }
 
 void Runtime::run() {

@@ -27,6 +27,9 @@ struct ListenerOptions {
     std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};
     std::uint32_t header_limit = 64 * 1024;
     bool access_log = true;
+    // Whether the graceful stop waits for this listener's busy connections (a Lambda
+    // sandbox's Runtime API holds long polls that only the service can end).
+    bool hold_shutdown = true;
 };
 
 class Runtime {
@@ -38,7 +41,12 @@ public:
 
     // Binds and starts accepting; returns the bound port. Throws std::runtime_error with
     // a clear message when the address is taken.
+    // Before run(), or after it on the main io_context's thread (io_context()).
     std::uint16_t listen(const ListenerOptions& options, HttpHandler& handler);
+    // Stops a listener made by listen(): it accepts no more and its idle connections close;
+    // its memory is released once its last connection is gone. On the main io_context's
+    // thread. The handler must stay alive until then.
+    void close_listener(std::uint16_t port);
 
     // Runs until stop() or a signal; returns after the graceful shutdown completes.
     void run();

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <thread>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -40,7 +42,29 @@ struct StartOptions {
     bool test_api = false;
     std::uint16_t site_port = 8080;
     std::string site_bucket;
+    unsigned lambda_concurrency = 10;
+    double lambda_idle_timeout = 300;
+    std::size_t lambda_queue_size = 100;
+    std::string runtimes_dir;
 };
+
+std::string base64_decode_cli(const std::string& text) {
+    static constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    unsigned buffer = 0;
+    int bits = 0;
+    for (char c : text) {
+        auto pos = alphabet.find(c);
+        if (pos == std::string_view::npos) continue;
+        buffer = (buffer << 6) | static_cast<unsigned>(pos);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out.push_back(static_cast<char>((buffer >> bits) & 0xff));
+        }
+    }
+    return out;
+}
 
 std::string env_or(const char* name, std::string fallback) {
     const char* v = std::getenv(name);
@@ -108,6 +132,87 @@ void add_test_api(core::Dispatcher& dispatcher, core::lmdb::Env& env) {
     dispatcher.on_reset([&env, dbi] { env.write([&](core::lmdb::WriteTxn& txn) { txn.clear(dbi); }); });
 }
 
+// GET /_stratus/lambda/logs/{function}?since=<epoch ms>&after=<seq>: a function's log
+// lines, for `stratus logs`.
+void add_lambda_logs_api(core::Dispatcher& dispatcher, lambda::LambdaService& service) {
+    static constexpr std::string_view prefix = "/_stratus/lambda/logs/";
+    static const core::Protocol json{core::Wire::internal, "", false};
+    dispatcher.add_internal("GET", std::string(prefix), [&service](const core::Request& r) {
+        std::string name = r.decoded_path().substr(prefix.size());
+        auto number = [&r](const char* key) -> std::int64_t {
+            auto v = r.query_param(key);
+            if (!v) return 0;
+            try {
+                return std::stoll(*v);
+            } catch (const std::exception&) {
+                throw core::AwsError::validation(std::string(key) + " must be a number");
+            }
+        };
+        auto lines = service.logs().read(name, number("since"), static_cast<std::uint64_t>(number("after")), 10000);
+        nlohmann::json out = {{"lines", nlohmann::json::array()}};
+        for (auto& l : lines) out["lines"].push_back({{"time", l.time_ms}, {"seq", l.seq}, {"text", l.text}});
+        return core::json_response(json, out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    });
+}
+
+// `stratus logs FN [--tail] [--since 10m]`: prints the function's log lines, and with
+// --tail keeps following them.
+int run_logs(const std::string& host, std::uint16_t port, const std::string& function, bool follow,
+             const std::string& since) {
+    std::int64_t since_ms = 0;
+    if (!since.empty()) {
+        char unit = since.back();
+        double n = std::atof(since.c_str());
+        double seconds = unit == 'm' ? n * 60 : unit == 'h' ? n * 3600 : unit == 'd' ? n * 86400 : n;
+        since_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count() -
+                   static_cast<std::int64_t>(seconds * 1000);
+    }
+    std::uint64_t after = 0;
+    for (;;) {
+        auto r = core::http_call(host, port, "GET",
+                                 fmt::format("/_stratus/lambda/logs/{}?since={}&after={}", core::uri_encode(function),
+                                             since_ms, after));
+        if (r.status != 200) {
+            std::cerr << r.body << "\n";
+            return 1;
+        }
+        auto j = nlohmann::json::parse(r.body);
+        for (auto& l : j["lines"]) {
+            std::cout << l["text"].get<std::string>() << "\n";
+            after = l["seq"].get<std::uint64_t>();
+        }
+        std::cout.flush();
+        if (!follow) return 0;
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+}
+
+// `stratus invoke FN [--data JSON | --path FILE]`: invokes through the Invoke API and
+// prints the result, then the invocation's log tail on stderr.
+int run_invoke(const std::string& host, std::uint16_t port, const std::string& function, const std::string& data,
+               const std::string& path) {
+    std::string payload = data;
+    if (!path.empty()) {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) throw std::runtime_error("cannot read " + path);
+        payload.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    auto r = core::http_call(host, port, "POST",
+                             fmt::format("/2015-03-31/functions/{}/invocations", core::uri_encode(function)), payload,
+                             {{"X-Amz-Log-Type", "Tail"}, {"Content-Type", "application/json"}});
+    std::string function_error, log;
+    for (auto& [name, value] : r.headers) {
+        if (core::iequals(name, "X-Amz-Function-Error")) function_error = value;
+        if (core::iequals(name, "X-Amz-Log-Result")) log = value;
+    }
+    std::cout << r.body << "\n";
+    if (!log.empty()) std::cerr << base64_decode_cli(log);
+    if (r.status != 200) return 1;
+    return function_error.empty() ? 0 : 1;
+}
+
 int run_start(const StartOptions& o) {
     auto level = core::log::parse_level(o.log_level);
     if (!level) {
@@ -142,7 +247,16 @@ int run_start(const StartOptions& o) {
     std::string address = fmt::format("{}:{}", o.host == "0.0.0.0" || o.host == "::" ? "localhost" : shown_host, port);
 
     dispatcher.add(dynamo::make_service(env, address));
-    dispatcher.add(lambda::make_service());
+    lambda::LambdaOptions lambda_options;
+    lambda_options.data_dir = data.path().string();
+    lambda_options.runtimes_dir = o.runtimes_dir;
+    lambda_options.endpoint_url = "http://" + address;
+    lambda_options.default_concurrency = o.lambda_concurrency;
+    lambda_options.queue_size = o.lambda_queue_size;
+    lambda_options.idle_timeout = std::chrono::milliseconds(static_cast<long>(o.lambda_idle_timeout * 1000));
+    auto lambda_service = lambda::make_service(runtime, env, std::move(lambda_options));
+    dispatcher.add(lambda_service);
+    add_lambda_logs_api(dispatcher, *lambda_service);
     auto s3_events = std::make_shared<s3::EventSink>();
     auto s3_service = s3::make_service(env, s3::Options{(data.path() / "s3").string(), o.durability == "full"}, s3_events);
     dispatcher.add(s3_service);
@@ -171,6 +285,7 @@ int run_start(const StartOptions& o) {
         });
     }
     runtime.on_shutdown([&env] { env.sync(); });
+    runtime.on_shutdown([lambda_service] { lambda_service->shutdown(); });
 
     std::string names;
     for (auto& s : dispatcher.services()) names += (names.empty() ? "" : ", ") + std::string(s->name());
@@ -219,6 +334,14 @@ int main(int argc, char** argv) {
     start->add_option("--threads", o.threads, "I/O threads (default: one per core)");
     start->add_option("--site-port", o.site_port, "Site port serving --site-bucket (default 8080; 0 picks a free one)");
     start->add_option("--site-bucket", o.site_bucket, "S3 bucket served on the site port as a single-page app");
+    start->add_option("--lambda-concurrency", o.lambda_concurrency,
+                      "Sandboxes per function when it has no reserved concurrency (default 10)");
+    start->add_option("--lambda-idle-timeout", o.lambda_idle_timeout,
+                      "Seconds before an idle Lambda sandbox is stopped (default 300)")
+        ->check(CLI::PositiveNumber);
+    start->add_option("--lambda-queue-size", o.lambda_queue_size,
+                      "Invocations waiting per function before TooManyRequestsException (default 100)");
+    start->add_option("--runtimes-dir", o.runtimes_dir, "Directory of the Lambda runtimes' bootstraps");
     start->add_flag("--enable-test-api", o.test_api, "Serve /_stratus/test/ endpoints (stratus's own tests)")
         ->group("");
 
@@ -231,11 +354,28 @@ int main(int argc, char** argv) {
         sub->add_option("--port", port, "Daemon AWS port (default 4566)");
     }
 
+    std::string function, data, data_path, since;
+    bool follow = false;
+    auto* logs = app.add_subcommand("logs", "Print a Lambda function's logs");
+    logs->add_option("function", function, "Function name")->required();
+    logs->add_flag("--tail,-t", follow, "Keep following new lines");
+    logs->add_option("--since", since, "Only lines newer than this (30s, 10m, 2h, 1d)");
+    auto* invoke = app.add_subcommand("invoke", "Invoke a Lambda function and print its result and log tail");
+    invoke->add_option("function", function, "Function name")->required();
+    auto* data_opt = invoke->add_option("--data,-d", data, "JSON event");
+    invoke->add_option("--path,-p", data_path, "File holding the JSON event")->excludes(data_opt);
+    for (auto* sub : {logs, invoke}) {
+        sub->add_option("--host", host, "Daemon address (default 127.0.0.1)");
+        sub->add_option("--port", port, "Daemon AWS port (default 4566)");
+    }
+
     CLI11_PARSE(app, argc, argv);
     try {
         if (*start) return run_start(o);
         if (*reset) return call_daemon(host, port, "POST", "/_stratus/reset");
         if (*status) return call_daemon(host, port, "GET", "/_stratus/health");
+        if (*logs) return run_logs(host, port, function, follow, since);
+        if (*invoke) return run_invoke(host, port, function, data, data_path);
     } catch (const std::exception& e) {
         std::cerr << "stratus: " << e.what() << "\n";
         return 1;

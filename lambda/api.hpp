@@ -2,12 +2,57 @@
 // the other dated prefixes the Lambda API uses).
 #pragma once
 
+#include <chrono>
+#include <map>
 #include <memory>
+#include <optional>
+#include <string>
 
+#include "core/lmdb.hpp"
 #include "core/service.hpp"
+#include "lambda/logs.hpp"
+
+namespace stratus::core {
+class Runtime;
+}
 
 namespace stratus::lambda {
 
-std::shared_ptr<core::Service> make_service();
+struct LambdaOptions {
+    std::string data_dir;       // code is unpacked under <data_dir>/lambda/code
+    std::string runtimes_dir;   // empty: found beside the binary or in the source tree
+    std::string endpoint_url;   // "http://127.0.0.1:4566", given to handlers
+    unsigned default_concurrency = 10;
+    std::size_t queue_size = 100;
+    std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};
+    std::chrono::milliseconds retry_delay{1000};
+};
+
+// A function whose code is a directory on disk (the app model's functions).
+struct FunctionSpec {
+    std::string name;
+    std::string runtime;
+    std::string handler;
+    std::string code_dir;
+    int timeout = 3;
+    int memory_size = 128;
+    std::map<std::string, std::string> environment;
+    std::optional<int> reserved_concurrency;
+};
+
+class LambdaService : public core::Service {
+public:
+    // Creates or replaces the function; its code is read from spec.code_dir, never copied.
+    virtual void declare_function(const FunctionSpec& spec) = 0;
+    virtual LogBook& logs() = 0;
+    // Kills every sandbox: on the main io_context, at daemon shutdown.
+    virtual void shutdown() = 0;
+};
+
+std::shared_ptr<LambdaService> make_service(core::Runtime& runtime, core::lmdb::Env& env, LambdaOptions options);
+
+// The directory holding the runtimes' bootstraps: `configured` when set, else
+// <exe>/../share/stratus/runtimes when it exists, else the source tree's lambda/runtimes.
+std::string find_runtimes_dir(const std::string& configured);
 
 }  // namespace stratus::lambda

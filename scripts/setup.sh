@@ -17,6 +17,9 @@ build_pkgs=(
   libyaml-cpp-dev libssl-dev libcli11-dev zlib1g-dev libbrotli-dev
   clang libclang-rt-14-dev
 )
+# npm (integration tests, the Lambda runtimes' SDK): Debian's package only when no npm is
+# on PATH (NodeSource's nodejs, as on these machines, ships its own and conflicts with it).
+command -v npm >/dev/null 2>&1 || build_pkgs+=(npm)
 # Handler runtimes come from the machine (node 20, python3) in development; the image
 # installs Debian's.
 runtime_pkgs=(
@@ -31,6 +34,16 @@ case "${1:-}" in
   --list-runtime) printf '%s\n' "${runtime_pkgs[@]}"; exit 0 ;;
   *) echo "usage: $0 [--bench | --runtime | --list-runtime]" >&2; exit 2 ;;
 esac
+
+# The AWS SDK for JS v3 that node handlers import without bundling (lambda/runtimes).
+install_lambda_sdk() {
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lambda/runtimes"
+  if [[ -f "$dir/package.json" && ! -d "$dir/node_modules/@aws-sdk/client-dynamodb" ]] && command -v npm >/dev/null; then
+    (cd "$dir" && npm ci --no-audit --no-fund --silent)
+  fi
+}
+if [[ "${1:-}" == "" ]]; then trap install_lambda_sdk EXIT; fi
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,0 +1,180 @@
+#include "lambda/function.hpp"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include <array>
+#include <chrono>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "core/error.hpp"
+
+namespace stratus::lambda {
+
+using nlohmann::json;
+
+std::string function_arn(std::string_view name) {
+    return fmt::format("arn:aws:lambda:{}:{}:function:{}", region, account, name);
+}
+
+std::string Function::arn() const { return function_arn(name); }
+
+json Function::configuration() const {
+    json c = {
+        {"FunctionName", name},
+        {"FunctionArn", arn()},
+        {"Runtime", runtime},
+        {"Role", role},
+        {"Handler", handler},
+        {"CodeSize", code_size},
+        {"Description", description},
+        {"Timeout", timeout},
+        {"MemorySize", memory_size},
+        {"LastModified", last_modified},
+        {"CodeSha256", code_sha256},
+        {"Version", "$LATEST"},
+        {"TracingConfig", {{"Mode", "PassThrough"}}},
+        {"RevisionId", revision_id},
+        {"State", "Active"},
+        {"LastUpdateStatus", "Successful"},
+        {"PackageType", "Zip"},
+        {"Architectures", json::array({"x86_64"})},
+        {"EphemeralStorage", {{"Size", 512}}},
+        {"SnapStart", {{"ApplyOn", "None"}, {"OptimizationStatus", "Off"}}},
+        {"LoggingConfig", {{"LogFormat", "Text"}, {"LogGroup", "/aws/lambda/" + name}}},
+    };
+    if (!environment.empty()) c["Environment"] = {{"Variables", environment}};
+    return c;
+}
+
+std::string Function::to_json() const {
+    json j = {{"name", name},
+              {"runtime", runtime},
+              {"handler", handler},
+              {"role", role},
+              {"description", description},
+              {"timeout", timeout},
+              {"memory_size", memory_size},
+              {"environment", environment},
+              {"code_dir", code_dir},
+              {"external_code", external_code},
+              {"code_sha256", code_sha256},
+              {"code_size", code_size},
+              {"last_modified", last_modified},
+              {"revision_id", revision_id},
+              {"tags", tags},
+              {"policy_statements", policy_statements},
+              {"policy_revision", policy_revision}};
+    if (reserved_concurrency) j["reserved_concurrency"] = *reserved_concurrency;
+    return j.dump();
+}
+
+Function Function::from_json(std::string_view text) {
+    json j = json::parse(text);
+    Function f;
+    f.name = j.at("name");
+    f.runtime = j.at("runtime");
+    f.handler = j.at("handler");
+    f.role = j.at("role");
+    f.description = j.at("description");
+    f.timeout = j.at("timeout");
+    f.memory_size = j.at("memory_size");
+    f.environment = j.at("environment").get<std::map<std::string, std::string>>();
+    f.code_dir = j.at("code_dir");
+    f.external_code = j.at("external_code");
+    f.code_sha256 = j.at("code_sha256");
+    f.code_size = j.at("code_size");
+    f.last_modified = j.at("last_modified");
+    f.revision_id = j.at("revision_id");
+    f.tags = j.at("tags").get<std::map<std::string, std::string>>();
+    f.policy_statements = j.at("policy_statements");
+    f.policy_revision = j.value("policy_revision", "");
+    if (j.contains("reserved_concurrency")) f.reserved_concurrency = j["reserved_concurrency"].get<int>();
+    return f;
+}
+
+void validate_function_name(std::string_view name) {
+    static const std::regex pattern("[a-zA-Z0-9-_]{1,64}");
+    if (!std::regex_match(name.begin(), name.end(), pattern))
+        throw core::AwsError::validation(fmt::format(
+            "1 validation error detected: Value '{}' at 'functionName' failed to satisfy constraint: Member must "
+            "satisfy regular expression pattern: "
+            "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{{2}}(-gov)?-[a-z]+-\\d{{1}}:)?(\\d{{12}}:)?(function:)?([a-zA-Z0-9-_]+)"
+            "(:(\\$LATEST|[a-zA-Z0-9-_]+))?",
+            name));
+}
+
+FunctionRef parse_function_ref(std::string_view text) {
+    // The pattern of the FunctionName parameter in the Lambda API model.
+    static const std::regex pattern(
+        "(?:arn:(?:aws[a-zA-Z-]*)?:lambda:)?(?:[a-z]{2}(?:-gov)?-[a-z]+-\\d{1}:)?(?:\\d{12}:)?(?:function:)?"
+        "([a-zA-Z0-9-_]+)(?::(\\$LATEST|[a-zA-Z0-9-_]+))?");
+    std::match_results<std::string_view::const_iterator> m;
+    if (text.size() > 170 || !std::regex_match(text.begin(), text.end(), m, pattern)) {
+        validate_function_name(text);  // throws with AWS's wording
+    }
+    FunctionRef ref;
+    ref.name = m[1].str();
+    if (ref.name.size() > 64) validate_function_name(ref.name);
+    if (m[2].matched) ref.qualifier = m[2].str();
+    return ref;
+}
+
+bool known_runtime(std::string_view runtime) {
+    static constexpr std::string_view runtimes[] = {
+        "nodejs18.x",  "nodejs20.x",  "nodejs22.x",  "python3.8",   "python3.9",     "python3.10",
+        "python3.11",  "python3.12",  "python3.13",  "provided",    "provided.al2", "provided.al2023",
+    };
+    for (auto r : runtimes)
+        if (r == runtime) return true;
+    return false;
+}
+
+std::string now_last_modified() {
+    auto now = std::chrono::system_clock::now();
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    std::time_t t = std::chrono::system_clock::to_time_t(now);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    return fmt::format("{}.{:03}+0000", buf, ms);
+}
+
+std::string base64_encode(std::string_view bytes) {
+    std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                            reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+    out.resize(static_cast<std::size_t>(n));
+    return out;
+}
+
+std::string base64_decode(std::string_view text) {
+    std::string clean;
+    clean.reserve(text.size());
+    for (char c : text)
+        if (c != '\n' && c != '\r' && c != ' ') clean.push_back(c);
+    if (clean.size() % 4 != 0)
+        throw core::AwsError("InvalidParameterValueException", "Invalid base64 payload", 400);
+    std::string out(clean.size() / 4 * 3, '\0');
+    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                            reinterpret_cast<const unsigned char*>(clean.data()), static_cast<int>(clean.size()));
+    if (n < 0) throw core::AwsError("InvalidParameterValueException", "Invalid base64 payload", 400);
+    // EVP_DecodeBlock counts the padding as zero bytes.
+    std::size_t pad = 0;
+    if (!clean.empty() && clean.back() == '=') ++pad;
+    if (clean.size() > 1 && clean[clean.size() - 2] == '=') ++pad;
+    out.resize(static_cast<std::size_t>(n) - pad);
+    return out;
+}
+
+std::string sha256_base64(std::string_view bytes) {
+    std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
+    SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest.data());
+    return base64_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+}
+
+}  // namespace stratus::lambda

@@ -1,0 +1,71 @@
+// A Lambda function as stratus stores it: its configuration, where its code lives on disk,
+// and the settings around it (reserved concurrency, resource policy, tags).
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace stratus::lambda {
+
+inline constexpr std::string_view region = "us-east-1";
+inline constexpr std::string_view account = "000000000000";
+
+struct Function {
+    std::string name;
+    std::string runtime;  // "nodejs20.x", "python3.12", "provided.al2023"
+    std::string handler;  // "index.handler"
+    std::string role;
+    std::string description;
+    int timeout = 3;       // seconds, 1..900
+    int memory_size = 128;  // MB, 128..10240
+    std::map<std::string, std::string> environment;
+    // Absolute directory holding the unpacked code.
+    std::string code_dir;
+    // True when the code is a directory declared by the app model (never deleted by us).
+    bool external_code = false;
+    std::string code_sha256;  // base64 of the SHA-256 of the zip (or of the directory listing)
+    std::int64_t code_size = 0;
+    std::string last_modified;  // "2024-01-01T00:00:00.000+0000"
+    std::string revision_id;
+    std::optional<int> reserved_concurrency;
+    std::map<std::string, std::string> tags;
+    // Resource policy statements, a JSON array (AddPermission / GetPolicy).
+    std::string policy_statements = "[]";
+    std::string policy_revision;
+
+    std::string arn() const;
+    // FunctionConfiguration as the API returns it.
+    nlohmann::json configuration() const;
+    std::string to_json() const;
+    static Function from_json(std::string_view text);
+};
+
+std::string function_arn(std::string_view name);
+
+// What a FunctionName path parameter or ARN names: "f", "f:$LATEST",
+// "000000000000:function:f", "arn:aws:lambda:us-east-1:000000000000:function:f:$LATEST".
+struct FunctionRef {
+    std::string name;
+    std::optional<std::string> qualifier;
+};
+// Throws ValidationException when it matches none of the forms.
+FunctionRef parse_function_ref(std::string_view text);
+
+// "1 validation error detected: ..." unless the name is 1-64 of [A-Za-z0-9_-].
+void validate_function_name(std::string_view name);
+
+// The runtimes stratus runs; anything else is InvalidParameterValueException.
+bool known_runtime(std::string_view runtime);
+
+std::string now_last_modified();
+std::string base64_encode(std::string_view bytes);
+// Throws InvalidParameterValueException on malformed input.
+std::string base64_decode(std::string_view text);
+std::string sha256_base64(std::string_view bytes);
+
+}  // namespace stratus::lambda

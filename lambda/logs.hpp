@@ -1,0 +1,44 @@
+// Every function's log lines (its handlers' output, START / END / REPORT), kept in memory
+// with a byte budget per function: the oldest lines go first.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace stratus::lambda {
+
+struct LogLine {
+    std::int64_t time_ms = 0;  // Unix epoch milliseconds
+    std::uint64_t seq = 0;     // grows by one per line, across functions
+    std::string text;
+};
+
+class LogBook {
+public:
+    explicit LogBook(std::size_t budget_per_function = 1 << 20) : budget_(budget_per_function) {}
+
+    void append(const std::string& function, std::string line);
+    // Lines of `function` with time >= since_ms and seq > after_seq, at most `limit`.
+    std::vector<LogLine> read(const std::string& function, std::int64_t since_ms, std::uint64_t after_seq,
+                              std::size_t limit) const;
+    void erase(const std::string& function);
+    void clear();
+
+private:
+    struct Stream {
+        std::deque<LogLine> lines;
+        std::size_t bytes = 0;
+    };
+    std::size_t budget_;
+    mutable std::mutex mutex_;
+    std::map<std::string, Stream> streams_;
+    std::uint64_t seq_ = 0;
+};
+
+std::int64_t now_ms();
+
+}  // namespace stratus::lambda

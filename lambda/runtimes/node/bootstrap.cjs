@@ -1,0 +1,157 @@
+// stratus's node runtime: loads the handler named by _HANDLER from LAMBDA_TASK_ROOT and
+// serves invocations from the Lambda Runtime API (AWS_LAMBDA_RUNTIME_API). No dependencies.
+"use strict";
+const http = require("node:http");
+const path = require("node:path");
+const fs = require("node:fs");
+const util = require("node:util");
+const { pathToFileURL } = require("node:url");
+
+const api = process.env.AWS_LAMBDA_RUNTIME_API;
+const [host, port] = api.split(":");
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+let currentId;
+
+function call(method, p, body, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host, port, method, path: "/2018-06-01/runtime/" + p, agent, headers }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on("error", reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+// console.* as the real runtime prints them: "<ISO>\t<request id>\t<LEVEL>\t<message>".
+for (const [name, level] of [["log", "INFO"], ["info", "INFO"], ["warn", "WARN"], ["error", "ERROR"], ["debug", "DEBUG"], ["trace", "TRACE"]]) {
+  console[name] = (...args) => {
+    const msg = util.format(...args).replace(/\n/g, "\r");
+    process.stdout.write(`${new Date().toISOString()}\t${currentId ?? "undefined"}\t${level}\t${msg}\n`);
+  };
+}
+
+function toError(err) {
+  if (err instanceof Error) {
+    return { errorType: err.name || "Error", errorMessage: err.message, trace: String(err.stack || "").split("\n") };
+  }
+  return { errorType: typeof err === "object" && err ? "object" : "string", errorMessage: String(err), trace: [] };
+}
+
+async function initError(type, err) {
+  const body = toError(err);
+  body.errorType = type;
+  if (err instanceof Error) body.errorMessage = `${err.name}: ${err.message}`;
+  console.error(JSON.stringify(body));
+  await call("POST", "init/error", JSON.stringify(body), { "Lambda-Runtime-Function-Error-Type": type });
+  process.exit(1);
+}
+
+async function load() {
+  const root = process.env.LAMBDA_TASK_ROOT;
+  const spec = process.env._HANDLER;
+  const dot = spec.lastIndexOf(".");
+  const modulePath = spec.slice(0, dot);
+  const handlerName = spec.slice(dot + 1);
+  const base = path.resolve(root, modulePath);
+  let file;
+  for (const ext of [".js", ".mjs", ".cjs"]) if (fs.existsSync(base + ext)) { file = base + ext; break; }
+  if (!file) {
+    const e = new Error(`Cannot find module '${modulePath}'\nRequire stack:\n- ${__filename}`);
+    e.name = "Runtime.ImportModuleError";
+    return initError("Runtime.ImportModuleError", e);
+  }
+  let mod;
+  try {
+    if (file.endsWith(".cjs")) mod = require(file);
+    else mod = await import(pathToFileURL(file).href);
+  } catch (err) {
+    if (err instanceof SyntaxError) return initError("Runtime.UserCodeSyntaxError", err);
+    if (err && err.code && /MODULE_NOT_FOUND/.test(err.code)) return initError("Runtime.ImportModuleError", err);
+    throw err;
+  }
+  let fn = mod;
+  for (const part of handlerName.split(".")) fn = fn?.[part] ?? fn?.default?.[part];
+  if (typeof fn !== "function") {
+    const e = new Error(`${modulePath}.${handlerName} is undefined or not exported`);
+    e.name = "Runtime.HandlerNotFound";
+    return initError("Runtime.HandlerNotFound", e);
+  }
+  return fn;
+}
+
+function context(headers) {
+  const deadline = Number(headers["lambda-runtime-deadline-ms"]);
+  const ctx = {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+    functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+    invokedFunctionArn: headers["lambda-runtime-invoked-function-arn"],
+    memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+    awsRequestId: headers["lambda-runtime-aws-request-id"],
+    logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+    logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+    identity: headers["lambda-runtime-cognito-identity"] ? JSON.parse(headers["lambda-runtime-cognito-identity"]) : undefined,
+    clientContext: headers["lambda-runtime-client-context"] ? JSON.parse(headers["lambda-runtime-client-context"]) : undefined,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  };
+  return ctx;
+}
+
+function run(handler, event, ctx) {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    // As on AWS (where the runtime's own client keeps it alive), a handler whose promise
+    // never settles runs into the timeout instead of ending the process.
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    const callback = (err, result) => {
+      if (settled) return;
+      settled = true;
+      clearInterval(keepAlive);
+      err ? reject(err) : resolve(result);
+    };
+    try {
+      const r = handler(event, ctx, callback);
+      if (r && typeof r.then === "function") r.then((v) => callback(null, v), (e) => callback(e ?? new Error("null")));
+    } catch (e) {
+      callback(e);
+    }
+  });
+}
+
+(async () => {
+  process.on("unhandledRejection", (reason) => {
+    // As AWS: an unhandled rejection fails the invocation and ends the sandbox.
+    const e = toError(reason);
+    const body = { errorType: "Runtime.UnhandledPromiseRejection", errorMessage: `${e.errorType}: ${e.errorMessage}`, trace: e.trace };
+    console.error(JSON.stringify(body));
+    const id = currentId;
+    const done = () => process.exit(128);
+    if (id) call("POST", `invocation/${id}/error`, JSON.stringify(body), { "Lambda-Runtime-Function-Error-Type": body.errorType }).then(done, done);
+    else done();
+  });
+  const handler = await load();
+  for (;;) {
+    const next = await call("GET", "invocation/next");
+    const id = next.headers["lambda-runtime-aws-request-id"];
+    currentId = id;
+    process.env._X_AMZN_TRACE_ID = next.headers["lambda-runtime-trace-id"] || "";
+    let event;
+    try {
+      event = JSON.parse(next.body);
+    } catch {
+      event = next.body;
+    }
+    try {
+      const result = await run(handler, event, context(next.headers));
+      const body = result === undefined ? "null" : JSON.stringify(result);
+      await call("POST", `invocation/${id}/response`, body);
+    } catch (err) {
+      const e = toError(err);
+      console.error(`${e.errorType}: ${e.errorMessage}`);
+      await call("POST", `invocation/${id}/error`, JSON.stringify(e), { "Lambda-Runtime-Function-Error-Type": e.errorType });
+    }
+  }
+})();

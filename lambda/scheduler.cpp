@@ -1,0 +1,887 @@
+#include "lambda/scheduler.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cmath>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <vector>
+
+#include "core/http_handler.hpp"
+#include "core/log.hpp"
+#include "core/net.hpp"
+#include "core/protocol.hpp"
+#include "core/server.hpp"
+#include "lambda/runtime_api.hpp"
+
+extern char** environ;
+
+namespace stratus::lambda {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+// Lambda's invocation payload limit, request and response (6 MB).
+constexpr std::size_t max_payload = 6 * 1024 * 1024;
+constexpr std::size_t max_line = 256 * 1024;
+constexpr std::size_t tail_bytes = 4096;
+
+std::string iso_now() {
+    auto now = std::chrono::system_clock::now();
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    std::time_t t = ms / 1000;
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    return fmt::format("{}.{:03}Z", buf, ms % 1000);
+}
+
+std::string random_hex(std::size_t n) {
+    std::string u;
+    while (u.size() < n) {
+        for (char c : core::random_uuid())
+            if (c != '-' && u.size() < n) u.push_back(c);
+    }
+    return u;
+}
+
+std::string log_stream_name() {
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y/%m/%d", &tm);
+    return fmt::format("{}/[$LATEST]{}", buf, random_hex(32));
+}
+
+std::string trace_id() {
+    return fmt::format("Root=1-{:08x}-{};Parent={};Sampled=0", static_cast<unsigned>(std::time(nullptr)),
+                       random_hex(24), random_hex(16));
+}
+
+std::string function_error_json(std::string_view type, std::string_view message) {
+    return json{{"errorType", type}, {"errorMessage", message}}.dump();
+}
+
+std::string exit_reason(int status) {
+    if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        // As Go's os.ProcessState prints it (Lambda's init is written in Go).
+        std::string_view name = sig == SIGKILL ? "killed" : sig == SIGSEGV ? "segmentation fault" : sig == SIGABRT ? "aborted"
+                                : sig == SIGTERM ? "terminated" : sig == SIGBUS ? "bus error" : "";
+        return name.empty() ? fmt::format("signal: {}", sig) : fmt::format("signal: {}", name);
+    }
+    return fmt::format("exit status {}", WEXITSTATUS(status));
+}
+
+long rss_mb(pid_t pid) {
+    std::ifstream in(fmt::format("/proc/{}/statm", pid));
+    long size = 0, resident = 0;
+    if (!(in >> size >> resident)) return 0;
+    return resident * (sysconf(_SC_PAGESIZE) / 1024) / 1024;
+}
+
+struct Invocation {
+    std::string id;
+    InvokeInput input;
+    std::function<void(InvokeResult)> done;
+    std::string log;  // bounded: the tail is all we need
+    steady::time_point started;
+    bool finished = false;
+
+    void add_log(std::string_view line) {
+        log.append(line);
+        log.push_back('\n');
+        if (log.size() > 4 * tail_bytes) log.erase(0, log.size() - tail_bytes);
+    }
+};
+
+}  // namespace
+
+struct Sandbox;
+
+// One per sandbox, alive as long as the scheduler (a closed listener may still ask it to
+// plan a request that raced with the close).
+class RuntimeApiHandler final : public core::HttpHandler {
+public:
+    RuntimeApiHandler(std::weak_ptr<Scheduler::Impl> impl, std::weak_ptr<Sandbox> sandbox)
+        : impl_(std::move(impl)), sandbox_(std::move(sandbox)) {}
+    core::Plan plan(core::Request& head) override;
+
+private:
+    std::weak_ptr<Scheduler::Impl> impl_;
+    std::weak_ptr<Sandbox> sandbox_;
+};
+
+struct Sandbox {
+    Sandbox(net::io_context& io) : out(io), exit_watch(io), deadline(io), idle(io) {}
+    Function fn;
+    std::uint64_t generation = 0;
+    pid_t pid = -1;
+    net::posix::stream_descriptor out;
+    net::posix::stream_descriptor exit_watch;  // a pidfd: readable when the process exits
+    net::steady_timer deadline, idle;
+    std::uint16_t port = 0;
+    RuntimeApiState api;
+    core::Reply pending_next;  // the held long poll
+    std::shared_ptr<Invocation> current;
+    steady::time_point spawned;
+    std::optional<double> init_ms;  // set at the first /next; reported once
+    bool reported_init = false;
+    bool dead = false;
+    bool retired = false;
+    long max_rss_mb = 0;
+    std::string partial;
+    std::string init_log;
+    std::array<char, 64 * 1024> buffer{};
+};
+
+struct Pool {
+    Function fn;
+    std::uint64_t generation = 0;
+    std::deque<std::shared_ptr<Invocation>> queue;
+    std::vector<std::shared_ptr<Sandbox>> sandboxes;
+    std::size_t waiting_requests = 0;  // RequestResponse ones in the queue
+};
+
+struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
+    Impl(core::Runtime& rt, SchedulerOptions o) : runtime(rt), io(rt.io_context()), options(std::move(o)) { rss_timer.emplace(io); }
+
+    core::Runtime& runtime;
+    net::io_context& io;
+    SchedulerOptions options;
+    LogBook logs;
+    std::map<std::string, Pool> pools;
+    std::vector<std::unique_ptr<RuntimeApiHandler>> handlers;
+    std::optional<net::steady_timer> rss_timer;  // reset at shutdown: it belongs to the io_context
+    bool rss_running = false;
+    bool stopped = false;
+
+    // ---- invocations ----
+
+    void enqueue(Function fn, std::shared_ptr<Invocation> inv, bool event) {
+        if (stopped) return fail_now(inv, core::AwsError("ServiceException", "stratus is shutting down", 500, core::Fault::receiver));
+        Pool& pool = pool_for(std::move(fn));
+        unsigned limit = pool.fn.reserved_concurrency ? static_cast<unsigned>(*pool.fn.reserved_concurrency)
+                                                      : options.default_concurrency;
+        if (limit == 0) {
+            auto e = core::AwsError("TooManyRequestsException", "Rate Exceeded.", 429);
+            e.with("Reason", "ReservedFunctionConcurrentInvocationLimitExceeded");
+            return fail_now(inv, std::move(e));
+        }
+        bool has_waiting = false;
+        for (auto& sb : pool.sandboxes)
+            if (!sb->dead && !sb->retired && sb->api.state() == RuntimeApiState::State::waiting) has_waiting = true;
+        if (!event && !has_waiting && live(pool) >= limit && pool.waiting_requests >= options.queue_size) {
+            auto e = core::AwsError("TooManyRequestsException", "Rate Exceeded.", 429);
+            e.with("Reason", pool.fn.reserved_concurrency ? "ReservedFunctionConcurrentInvocationLimitExceeded"
+                                                          : "ConcurrentInvocationLimitExceeded");
+            return fail_now(inv, std::move(e));
+        }
+        if (!event) {
+            ++pool.waiting_requests;
+            auto done = std::move(inv->done);
+            inv->done = [this, name = pool.fn.name, done = std::move(done)](InvokeResult r) {
+                auto it = pools.find(name);
+                if (it != pools.end() && it->second.waiting_requests) --it->second.waiting_requests;
+                done(std::move(r));
+            };
+        }
+        pool.queue.push_back(std::move(inv));
+        dispatch(pool);
+    }
+
+    void fail_now(const std::shared_ptr<Invocation>& inv, core::AwsError e) {
+        InvokeResult r;
+        r.error = std::move(e);
+        r.request_id = inv->id;
+        inv->finished = true;
+        inv->done(std::move(r));
+    }
+
+    Pool& pool_for(Function fn) {
+        auto [it, fresh] = pools.try_emplace(fn.name);
+        Pool& pool = it->second;
+        if (fresh || pool.fn.revision_id != fn.revision_id || pool.fn.code_dir != fn.code_dir) {
+            if (!fresh) ++pool.generation;
+            pool.fn = std::move(fn);
+            retire_old(pool);
+        } else {
+            pool.fn.reserved_concurrency = fn.reserved_concurrency;
+        }
+        return pool;
+    }
+
+    unsigned live(const Pool& pool) const {
+        unsigned n = 0;
+        for (auto& sb : pool.sandboxes)
+            if (!sb->dead) ++n;
+        return n;
+    }
+
+    void dispatch(Pool& pool) {
+        for (auto& sb : pool.sandboxes) {
+            if (pool.queue.empty()) break;
+            if (!sb->dead && !sb->retired && sb->api.state() == RuntimeApiState::State::waiting) {
+                auto inv = std::move(pool.queue.front());
+                pool.queue.pop_front();
+                assign(pool, sb, std::move(inv));
+            }
+        }
+        if (pool.queue.empty()) return;
+        unsigned limit = pool.fn.reserved_concurrency ? static_cast<unsigned>(*pool.fn.reserved_concurrency)
+                                                      : options.default_concurrency;
+        std::size_t starting = 0;
+        for (auto& sb : pool.sandboxes)
+            if (!sb->dead && !sb->retired && sb->api.state() == RuntimeApiState::State::initializing) ++starting;
+        unsigned n = live(pool);
+        while (pool.queue.size() > starting && n < limit) {
+            if (!spawn(pool)) return;
+            ++starting;
+            ++n;
+        }
+    }
+
+    void assign(Pool& pool, const std::shared_ptr<Sandbox>& sb, std::shared_ptr<Invocation> inv) {
+        sb->idle.cancel();
+        sb->api.assign(inv->id);
+        sb->current = inv;
+        inv->started = steady::now();
+        if (!sb->init_log.empty()) {
+            inv->log += sb->init_log;
+            sb->init_log.clear();
+        }
+        emit(*sb, fmt::format("START RequestId: {} Version: $LATEST", inv->id));
+        auto deadline_ms = now_ms() + std::int64_t(sb->fn.timeout) * 1000;
+        core::Response r;
+        r.status = 200;
+        r.headers.set("Content-Type", "application/json");
+        r.headers.set("Lambda-Runtime-Aws-Request-Id", inv->id);
+        r.headers.set("Lambda-Runtime-Deadline-Ms", std::to_string(deadline_ms));
+        r.headers.set("Lambda-Runtime-Invoked-Function-Arn", sb->fn.arn());
+        r.headers.set("Lambda-Runtime-Trace-Id", trace_id());
+        if (!inv->input.client_context.empty()) {
+            // X-Amz-Client-Context is base64 JSON; the runtime gets the JSON.
+            try {
+                r.headers.set("Lambda-Runtime-Client-Context", base64_decode(inv->input.client_context));
+            } catch (const std::exception&) {
+            }
+        }
+        r.body = inv->input.payload;
+        sb->max_rss_mb = std::max(sb->max_rss_mb, rss_mb(sb->pid));
+        sb->deadline.expires_after(std::chrono::seconds(sb->fn.timeout));
+        sb->deadline.async_wait([self = shared_from_this(), sb, inv](const boost::system::error_code& ec) {
+            if (ec || sb->current != inv || inv->finished) return;
+            self->timeout(sb);
+        });
+        auto reply = std::move(sb->pending_next);
+        sb->pending_next = nullptr;
+        start_rss_poll();
+        (void)pool;
+        reply(std::move(r));
+    }
+
+    // Ends the sandbox's current invocation: logs END / REPORT and answers the caller.
+    void finish(Sandbox& sb, std::string payload, bool function_error, std::string_view status = {},
+                std::string_view error_type = {}) {
+        auto inv = std::move(sb.current);
+        sb.current = nullptr;
+        if (!inv || inv->finished) return;
+        inv->finished = true;
+        sb.deadline.cancel();
+        drain(sb, inv.get());
+        double ms = std::chrono::duration<double, std::milli>(steady::now() - inv->started).count();
+        if (!sb.dead) sb.max_rss_mb = std::max(sb.max_rss_mb, rss_mb(sb.pid));
+        std::string line = fmt::format("END RequestId: {}", inv->id);
+        emit_to(sb, inv.get(), line);
+        std::string report = fmt::format(
+            "REPORT RequestId: {}\tDuration: {:.2f} ms\tBilled Duration: {} ms\tMemory Size: {} MB\tMax Memory Used: {} MB\t",
+            inv->id, ms, static_cast<long>(std::ceil(ms)), sb.fn.memory_size, std::max(1L, sb.max_rss_mb));
+        if (sb.init_ms && !sb.reported_init) {
+            report += fmt::format("Init Duration: {:.2f} ms\t", *sb.init_ms);
+            sb.reported_init = true;
+        }
+        if (!status.empty()) {
+            report += fmt::format("Status: {}\t", status);
+            if (!error_type.empty()) report += fmt::format("Error Type: {}\t", error_type);
+        }
+        emit_to(sb, inv.get(), report);
+        InvokeResult r;
+        r.payload = std::move(payload);
+        r.function_error = function_error;
+        r.request_id = inv->id;
+        if (inv->input.tail) {
+            std::string_view tail = inv->log;
+            if (tail.size() > tail_bytes) tail = tail.substr(tail.size() - tail_bytes);
+            r.log_tail = base64_encode(tail);
+        }
+        inv->done(std::move(r));
+    }
+
+    void timeout(const std::shared_ptr<Sandbox>& sb) {
+        auto inv = sb->current;
+        emit(*sb, fmt::format("{} {} Task timed out after {:.2f} seconds", iso_now(), inv->id, double(sb->fn.timeout)));
+        kill(sb);
+        finish(*sb,
+               function_error_json("Sandbox.Timedout", fmt::format("RequestId: {} Error: Task timed out after {:.2f} seconds",
+                                                                    inv->id, double(sb->fn.timeout))),
+               true, "timeout");
+        after_change(sb->fn.name);
+    }
+
+    // ---- processes ----
+
+    bool spawn(Pool& pool) {
+        const Function& fn = pool.fn;
+        auto sb = std::make_shared<Sandbox>(io);
+        sb->fn = fn;
+        sb->generation = pool.generation;
+        handlers.push_back(std::make_unique<RuntimeApiHandler>(weak_from_this(), sb));
+        core::ListenerOptions lo;
+        lo.host = "127.0.0.1";
+        lo.port = 0;
+        lo.access_log = false;
+        lo.hold_shutdown = false;
+        // The runtime's connection idles while its handler runs (up to 15 minutes).
+        lo.idle_timeout = std::chrono::minutes(20);
+        try {
+            sb->port = runtime.listen(lo, *handlers.back());
+        } catch (const std::exception& e) {
+            core::log::error("lambda: cannot open a Runtime API listener: {}", e.what());
+            fail_head(pool, "Runtime.Unknown", "cannot open a Runtime API endpoint");
+            return false;
+        }
+
+        std::vector<std::string> argv;
+        std::string runtime_name = fn.runtime;
+        if (runtime_name.starts_with("nodejs")) {
+            argv = {"node", (fs::path(options.runtimes_dir) / "node" / "bootstrap.cjs").string()};
+        } else if (runtime_name.starts_with("python")) {
+            argv = {"python3", "-u", (fs::path(options.runtimes_dir) / "python" / "bootstrap.py").string()};
+        } else {
+            std::string bootstrap = (fs::path(fn.code_dir) / "bootstrap").string();
+            if (::access(bootstrap.c_str(), X_OK) != 0) {
+                runtime.close_listener(sb->port);
+                fail_head(pool, "Runtime.InvalidEntrypoint",
+                          "Error: Couldn't find valid bootstrap(s): [" + bootstrap + "]");
+                return false;
+            }
+            argv = {bootstrap};
+        }
+
+        std::map<std::string, std::string> env;
+        for (const char* key : {"PATH", "LANG", "HOME"})
+            if (const char* v = std::getenv(key)) env[key] = v;
+        env["AWS_ACCESS_KEY_ID"] = std::getenv("AWS_ACCESS_KEY_ID") ? std::getenv("AWS_ACCESS_KEY_ID") : "test";
+        env["AWS_SECRET_ACCESS_KEY"] =
+            std::getenv("AWS_SECRET_ACCESS_KEY") ? std::getenv("AWS_SECRET_ACCESS_KEY") : "test";
+        env["AWS_SESSION_TOKEN"] = "test";
+        env["AWS_ENDPOINT_URL"] = options.endpoint_url;
+        env["IS_OFFLINE"] = "true";
+        env["NODE_PATH"] = (fs::path(options.runtimes_dir) / "node_modules").string();
+        for (auto& [k, v] : fn.environment) env[k] = v;
+        // Reserved: set by Lambda whatever the function says.
+        env["AWS_LAMBDA_FUNCTION_NAME"] = fn.name;
+        env["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST";
+        env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = std::to_string(fn.memory_size);
+        env["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/" + fn.name;
+        env["AWS_LAMBDA_LOG_STREAM_NAME"] = log_stream_name();
+        env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand";
+        env["AWS_REGION"] = std::string(region);
+        env["AWS_DEFAULT_REGION"] = std::string(region);
+        env["AWS_EXECUTION_ENV"] = "AWS_Lambda_" + fn.runtime;
+        env["_HANDLER"] = fn.handler;
+        env["LAMBDA_TASK_ROOT"] = fn.code_dir;
+        env["LAMBDA_RUNTIME_DIR"] = options.runtimes_dir;
+        env["TZ"] = ":UTC";
+        env["AWS_LAMBDA_RUNTIME_API"] = fmt::format("127.0.0.1:{}", sb->port);
+        if (runtime_name.starts_with("python")) {
+            env["PYTHONUNBUFFERED"] = "1";
+            env["PYTHONDONTWRITEBYTECODE"] = "1";
+        }
+        std::vector<std::string> env_strings;
+        for (auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+        std::vector<char*> envp, args;
+        for (auto& s : env_strings) envp.push_back(s.data());
+        envp.push_back(nullptr);
+        for (auto& s : argv) args.push_back(s.data());
+        args.push_back(nullptr);
+
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC) != 0) {
+            runtime.close_listener(sb->port);
+            fail_head(pool, "Runtime.Unknown", "pipe failed");
+            return false;
+        }
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+        posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+        posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+        posix_spawn_file_actions_addchdir_np(&fa, fn.code_dir.c_str());
+        posix_spawnattr_t attr;
+        posix_spawnattr_init(&attr);
+        sigset_t none, all;
+        sigemptyset(&none);
+        sigfillset(&all);
+        posix_spawnattr_setsigmask(&attr, &none);
+        posix_spawnattr_setsigdefault(&attr, &all);
+        posix_spawnattr_setpgroup(&attr, 0);
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+        pid_t pid = -1;
+        int rc = ::posix_spawnp(&pid, args[0], &fa, &attr, args.data(), envp.data());
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&attr);
+        ::close(fds[1]);
+        if (rc != 0) {
+            ::close(fds[0]);
+            runtime.close_listener(sb->port);
+            fail_head(pool, "Runtime.InvalidEntrypoint",
+                      fmt::format("Error: cannot start {}: {}", argv[0], std::strerror(rc)));
+            return false;
+        }
+        sb->pid = pid;
+        sb->spawned = steady::now();
+        ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+        sb->out.assign(fds[0]);
+        int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+        if (pidfd >= 0) {
+            ::fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+            sb->exit_watch.assign(pidfd);
+        }
+        pool.sandboxes.push_back(sb);
+        core::log::debug("lambda: started sandbox {} for {} (pid {}, runtime api port {})", pool.sandboxes.size(),
+                         fn.name, pid, sb->port);
+        read_output(sb);
+        watch_exit(sb);
+        return true;
+    }
+
+    void fail_head(Pool& pool, std::string_view type, std::string_view message) {
+        if (pool.queue.empty()) return;
+        auto inv = std::move(pool.queue.front());
+        pool.queue.pop_front();
+        InvokeResult r;
+        r.function_error = true;
+        r.request_id = inv->id;
+        r.payload = function_error_json(type, fmt::format("RequestId: {} {}", inv->id, message));
+        inv->finished = true;
+        logs.append(pool.fn.name, fmt::format("{} {} {}", iso_now(), inv->id, message));
+        inv->done(std::move(r));
+    }
+
+    void watch_exit(const std::shared_ptr<Sandbox>& sb) {
+        if (!sb->exit_watch.is_open()) return;  // no pidfd (old kernel): reaped when killed
+        sb->exit_watch.async_wait(net::posix::stream_descriptor::wait_read,
+                                  [self = shared_from_this(), sb](const boost::system::error_code& ec) {
+                                      if (ec == net::error::operation_aborted && !self->stopped) return;
+                                      self->exited(sb);
+                                  });
+    }
+
+    void exited(const std::shared_ptr<Sandbox>& sb) {
+        int status = 0;
+        pid_t r = ::waitpid(sb->pid, &status, WNOHANG);
+        if (r == 0) {  // spurious wake-up
+            return watch_exit(sb);
+        }
+        boost::system::error_code ec;
+        sb->exit_watch.close(ec);
+        if (sb->dead) return;  // we killed it and already failed what it ran
+        // The process ended by itself: crash, exit, or killed from outside.
+        drain(*sb, sb->current.get());
+        std::string reason = exit_reason(status);
+        bool was_init = sb->api.state() == RuntimeApiState::State::initializing;
+        stop(sb);
+        if (sb->current) {
+            auto id = sb->current->id;
+            finish(*sb, function_error_json("Runtime.ExitError",
+                                            fmt::format("RequestId: {} Error: Runtime exited with error: {}", id, reason)),
+                   true, "error", "Runtime.ExitError");
+        } else if (was_init) {
+            auto it = pools.find(sb->fn.name);
+            if (it != pools.end())
+                fail_head(it->second, "Runtime.ExitError", "Error: Runtime exited with error: " + reason);
+        }
+        after_change(sb->fn.name);
+    }
+
+    // Kills the process group; the sandbox takes no more work. The exit is reaped later.
+    void kill(const std::shared_ptr<Sandbox>& sb) {
+        if (sb->pid > 0 && !sb->dead) ::kill(-sb->pid, SIGKILL);
+        stop(sb);
+    }
+
+    void stop(const std::shared_ptr<Sandbox>& sb) {
+        if (sb->dead) return;
+        sb->dead = true;
+        sb->idle.cancel();
+        sb->deadline.cancel();
+        sb->pending_next = nullptr;  // ends the held poll (its connection closes)
+        if (sb->port) runtime.close_listener(sb->port);
+        if (!sb->exit_watch.is_open() && sb->pid > 0) {
+            // Without a pidfd, reap it blocking (it was SIGKILLed, this is immediate).
+            ::kill(-sb->pid, SIGKILL);
+            ::waitpid(sb->pid, nullptr, 0);
+        }
+    }
+
+    // Removes dead sandboxes of `name` and starts what its queue needs.
+    void after_change(const std::string& name) {
+        auto it = pools.find(name);
+        if (it == pools.end()) return;
+        auto& sbs = it->second.sandboxes;
+        std::erase_if(sbs, [](auto& sb) { return sb->dead; });
+        dispatch(it->second);
+    }
+
+    void retire_old(Pool& pool) {
+        for (auto& sb : pool.sandboxes) {
+            if (sb->dead || sb->generation == pool.generation) continue;
+            sb->retired = true;
+            if (!sb->current) kill(sb);  // busy ones finish their invocation first
+        }
+        std::erase_if(pool.sandboxes, [](auto& sb) { return sb->dead; });
+    }
+
+    // ---- output ----
+
+    void read_output(const std::shared_ptr<Sandbox>& sb) {
+        sb->out.async_read_some(net::buffer(sb->buffer),
+                                [self = shared_from_this(), sb](const boost::system::error_code& ec, std::size_t n) {
+                                    if (ec) return;
+                                    self->consume(*sb, std::string_view(sb->buffer.data(), n));
+                                    self->read_output(sb);
+                                });
+    }
+
+    // Reads what the process wrote before it answered, so END follows the handler's lines.
+    void drain(Sandbox& sb, Invocation* inv) {
+        if (!sb.out.is_open()) return;
+        for (int i = 0; i < 64; ++i) {
+            ssize_t n = ::read(sb.out.native_handle(), sb.buffer.data(), sb.buffer.size());
+            if (n <= 0) break;
+            consume(sb, std::string_view(sb.buffer.data(), static_cast<std::size_t>(n)), inv);
+        }
+    }
+
+    void consume(Sandbox& sb, std::string_view bytes, Invocation* inv = nullptr) {
+        if (!inv) inv = sb.current.get();
+        while (!bytes.empty()) {
+            auto nl = bytes.find('\n');
+            if (nl == std::string_view::npos) {
+                std::size_t room = max_line - std::min(max_line, sb.partial.size());
+                sb.partial.append(bytes.substr(0, room));
+                if (sb.partial.size() >= max_line) {
+                    emit_to(sb, inv, sb.partial);
+                    sb.partial.clear();
+                }
+                return;
+            }
+            if (sb.partial.size() < max_line) sb.partial.append(bytes.substr(0, std::min(nl, max_line - sb.partial.size())));
+            emit_to(sb, inv, sb.partial);
+            sb.partial.clear();
+            bytes.remove_prefix(nl + 1);
+        }
+    }
+
+    void emit(Sandbox& sb, std::string_view line) { emit_to(sb, sb.current.get(), line); }
+
+    void emit_to(Sandbox& sb, Invocation* inv, std::string_view line) {
+        if (inv) {
+            inv->add_log(line);
+        } else if (sb.api.state() == RuntimeApiState::State::initializing) {
+            sb.init_log.append(line);
+            sb.init_log.push_back('\n');
+            if (sb.init_log.size() > 4 * tail_bytes) sb.init_log.erase(0, sb.init_log.size() - tail_bytes);
+        }
+        logs.append(sb.fn.name, std::string(line));
+    }
+
+    // ---- memory ----
+
+    void start_rss_poll() {
+        if (rss_running || !rss_timer) return;
+        rss_running = true;
+        rss_timer->expires_after(options.rss_poll);
+        rss_timer->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+            self->rss_running = false;
+            if (ec || self->stopped) return;
+            self->poll_rss();
+        });
+    }
+
+    void poll_rss() {
+        bool busy = false;
+        std::vector<std::shared_ptr<Sandbox>> over;
+        for (auto& [name, pool] : pools) {
+            for (auto& sb : pool.sandboxes) {
+                if (sb->dead || !sb->current) continue;
+                busy = true;
+                long mb = rss_mb(sb->pid);
+                sb->max_rss_mb = std::max(sb->max_rss_mb, mb);
+                if (mb > sb->fn.memory_size) over.push_back(sb);
+            }
+        }
+        for (auto& sb : over) {
+            auto inv = sb->current;
+            core::log::debug("lambda: {} used {} MB of {} MB: killed", sb->fn.name, sb->max_rss_mb, sb->fn.memory_size);
+            kill(sb);
+            finish(*sb,
+                   function_error_json("Runtime.ExitError",
+                                       fmt::format("RequestId: {} Error: Runtime exited with error: signal: killed", inv->id)),
+                   true, "error", "Runtime.OutOfMemory");
+            after_change(sb->fn.name);
+        }
+        if (busy) start_rss_poll();
+    }
+
+    // ---- the Runtime API ----
+
+    void runtime_call(const std::shared_ptr<Sandbox>& sb, core::Request&& req, core::Reply reply) {
+        auto route = parse_runtime_route(req.method, req.path);
+        auto answer = [&reply](RuntimeAnswer a) {
+            core::Response r;
+            r.status = a.status;
+            r.headers.set("Content-Type", "application/json");
+            r.body = std::move(a.body);
+            reply(std::move(r));
+        };
+        if (sb->dead) return answer(RuntimeApiState::error(500, "Runtime.Killed", "the sandbox was stopped"));
+        switch (route.call) {
+            case RuntimeCall::unknown:
+                return answer(RuntimeApiState::error(404, "NotFound", "Not Found"));
+            case RuntimeCall::next: {
+                bool was_init = sb->api.state() == RuntimeApiState::State::initializing;
+                if (auto a = sb->api.next()) return answer(std::move(*a));
+                if (was_init)
+                    sb->init_ms = std::chrono::duration<double, std::milli>(steady::now() - sb->spawned).count();
+                sb->pending_next = std::move(reply);
+                auto it = pools.find(sb->fn.name);
+                if (sb->retired || it == pools.end()) {
+                    kill(sb);
+                    if (it != pools.end()) after_change(sb->fn.name);
+                    return;
+                }
+                Pool& pool = it->second;
+                if (!pool.queue.empty()) {
+                    auto inv = std::move(pool.queue.front());
+                    pool.queue.pop_front();
+                    return assign(pool, sb, std::move(inv));
+                }
+                sb->idle.expires_after(options.idle_timeout);
+                sb->idle.async_wait([self = shared_from_this(), sb](const boost::system::error_code& ec) {
+                    if (ec || sb->dead || sb->current) return;
+                    core::log::debug("lambda: stopping an idle sandbox of {}", sb->fn.name);
+                    self->kill(sb);
+                    self->after_change(sb->fn.name);
+                });
+                return;
+            }
+            case RuntimeCall::response:
+            case RuntimeCall::error: {
+                auto a = sb->api.respond(route.request_id);
+                if (a.status != 202) return answer(std::move(a));
+                answer(std::move(a));
+                if (route.call == RuntimeCall::response) {
+                    finish(*sb, std::move(req.body), false);
+                } else {
+                    std::string body = std::move(req.body);
+                    auto parsed = json::parse(body, nullptr, false);
+                    if (parsed.is_discarded() || !parsed.is_object()) {
+                        std::string type(req.headers.get_or("Lambda-Runtime-Function-Error-Type", "Unhandled"));
+                        body = function_error_json(type, body);
+                    }
+                    finish(*sb, std::move(body), true);
+                }
+                if (sb->retired) kill(sb);
+                return after_change(sb->fn.name);
+            }
+            case RuntimeCall::init_error: {
+                auto a = sb->api.init_error();
+                if (a.status != 202) return answer(std::move(a));
+                answer(std::move(a));
+                drain(*sb, nullptr);
+                std::string body = std::move(req.body);
+                auto parsed = json::parse(body, nullptr, false);
+                if (parsed.is_discarded() || !parsed.is_object())
+                    body = function_error_json(req.headers.get_or("Lambda-Runtime-Function-Error-Type", "Runtime.Unknown"),
+                                               body);
+                kill(sb);
+                auto it = pools.find(sb->fn.name);
+                if (it != pools.end() && !it->second.queue.empty()) {
+                    auto inv = std::move(it->second.queue.front());
+                    it->second.queue.pop_front();
+                    inv->log += sb->init_log;
+                    InvokeResult r;
+                    r.function_error = true;
+                    r.payload = body;
+                    r.request_id = inv->id;
+                    inv->finished = true;
+                    if (inv->input.tail) {
+                        std::string_view tail = inv->log;
+                        if (tail.size() > tail_bytes) tail = tail.substr(tail.size() - tail_bytes);
+                        r.log_tail = base64_encode(tail);
+                    }
+                    inv->done(std::move(r));
+                }
+                return after_change(sb->fn.name);
+            }
+        }
+    }
+
+    void response_too_large(const std::shared_ptr<Sandbox>& sb, const std::string& path) {
+        auto route = parse_runtime_route("POST", path);
+        if (sb->dead || route.call != RuntimeCall::response) return;
+        if (sb->api.respond(route.request_id).status != 202) return;
+        finish(*sb,
+               function_error_json("Function.ResponseSizeTooLarge",
+                                   fmt::format("Response payload size exceeded maximum allowed payload size ({} bytes).",
+                                               max_payload)),
+               true);
+        if (sb->retired) kill(sb);
+        after_change(sb->fn.name);
+    }
+
+    void shutdown() {
+        stopped = true;
+        rss_timer.reset();
+        for (auto& [name, pool] : pools) {
+            for (auto& sb : pool.sandboxes) {
+                kill(sb);
+                boost::system::error_code ec;
+                sb->out.close(ec);
+                if (sb->exit_watch.is_open()) {
+                    sb->exit_watch.close(ec);
+                    ::waitpid(sb->pid, nullptr, 0);
+                }
+            }
+            pool.sandboxes.clear();
+            for (auto& inv : pool.queue)
+                fail_now(inv, core::AwsError("ServiceException", "stratus is shutting down", 500, core::Fault::receiver));
+            pool.queue.clear();
+        }
+    }
+};
+
+core::Plan RuntimeApiHandler::plan(core::Request& head) {
+    (void)head;
+    core::Plan p;
+    p.service = "lambda-runtime";
+    // A response over 6 MB fails the invocation (checked below); leave room to see it.
+    p.body.limit = max_payload;
+    p.too_large = [impl = impl_, sandbox = sandbox_](const core::Request& r) {
+        auto i = impl.lock();
+        auto sb = sandbox.lock();
+        if (i && sb) net::dispatch(i->io, [i, sb, path = r.path] { i->response_too_large(sb, path); });
+        core::Response resp;
+        resp.status = 413;
+        resp.headers.set("Content-Type", "application/json");
+        resp.body = RuntimeApiState::error(413, "RequestEntityTooLarge",
+                                           fmt::format("Exceeded maximum allowed payload size ({} bytes).", max_payload))
+                        .body;
+        return resp;
+    };
+    p.run = [impl = impl_, sandbox = sandbox_](core::Request&& r, core::Reply reply) {
+        auto i = impl.lock();
+        auto sb = sandbox.lock();
+        if (!i || !sb) {
+            core::Response resp;
+            resp.status = 500;
+            resp.body = RuntimeApiState::error(500, "Runtime.Killed", "the sandbox was stopped").body;
+            return reply(std::move(resp));
+        }
+        net::dispatch(i->io, [i, sb, r = std::move(r), reply = std::move(reply)]() mutable {
+            i->runtime_call(sb, std::move(r), std::move(reply));
+        });
+    };
+    return p;
+}
+
+Scheduler::Scheduler(core::Runtime& runtime, SchedulerOptions options)
+    : impl_(std::make_shared<Impl>(runtime, std::move(options))) {}
+
+Scheduler::~Scheduler() = default;
+
+void Scheduler::invoke(Function fn, InvokeInput input, std::function<void(InvokeResult)> done) {
+    auto inv = std::make_shared<Invocation>();
+    inv->id = core::random_uuid();
+    inv->input = std::move(input);
+    inv->done = std::move(done);
+    net::dispatch(impl_->io, [impl = impl_, fn = std::move(fn), inv]() mutable {
+        impl->enqueue(std::move(fn), std::move(inv), false);
+    });
+}
+
+void Scheduler::invoke_event(Function fn, std::string payload) {
+    struct Attempt {
+        static void run(std::shared_ptr<Impl> impl, Function fn, std::string payload, int attempt) {
+            auto inv = std::make_shared<Invocation>();
+            inv->id = core::random_uuid();
+            inv->input.payload = payload;
+            inv->done = [impl, fn, payload, attempt](InvokeResult r) {
+                if (!r.function_error && !r.error) return;
+                // AWS retries a failed asynchronous invocation twice (throttles longer).
+                if (attempt >= 2 && !r.error) {
+                    core::log::info("lambda: event invocation of {} failed after 3 attempts", fn.name);
+                    return;
+                }
+                if (impl->stopped || attempt >= 20) return;
+                auto timer = std::make_shared<net::steady_timer>(impl->io);
+                timer->expires_after(impl->options.retry_delay * (attempt + 1));
+                timer->async_wait([impl, fn, payload, attempt, timer](const boost::system::error_code& ec) {
+                    if (ec || impl->stopped) return;
+                    run(impl, fn, payload, attempt + 1);
+                });
+            };
+            impl->enqueue(std::move(fn), std::move(inv), true);
+        }
+    };
+    net::dispatch(impl_->io, [impl = impl_, fn = std::move(fn), payload = std::move(payload)]() mutable {
+        Attempt::run(impl, std::move(fn), std::move(payload), 0);
+    });
+}
+
+void Scheduler::update(const std::string& name, std::optional<Function> fn) {
+    net::dispatch(impl_->io, [impl = impl_, name, fn = std::move(fn)]() mutable {
+        auto it = impl->pools.find(name);
+        if (it == impl->pools.end()) return;
+        Pool& pool = it->second;
+        ++pool.generation;
+        if (fn) pool.fn = std::move(*fn);
+        impl->retire_old(pool);
+        if (!fn) {
+            for (auto& inv : pool.queue)
+                impl->fail_now(inv, core::AwsError::resource_not_found("Function not found: " + function_arn(name)));
+            pool.queue.clear();
+        }
+        impl->dispatch(pool);
+    });
+}
+
+void Scheduler::shutdown() { impl_->shutdown(); }
+
+LogBook& Scheduler::logs() { return impl_->logs; }
+
+std::size_t Scheduler::sandboxes(const std::string& name) const {
+    auto it = impl_->pools.find(name);
+    if (it == impl_->pools.end()) return 0;
+    return impl_->live(it->second);
+}
+
+}  // namespace stratus::lambda

@@ -1,0 +1,78 @@
+// Runs invocations in sandboxes: one process group per sandbox running the runtime's
+// bootstrap, talking to its own Runtime API listener. Warm sandboxes are reused; more are
+// started up to the function's concurrency; beyond it invocations queue, and are
+// throttled when the queue is full. Timeouts, memory limits and crashes fail only the
+// invocation concerned. Everything runs on the daemon's main io_context.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/error.hpp"
+#include "lambda/function.hpp"
+#include "lambda/logs.hpp"
+
+namespace stratus::core {
+class Runtime;
+}
+
+namespace stratus::lambda {
+
+struct SchedulerOptions {
+    std::string runtimes_dir;   // holds node/bootstrap.cjs, python/bootstrap.py, node_modules/
+    std::string endpoint_url;   // AWS_ENDPOINT_URL given to handlers
+    unsigned default_concurrency = 10;
+    std::size_t queue_size = 100;  // waiting RequestResponse invocations per function
+    std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};
+    std::chrono::milliseconds rss_poll{50};
+    // Event invocations: delays before the two retries (AWS waits about 1 and 2 minutes).
+    std::chrono::milliseconds retry_delay{1000};
+};
+
+struct InvokeInput {
+    std::string payload;
+    bool tail = false;
+    std::string client_context;  // base64, as X-Amz-Client-Context carries it
+};
+
+struct InvokeResult {
+    std::optional<core::AwsError> error;  // throttled, ... (nothing ran)
+    std::string payload;
+    bool function_error = false;  // X-Amz-Function-Error: Unhandled
+    std::string log_tail;         // last 4 KB of the invocation's log (when asked)
+    std::string request_id;
+};
+
+class Scheduler {
+public:
+    Scheduler(core::Runtime& runtime, SchedulerOptions options);
+    ~Scheduler();
+    Scheduler(const Scheduler&) = delete;
+    Scheduler& operator=(const Scheduler&) = delete;
+
+    // Runs one RequestResponse invocation; `done` is called once, on the main io_context.
+    // Callable from any thread.
+    void invoke(Function fn, InvokeInput input, std::function<void(InvokeResult)> done);
+    // Event invocation: queued, retried twice on a function error. Callable from any thread.
+    void invoke_event(Function fn, std::string payload);
+    // The function changed (code or configuration) or is gone (nullopt): warm sandboxes
+    // are retired, queued invocations use the new configuration. Any thread.
+    void update(const std::string& name, std::optional<Function> fn);
+    // Kills every sandbox (daemon shutdown, reset). On the main io_context.
+    void shutdown();
+
+    LogBook& logs();
+    // Live sandboxes of a function (tests and health).
+    std::size_t sandboxes(const std::string& name) const;
+
+    struct Impl;  // opaque (scheduler.cpp)
+
+private:
+    std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace stratus::lambda

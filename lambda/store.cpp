@@ -1,0 +1,103 @@
+#include "lambda/store.hpp"
+
+#include <filesystem>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/protocol.hpp"
+#include "lambda/zip.hpp"
+
+namespace stratus::lambda {
+
+namespace fs = std::filesystem;
+
+// Lambda's limit on a function's unzipped code.
+constexpr std::uint64_t max_unzipped = 262144000;
+
+FunctionStore::FunctionStore(core::lmdb::Env& env, std::string code_root)
+    : env_(env), dbi_(env.open_db("lambda_functions")), code_root_(std::move(code_root)) {
+    fs::create_directories(code_root_);
+}
+
+std::optional<Function> FunctionStore::get(const std::string& name) {
+    auto text = env_.read([&](core::lmdb::ReadTxn& txn) -> std::optional<std::string> {
+        auto v = txn.get(dbi_, name);
+        if (!v) return std::nullopt;
+        return std::string(*v);
+    });
+    if (!text) return std::nullopt;
+    return Function::from_json(*text);
+}
+
+bool FunctionStore::create(const Function& f) {
+    return env_.write([&](core::lmdb::WriteTxn& txn) {
+        if (txn.get(dbi_, f.name)) return false;
+        txn.put(dbi_, f.name, f.to_json());
+        return true;
+    });
+}
+
+void FunctionStore::put(const Function& f) {
+    env_.write([&](core::lmdb::WriteTxn& txn) { txn.put(dbi_, f.name, f.to_json()); });
+}
+
+bool FunctionStore::erase(const std::string& name) {
+    return env_.write([&](core::lmdb::WriteTxn& txn) { return txn.del(dbi_, name); });
+}
+
+std::vector<Function> FunctionStore::list(const std::string& marker, std::size_t max,
+                                          std::optional<std::string>& next) {
+    std::vector<std::string> texts;
+    env_.read([&](core::lmdb::ReadTxn& txn) {
+        auto c = core::lmdb::Cursor::open(txn, dbi_);
+        bool ok = marker.empty() ? c.first() : c.seek(marker);
+        if (ok && !marker.empty() && c.key() == marker) ok = c.next();
+        for (; ok; ok = c.next()) {
+            if (texts.size() == max) {
+                next = texts.empty() ? std::nullopt : std::optional<std::string>(Function::from_json(texts.back()).name);
+                break;
+            }
+            texts.emplace_back(c.value());
+        }
+    });
+    std::vector<Function> out;
+    for (auto& t : texts) out.push_back(Function::from_json(t));
+    return out;
+}
+
+std::vector<Function> FunctionStore::all() {
+    std::optional<std::string> next;
+    return list("", SIZE_MAX, next);
+}
+
+void FunctionStore::clear() {
+    for (auto& f : all()) remove_code(f);
+    env_.write([&](core::lmdb::WriteTxn& txn) { txn.clear(dbi_); });
+}
+
+std::string FunctionStore::unpack(const std::string& name, std::string_view zip) {
+    std::string dir = (fs::path(code_root_) / name / core::random_uuid()).string();
+    try {
+        unzip(zip, dir, max_unzipped);
+    } catch (const std::exception& e) {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+        core::log::debug("lambda: refusing the code of {}: {}", name, e.what());
+        if (std::string_view(e.what()) == "unzipped size too large")
+            throw core::AwsError("InvalidParameterValueException",
+                                 "Unzipped size must be smaller than 262144000 bytes", 400);
+        throw core::AwsError("InvalidParameterValueException",
+                             "Could not unzip uploaded file. Please check your file, then try to upload again.", 400);
+    }
+    return dir;
+}
+
+void FunctionStore::remove_code(const Function& f) {
+    if (f.external_code || f.code_dir.empty()) return;
+    // Only directories we made, under our root.
+    if (!f.code_dir.starts_with(code_root_ + "/")) return;
+    std::error_code ec;
+    fs::remove_all(f.code_dir, ec);
+}
+
+}  // namespace stratus::lambda

@@ -1,0 +1,40 @@
+// Functions persisted in LMDB (one record per function, JSON) and their code unpacked
+// under <data>/lambda/code/<name>/<revision>/.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/lmdb.hpp"
+#include "lambda/function.hpp"
+
+namespace stratus::lambda {
+
+class FunctionStore {
+public:
+    FunctionStore(core::lmdb::Env& env, std::string code_root);
+
+    std::optional<Function> get(const std::string& name);
+    // False when a function of that name exists already.
+    bool create(const Function& f);
+    void put(const Function& f);
+    bool erase(const std::string& name);
+    // Functions in name order after `marker`; `next` is set when more follow.
+    std::vector<Function> list(const std::string& marker, std::size_t max, std::optional<std::string>& next);
+    std::vector<Function> all();
+    void clear();
+
+    // Unpacks a deployment package into a fresh directory for `name`; returns it. Throws
+    // InvalidParameterValueException for archives Lambda would refuse.
+    std::string unpack(const std::string& name, std::string_view zip);
+    // Removes a code directory made by unpack (never a declared one).
+    void remove_code(const Function& f);
+
+private:
+    core::lmdb::Env& env_;
+    core::lmdb::Dbi dbi_;
+    std::string code_root_;
+};
+
+}  // namespace stratus::lambda

@@ -1,0 +1,95 @@
+"""Lambda through the AWS CLI (create-function from a zip file, invoke, list-functions,
+update-function-code), `stratus invoke` / `stratus logs`, and Event invocations, which
+answer 202 and retry a failing handler twice."""
+
+import json
+import os
+import subprocess
+import tempfile
+import time
+import unittest
+import uuid
+import zipfile
+
+from daemon import BIN, Daemon
+
+
+class CliEventTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon().start()
+        cls.tmp = tempfile.TemporaryDirectory()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+        cls.tmp.cleanup()
+
+    def aws(self, *args):
+        out = subprocess.run(["aws", "--endpoint-url", self.d.endpoint, "--region", "us-east-1", "lambda"] + list(args),
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return out.stdout
+
+    def zipfile(self, source):
+        path = os.path.join(self.tmp.name, uuid.uuid4().hex + ".zip")
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr("index.js", source)
+        return path
+
+    def test_cli_create_invoke_list_update(self):
+        name = "cli-" + uuid.uuid4().hex[:8]
+        self.aws("create-function", "--function-name", name, "--runtime", "nodejs20.x", "--role",
+                 "arn:aws:iam::000000000000:role/r", "--handler", "index.handler", "--zip-file",
+                 "fileb://" + self.zipfile("exports.handler = async (e) => ({ got: e.a });"))
+        out = os.path.join(self.tmp.name, "out.json")
+        self.aws("invoke", "--function-name", name, 
+                 "--payload", '{"a": 7}', out)
+        with open(out) as f:
+            self.assertEqual(json.load(f), {"got": 7})
+        listed = json.loads(self.aws("list-functions"))
+        self.assertIn(name, [f["FunctionName"] for f in listed["Functions"]])
+        self.aws("update-function-code", "--function-name", name, "--zip-file",
+                 "fileb://" + self.zipfile("exports.handler = async () => 'new code';"))
+        self.aws("invoke", "--function-name", name, out)
+        with open(out) as f:
+            self.assertEqual(json.load(f), "new code")
+        # stratus invoke prints the result; stratus logs shows START / END / REPORT.
+        r = subprocess.run([BIN, "invoke", name, "--port", str(self.d.port), "--data", "{}"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), '"new code"')
+        self.assertIn("REPORT RequestId:", r.stderr)
+        r = subprocess.run([BIN, "logs", name, "--port", str(self.d.port)], capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGreaterEqual(r.stdout.count("START RequestId:"), 3)
+
+    # An Event invocation answers 202 at once; a failing handler runs three times in all.
+    def test_event_retries(self):
+        lam = self.d.client("lambda")
+        marks = os.path.join(self.tmp.name, "marks-" + uuid.uuid4().hex)
+        name = "ev-" + uuid.uuid4().hex[:8]
+        src = ("const fs = require('fs'); exports.handler = async () => { fs.appendFileSync(%s, 'x'); "
+               "throw new Error('always'); };" % json.dumps(marks))
+        with open(self.zipfile(src), "rb") as f:
+            lam.create_function(FunctionName=name, Runtime="nodejs20.x", Role="arn:aws:iam::000000000000:role/r",
+                                Handler="index.handler", Code={"ZipFile": f.read()})
+        r = lam.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")
+        self.assertEqual(r["StatusCode"], 202)
+        def count():
+            if not os.path.exists(marks):
+                return ""
+            with open(marks) as f:
+                return f.read()
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            if len(count()) >= 3:
+                break
+            time.sleep(0.2)
+        time.sleep(1.5)
+        self.assertEqual(count(), "xxx")
+        self.assertEqual(lam.invoke(FunctionName=name, InvocationType="DryRun")["StatusCode"], 204)
+
+
+if __name__ == "__main__":
+    unittest.main()

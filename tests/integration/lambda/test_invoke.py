@@ -1,0 +1,213 @@
+"""Lambda through boto3 against the real daemon: functions created from zips, invoked
+in real node and python sandboxes (warm state, context, logs), and failures that hit
+only their own invocation."""
+
+import base64
+import io
+import json
+import threading
+import unittest
+import uuid
+import zipfile
+
+import botocore.exceptions
+
+from daemon import Daemon
+
+
+def zip_of(files):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, text in files.items():
+            z.writestr(name, text)
+    return buf.getvalue()
+
+
+def fname(prefix="f"):
+    return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
+
+
+NODE_CJS = """
+let count = 0;
+exports.handler = async (event, context) => {
+  count += 1;
+  console.log("hello", event.x);
+  return { count, event, name: context.functionName, arn: context.invokedFunctionArn,
+           id: context.awsRequestId, mem: context.memoryLimitInMB,
+           remaining: context.getRemainingTimeInMillis(), env: process.env.IS_OFFLINE };
+};
+"""
+NODE_ESM_CALLBACK = """
+export const handler = (event, context, callback) => { callback(null, { esm: true, x: event.x }); };
+"""
+PYTHON = """
+import os
+state = {"n": 0}
+def handler(event, context):
+    state["n"] += 1
+    print("py says", event.get("x"))
+    return {"n": state["n"], "name": context.function_name, "rem": context.get_remaining_time_in_millis() > 0,
+            "region": os.environ["AWS_REGION"]}
+"""
+
+
+class InvokeTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon("--lambda-concurrency", "3").start()
+        cls.lam = cls.d.client("lambda", read_timeout=30)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+
+    def create(self, files, handler="index.handler", runtime="nodejs20.x", **kw):
+        name = fname()
+        self.lam.create_function(FunctionName=name, Runtime=runtime, Role="arn:aws:iam::000000000000:role/r",
+                                 Handler=handler, Code={"ZipFile": zip_of(files)}, **kw)
+        return name
+
+    def invoke(self, name, event=None, **kw):
+        r = self.lam.invoke(FunctionName=name, Payload=json.dumps(event or {}), **kw)
+        return r, json.loads(r["Payload"].read() or b"null")
+
+    # Warm reuse: module state survives between invocations of one sandbox.
+    def test_node_cjs_warm_state_context_and_tail(self):
+        name = self.create({"index.js": NODE_CJS})
+        r, body = self.invoke(name, {"x": 1}, LogType="Tail")
+        self.assertEqual(body["count"], 1)
+        self.assertEqual(body["name"], name)
+        self.assertEqual(body["arn"], "arn:aws:lambda:us-east-1:000000000000:function:" + name)
+        self.assertEqual(body["mem"], "128")
+        self.assertEqual(body["env"], "true")
+        self.assertTrue(0 < body["remaining"] <= 3000)
+        self.assertEqual(r["ExecutedVersion"], "$LATEST")
+        log = base64.b64decode(r["LogResult"]).decode()
+        self.assertIn("START RequestId: %s Version: $LATEST" % body["id"], log)
+        self.assertIn("\t%s\tINFO\thello 1" % body["id"], log)
+        self.assertIn("END RequestId: " + body["id"], log)
+        self.assertRegex(log, r"REPORT RequestId: %s\tDuration: [0-9.]+ ms\tBilled Duration: \d+ ms\t"
+                              r"Memory Size: 128 MB\tMax Memory Used: \d+ MB\tInit Duration: [0-9.]+ ms" % body["id"])
+        r, body = self.invoke(name, {"x": 2}, LogType="Tail")
+        self.assertEqual(body["count"], 2)
+        self.assertNotIn("Init Duration", base64.b64decode(r["LogResult"]).decode())
+
+    def test_node_esm_callback(self):
+        name = self.create({"index.mjs": NODE_ESM_CALLBACK})
+        _, body = self.invoke(name, {"x": 5})
+        self.assertEqual(body, {"esm": True, "x": 5})
+
+    def test_python_handler(self):
+        name = self.create({"app.py": PYTHON}, handler="app.handler", runtime="python3.12")
+        _, body = self.invoke(name, {"x": 1})
+        self.assertEqual(body, {"n": 1, "name": name, "rem": True, "region": "us-east-1"})
+        _, body = self.invoke(name, {"x": 1})
+        self.assertEqual(body["n"], 2)
+
+    def test_handler_error(self):
+        name = self.create({"index.js": "exports.handler = async () => { throw new TypeError('bad thing'); };"})
+        r, body = self.invoke(name)
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertEqual(body["errorType"], "TypeError")
+        self.assertEqual(body["errorMessage"], "bad thing")
+        self.assertIsInstance(body["trace"], list)
+
+    # Each failure mode fails its own invocation only; a healthy function keeps answering.
+    def test_timeout_crash_oom_syntax_isolated(self):
+        ok = self.create({"index.js": NODE_CJS})
+        slow = self.create({"index.js": "exports.handler = () => new Promise(() => {});"}, Timeout=1)
+        crash = self.create({"index.js": "exports.handler = async () => { process.exit(3); };"})
+        oom = self.create({"index.js": "const a=[]; exports.handler = async () => { for(;;) a.push(Buffer.alloc(1<<20, 1)); };"})
+        syntax = self.create({"index.js": "exports.handler = async () => {"})
+        r, body = self.invoke(slow)
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertIn("Task timed out after 1.00 seconds", body["errorMessage"])
+        r, body = self.invoke(crash)
+        self.assertEqual(body["errorType"], "Runtime.ExitError")
+        self.assertIn("Runtime exited with error: exit status 3", body["errorMessage"])
+        r, body = self.invoke(oom)
+        self.assertEqual(body["errorType"], "Runtime.ExitError")
+        self.assertIn("signal: killed", body["errorMessage"])
+        r, body = self.invoke(syntax)
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertEqual(body["errorType"], "Runtime.UserCodeSyntaxError")
+        _, body = self.invoke(ok, {"x": 1})
+        self.assertEqual(body["count"], 1)
+        # The timed-out function gets a fresh sandbox next time (and times out again).
+        r, body = self.invoke(slow)
+        self.assertIn("Task timed out", body["errorMessage"])
+
+    # N parallel invocations start N sandboxes, never more than the limit (3 here).
+    def test_concurrency_limit(self):
+        name = self.create({"index.js": "const id = Math.random(); exports.handler = async () => { "
+                                        "await new Promise(r => setTimeout(r, 300)); return id; };"})
+        results = []
+        def go():
+            results.append(self.invoke(name)[1])
+        threads = [threading.Thread(target=go) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(len(results), 6)
+        self.assertEqual(len(set(results)), 3)
+
+    def test_management_shapes_and_errors(self):
+        name = self.create({"index.js": NODE_CJS}, Environment={"Variables": {"A": "1"}})
+        cfg = self.lam.get_function_configuration(FunctionName=name)
+        self.assertEqual(cfg["Environment"]["Variables"], {"A": "1"})
+        self.assertEqual(cfg["State"], "Active")
+        got = self.lam.get_function(FunctionName="arn:aws:lambda:us-east-1:000000000000:function:" + name)
+        self.assertEqual(got["Configuration"]["FunctionName"], name)
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.lam.create_function(FunctionName=name, Runtime="nodejs20.x", Role="r", Handler="index.handler",
+                                     Code={"ZipFile": zip_of({"index.js": NODE_CJS})})
+        self.assertEqual(cm.exception.response["Error"]["Code"], "ResourceConflictException")
+        self.lam.update_function_configuration(FunctionName=name, Timeout=10)
+        self.assertEqual(self.lam.get_function_configuration(FunctionName=name)["Timeout"], 10)
+        self.lam.update_function_code(FunctionName=name,
+                                      ZipFile=zip_of({"index.js": "exports.handler = async () => 'v2';"}))
+        self.assertEqual(self.invoke(name)[1], "v2")
+        names = set()
+        marker = None
+        while True:
+            kw = {"MaxItems": 2}
+            if marker:
+                kw["Marker"] = marker
+            page = self.lam.list_functions(**kw)
+            names.update(f["FunctionName"] for f in page["Functions"])
+            marker = page.get("NextMarker")
+            if not marker:
+                break
+        self.assertIn(name, names)
+        self.lam.delete_function(FunctionName=name)
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.lam.invoke(FunctionName=name)
+        self.assertEqual(cm.exception.response["Error"]["Code"], "ResourceNotFoundException")
+        self.assertEqual(cm.exception.response["Error"]["Message"],
+                         "Function not found: arn:aws:lambda:us-east-1:000000000000:function:" + name)
+
+
+
+class RestartTest(unittest.TestCase):
+    # Functions and their unpacked code live in the data dir: a restarted daemon runs them.
+    def test_function_survives_restart(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as data:
+            d = Daemon(data_dir=data).start()
+            try:
+                d.client("lambda").create_function(
+                    FunctionName="keep", Runtime="python3.12", Role="arn:aws:iam::000000000000:role/r",
+                    Handler="m.h", Code={"ZipFile": zip_of({"m.py": "def h(e, c):\n    return 'still here'\n"})})
+            finally:
+                d.stop()
+            d = Daemon(data_dir=data).start()
+            try:
+                r = d.client("lambda").invoke(FunctionName="keep")
+                self.assertEqual(json.loads(r["Payload"].read()), "still here")
+            finally:
+                d.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
