@@ -7,6 +7,32 @@ const fs = require("node:fs");
 const util = require("node:util");
 const { pathToFileURL } = require("node:url");
 
+// NODE_PATH (the runtime's AWS SDK) serves require() only. ES modules get the same: a
+// resolve hook retries a bare specifier that the handler's own node_modules lack as if it
+// were imported from the runtime's directory, with ESM conditions (as the AWS nodejs
+// runtimes make the SDK importable from .mjs handlers).
+function registerSdkResolver() {
+  const { register } = require("node:module");
+  const roots = (process.env.NODE_PATH || "").split(path.delimiter).filter(Boolean);
+  if (!register || roots.length === 0) return;
+  const parents = roots.map((r) => pathToFileURL(path.join(path.dirname(r), "resolve-from.mjs")).href);
+  const source = `
+    const parents = ${JSON.stringify(parents)};
+    export async function resolve(specifier, context, next) {
+      try {
+        return await next(specifier, context);
+      } catch (err) {
+        const bare = !/^[./]/.test(specifier) && !/^[a-z][a-z0-9+.-]*:/i.test(specifier);
+        if (!bare || err?.code !== "ERR_MODULE_NOT_FOUND") throw err;
+        for (const parentURL of parents) {
+          try { return await next(specifier, { ...context, parentURL }); } catch {}
+        }
+        throw err;
+      }
+    }`;
+  register("data:text/javascript," + encodeURIComponent(source));
+}
+
 const api = process.env.AWS_LAMBDA_RUNTIME_API;
 const [host, port] = api.split(":");
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -63,6 +89,7 @@ async function load() {
     e.name = "Runtime.ImportModuleError";
     return initError("Runtime.ImportModuleError", e);
   }
+  registerSdkResolver();
   let mod;
   try {
     if (file.endsWith(".cjs")) mod = require(file);

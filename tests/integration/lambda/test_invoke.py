@@ -97,6 +97,17 @@ class InvokeTest(unittest.TestCase):
         _, body = self.invoke(name, {"x": 5})
         self.assertEqual(body, {"esm": True, "x": 5})
 
+    def test_node_esm_imports_the_runtime_sdk(self):
+        # As on AWS's nodejs runtimes, an ES module handler imports the AWS SDK v3 without
+        # bundling it (the runtime's copy), and reaches stratus through AWS_ENDPOINT_URL.
+        src = ('import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";\n'
+               'export const handler = async () => {\n'
+               '  const r = await new DynamoDBClient({}).send(new ListTablesCommand({}));\n'
+               '  return { ok: Array.isArray(r.TableNames) };\n};\n')
+        name = self.create({"index.mjs": src})
+        _, body = self.invoke(name, {})
+        self.assertEqual(body, {"ok": True})
+
     def test_python_handler(self):
         name = self.create({"app.py": PYTHON}, handler="app.handler", runtime="python3.12")
         _, body = self.invoke(name, {"x": 1})
