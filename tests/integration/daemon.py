@@ -118,6 +118,12 @@ class Daemon:
                     return int(line.split()[1])
         return 0
 
+    def aws(self, *args, env=None, timeout=300):
+        """Runs the AWS CLI against this daemon (credentials and region: the test defaults
+        set above, unless `env` overrides them); returns the CompletedProcess."""
+        return subprocess.run(["aws", "--endpoint-url", self.endpoint, "--region", "us-east-1"] + list(args),
+                              capture_output=True, text=True, env=dict(os.environ, **(env or {})), timeout=timeout)
+
     def client(self, service, **kw):
         import boto3
         from botocore.config import Config

@@ -2,7 +2,6 @@
 host and path, and every protocol's errors are well-formed for botocore and the AWS CLI."""
 
 import json
-import os
 import subprocess
 import unittest
 import urllib.request
@@ -84,10 +83,7 @@ class DispatchTest(unittest.TestCase):
     # --- the AWS CLI ------------------------------------------------------------------
 
     def cli(self, *args):
-        env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
-                   AWS_DEFAULT_REGION="us-east-1", AWS_MAX_ATTEMPTS="1")
-        return subprocess.run(["aws", "--endpoint-url", self.d.endpoint] + list(args),
-                              capture_output=True, text=True, env=env, timeout=60)
+        return self.d.aws(*args, env={"AWS_MAX_ATTEMPTS": "1"}, timeout=60)
 
     def test_cli_errors(self):
         cases = [

@@ -3,8 +3,6 @@
 deleted; invalid requests get AWS's ValidationException wording and change nothing."""
 
 import json
-import os
-import subprocess
 import unittest
 import uuid
 
@@ -250,15 +248,13 @@ class TablesTest(unittest.TestCase):
 
     def test_cli(self):
         table = name("cli")
-        env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1")
-        base = ["aws", "--endpoint-url", self.d.endpoint, "dynamodb"]
-        r = subprocess.run(base + ["create-table", "--table-name", table, "--attribute-definitions",
-                                   "AttributeName=id,AttributeType=S", "--key-schema", "AttributeName=id,KeyType=HASH",
-                                   "--billing-mode", "PAY_PER_REQUEST"], capture_output=True, text=True, env=env)
+        r = self.d.aws("dynamodb", "create-table", "--table-name", table, "--attribute-definitions",
+                       "AttributeName=id,AttributeType=S", "--key-schema", "AttributeName=id,KeyType=HASH",
+                       "--billing-mode", "PAY_PER_REQUEST")
         self.assertEqual(r.returncode, 0, r.stderr)
-        r = subprocess.run(base + ["wait", "table-exists", "--table-name", table], capture_output=True, text=True, env=env)
+        r = self.d.aws("dynamodb", "wait", "table-exists", "--table-name", table)
         self.assertEqual(r.returncode, 0, r.stderr)
-        r = subprocess.run(base + ["describe-table", "--table-name", table], capture_output=True, text=True, env=env)
+        r = self.d.aws("dynamodb", "describe-table", "--table-name", table)
         self.assertEqual(json.loads(r.stdout)["Table"]["TableStatus"], "ACTIVE")
 
 

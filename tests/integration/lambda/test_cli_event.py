@@ -26,8 +26,7 @@ class CliEventTest(unittest.TestCase):
         cls.tmp.cleanup()
 
     def aws(self, *args):
-        out = subprocess.run(["aws", "--endpoint-url", self.d.endpoint, "--region", "us-east-1", "lambda"] + list(args),
-                             capture_output=True, text=True, timeout=60)
+        out = self.d.aws("lambda", *args, timeout=60)
         self.assertEqual(out.returncode, 0, out.stderr)
         return out.stdout
 

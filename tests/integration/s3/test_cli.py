@@ -3,7 +3,6 @@
 back with ranged GETs, compared byte for byte."""
 import filecmp
 import os
-import subprocess
 import tempfile
 import unittest
 import uuid
@@ -23,8 +22,7 @@ class CliTest(unittest.TestCase):
         cls.tmp.cleanup()
 
     def aws(self, *args, check=True):
-        p = subprocess.run(["aws", "--endpoint-url", self.d.endpoint, "--region", "us-east-1"] + list(args),
-                           capture_output=True, text=True, timeout=300)
+        p = self.d.aws(*args)
         if check and p.returncode != 0:
             self.fail("aws %s failed (%d): %s %s" % (" ".join(args), p.returncode, p.stdout, p.stderr))
         return p
