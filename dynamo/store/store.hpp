@@ -8,7 +8,7 @@
 //                + key_part(table hash) [+ key_part(table range)] -> encode_item(projection)
 //   ddb_meta     "next_id" -> u32be; "stats" + u32be(id) -> i64be(count) + i64be(bytes);
 //                "format" -> "2" (data dirs without it are upgraded at startup)
-//   ddb_ttl      u32be(table id) + key_part(TTL number) + 16 bytes of SHA-256(item key)
+//   ddb_ttl      u32be(table id) + key_part(TTL number) + digest(item key) (128 bits of SHA-256 as 32 hex characters)
 //                -> item key: the items of a table with TTL enabled, by expiry time, so
 //                the sweeper reads only what has expired (the hash keeps the LMDB key
 //                short and fixed-size whatever the item key's length)
