@@ -283,6 +283,22 @@ int run_start(const StartOptions& o) {
             static const core::Protocol json{core::Wire::internal, "", false};
             return core::json_response(json, out.dump());
         });
+        // What the app model will do in-process: a function whose code is a directory.
+        dispatcher.add_internal("POST", "/_stratus/test/lambda/declare", [lambda_service](const core::Request& r) {
+            auto in = nlohmann::json::parse(r.body, nullptr, false);
+            if (!in.is_object()) throw core::AwsError::validation("body must be a JSON object");
+            lambda::FunctionSpec spec;
+            spec.name = in.value("name", "");
+            spec.runtime = in.value("runtime", "nodejs20.x");
+            spec.handler = in.value("handler", "index.handler");
+            spec.code_dir = in.value("code_dir", "");
+            spec.timeout = in.value("timeout", 3);
+            spec.memory_size = in.value("memory_size", 128);
+            if (in.contains("environment")) spec.environment = in["environment"].get<std::map<std::string, std::string>>();
+            lambda_service->declare_function(spec);
+            static const core::Protocol json{core::Wire::internal, "", false};
+            return core::json_response(json, "{}");
+        });
     }
     runtime.on_shutdown([&env] { env.sync(); });
     runtime.on_shutdown([lambda_service] { lambda_service->shutdown(); });

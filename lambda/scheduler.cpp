@@ -22,6 +22,7 @@
 #include "core/net.hpp"
 #include "core/protocol.hpp"
 #include "core/server.hpp"
+#include "lambda/code_watch.hpp"
 #include "lambda/runtime_api.hpp"
 
 extern char** environ;
@@ -159,7 +160,10 @@ struct Pool {
 };
 
 struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
-    Impl(core::Runtime& rt, SchedulerOptions o) : runtime(rt), io(rt.io_context()), options(std::move(o)) { rss_timer.emplace(io); }
+    Impl(core::Runtime& rt, SchedulerOptions o) : runtime(rt), io(rt.io_context()), options(std::move(o)) {
+        rss_timer.emplace(io);
+        watcher.emplace(io, [this](const std::string& name) { code_changed(name); });
+    }
 
     core::Runtime& runtime;
     net::io_context& io;
@@ -170,11 +174,32 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
     std::optional<net::steady_timer> rss_timer;  // reset at shutdown: it belongs to the io_context
     bool rss_running = false;
     bool stopped = false;
+    std::optional<CodeWatcher> watcher;  // hot reload
+
+    // ---- hot reload ----
+
+    // A file under the function's code directory changed: warm sandboxes are retired (busy
+    // ones after their invocation), the next invocation starts the new code.
+    void code_changed(const std::string& name) {
+        auto it = pools.find(name);
+        if (it == pools.end()) return;
+        Pool& pool = it->second;
+        bool warm = false;
+        for (auto& sb : pool.sandboxes)
+            if (!sb->dead && !sb->retired && sb->generation == pool.generation) warm = true;
+        if (!warm) return;
+        core::log::info("lambda: code of {} changed: warm sandboxes retired", name);
+        ++pool.generation;
+        retire_old(pool);
+        dispatch(pool);
+    }
 
     // ---- invocations ----
 
     void enqueue(Function fn, std::shared_ptr<Invocation> inv, bool event) {
         if (stopped) return fail_now(inv, core::AwsError("ServiceException", "stratus is shutting down", 500, core::Fault::receiver));
+        // Code written before this request arrived is what this invocation runs.
+        watcher->poll();
         Pool& pool = pool_for(std::move(fn));
         unsigned limit = pool.fn.reserved_concurrency ? static_cast<unsigned>(*pool.fn.reserved_concurrency)
                                                       : options.default_concurrency;
@@ -218,6 +243,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         Pool& pool = it->second;
         if (fresh || pool.fn.revision_id != fn.revision_id || pool.fn.code_dir != fn.code_dir) {
             if (!fresh) ++pool.generation;
+            if (pool.fn.code_dir != fn.code_dir) watcher->unwatch(fn.name);
             pool.fn = std::move(fn);
             retire_old(pool);
         } else {
@@ -465,6 +491,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
             sb->exit_watch.assign(pidfd);
         }
         pool.sandboxes.push_back(sb);
+        if (!watcher->watching(fn.name)) watcher->watch(fn.name, fn.code_dir);
         core::log::debug("lambda: started sandbox {} for {} (pid {}, runtime api port {})", pool.sandboxes.size(),
                          fn.name, pid, sb->port);
         read_output(sb);
@@ -761,6 +788,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
     void shutdown() {
         stopped = true;
         rss_timer.reset();
+        watcher->close();
         for (auto& [name, pool] : pools) {
             for (auto& sb : pool.sandboxes) {
                 kill(sb);
@@ -863,6 +891,7 @@ void Scheduler::update(const std::string& name, std::optional<Function> fn) {
         if (it == impl->pools.end()) return;
         Pool& pool = it->second;
         ++pool.generation;
+        if (!fn || fn->code_dir != pool.fn.code_dir) impl->watcher->unwatch(name);
         if (fn) pool.fn = std::move(*fn);
         impl->retire_old(pool);
         if (!fn) {
