@@ -254,11 +254,16 @@ int run_start(const StartOptions& o) {
     lambda_options.default_concurrency = o.lambda_concurrency;
     lambda_options.queue_size = o.lambda_queue_size;
     lambda_options.idle_timeout = std::chrono::milliseconds(static_cast<long>(o.lambda_idle_timeout * 1000));
+    auto s3_events = std::make_shared<s3::EventSink>();
+    auto s3_service = s3::make_service(env, s3::Options{(data.path() / "s3").string(), o.durability == "full"}, s3_events);
+    lambda_options.read_s3_object = [s3_service](const std::string& bucket, const std::string& key,
+                                                 const std::optional<std::string>& version) {
+        // A deployment package from S3 may be up to 250 MB (Lambda's unzipped limit).
+        return s3::read_object(s3_service, bucket, key, version, 250u * 1024 * 1024);
+    };
     auto lambda_service = lambda::make_service(runtime, env, std::move(lambda_options));
     dispatcher.add(lambda_service);
     add_lambda_logs_api(dispatcher, *lambda_service);
-    auto s3_events = std::make_shared<s3::EventSink>();
-    auto s3_service = s3::make_service(env, s3::Options{(data.path() / "s3").string(), o.durability == "full"}, s3_events);
     dispatcher.add(s3_service);
     // The site port serves one bucket like a CDN; only with --site-bucket (a later issue
     // takes the bucket from the app's config).

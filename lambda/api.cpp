@@ -277,8 +277,20 @@ private:
     // UpdateFunctionCode body.
     std::string zip_from(const json& code) {
         if (auto zip = opt<std::string>(code, "ZipFile")) return base64_decode(*zip);
-        if (code.contains("S3Bucket") || code.contains("S3Key"))
-            throw invalid_parameter("Code from S3 (S3Bucket / S3Key) is not supported by stratus yet; send ZipFile");
+        if (code.contains("S3Bucket") || code.contains("S3Key") || code.contains("S3ObjectVersion")) {
+            auto bucket = opt<std::string>(code, "S3Bucket");
+            auto key = opt<std::string>(code, "S3Key");
+            // AWS's wording when one is missing is not confirmed; the error code is.
+            if (!bucket || !key) throw invalid_parameter("Please provide both S3Bucket and S3Key for function code from S3.");
+            if (!options_.read_s3_object) throw invalid_parameter("Code from S3 is not available in this stratus");
+            try {
+                return options_.read_s3_object(*bucket, *key, opt<std::string>(code, "S3ObjectVersion"));
+            } catch (const AwsError& e) {
+                // What Lambda answers when its GetObject of the code fails.
+                throw invalid_parameter(fmt::format("Error occurred while GetObject. S3 Error Code: {}. S3 Error Message: {}",
+                                                    e.code(), e.message()));
+            }
+        }
         if (code.contains("ImageUri")) throw invalid_parameter("Container images are not supported by stratus");
         throw invalid_parameter("Please provide a source for function code.");
     }
@@ -452,8 +464,11 @@ private:
         auto sid = opt<std::string>(in, "StatementId");
         auto action = opt<std::string>(in, "Action");
         auto principal = opt<std::string>(in, "Principal");
-        if (!sid || !action || !principal)
-            throw AwsError::validation("StatementId, Action and Principal are required");
+        for (auto [value, field] : {std::pair{&sid, "statementId"}, {&action, "action"}, {&principal, "principal"}})
+            if (!*value)
+                throw AwsError::validation(fmt::format("1 validation error detected: Value null at '{}' failed to "
+                                                       "satisfy constraint: Member must not be null",
+                                                       field));
         json statements = json::parse(f.policy_statements);
         for (auto& s : statements)
             if (s["Sid"] == *sid)

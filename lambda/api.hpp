@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -26,6 +27,9 @@ struct LambdaOptions {
     std::size_t queue_size = 100;
     std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};
     std::chrono::milliseconds retry_delay{1000};
+    // Reads an S3 object (bucket, key, version id) for Code.S3Bucket / S3Key, throwing S3's
+    // AwsError; unset: code from S3 is refused.
+    std::function<std::string(const std::string&, const std::string&, const std::optional<std::string>&)> read_s3_object;
 };
 
 // A function whose code is a directory on disk (the app model's functions).

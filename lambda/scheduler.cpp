@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <deque>
@@ -103,6 +104,7 @@ struct Invocation {
     std::string log;  // bounded: the tail is all we need
     steady::time_point started;
     bool finished = false;
+    bool event = false;  // an Event invocation (never throttled by the queue's size)
 
     void add_log(std::string_view line) {
         log.append(line);
@@ -156,7 +158,6 @@ struct Pool {
     std::uint64_t generation = 0;
     std::deque<std::shared_ptr<Invocation>> queue;
     std::vector<std::shared_ptr<Sandbox>> sandboxes;
-    std::size_t waiting_requests = 0;  // RequestResponse ones in the queue
 };
 
 struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
@@ -211,21 +212,18 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         bool has_waiting = false;
         for (auto& sb : pool.sandboxes)
             if (!sb->dead && !sb->retired && sb->api.state() == RuntimeApiState::State::waiting) has_waiting = true;
-        if (!event && !has_waiting && live(pool) >= limit && pool.waiting_requests >= options.queue_size) {
-            auto e = core::AwsError("TooManyRequestsException", "Rate Exceeded.", 429);
-            e.with("Reason", pool.fn.reserved_concurrency ? "ReservedFunctionConcurrentInvocationLimitExceeded"
-                                                          : "ConcurrentInvocationLimitExceeded");
-            return fail_now(inv, std::move(e));
+        if (!event && !has_waiting && live(pool) >= limit) {
+            // The queue holds RequestResponse invocations waiting for a sandbox (and Event
+            // ones, which AWS queues apart and never throttles here).
+            std::size_t waiting = std::count_if(pool.queue.begin(), pool.queue.end(), [](auto& q) { return !q->event; });
+            if (waiting >= options.queue_size) {
+                auto e = core::AwsError("TooManyRequestsException", "Rate Exceeded.", 429);
+                e.with("Reason", pool.fn.reserved_concurrency ? "ReservedFunctionConcurrentInvocationLimitExceeded"
+                                                              : "ConcurrentInvocationLimitExceeded");
+                return fail_now(inv, std::move(e));
+            }
         }
-        if (!event) {
-            ++pool.waiting_requests;
-            auto done = std::move(inv->done);
-            inv->done = [this, name = pool.fn.name, done = std::move(done)](InvokeResult r) {
-                auto it = pools.find(name);
-                if (it != pools.end() && it->second.waiting_requests) --it->second.waiting_requests;
-                done(std::move(r));
-            };
-        }
+        inv->event = event;
         pool.queue.push_back(std::move(inv));
         dispatch(pool);
     }

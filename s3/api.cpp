@@ -4,6 +4,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -12,6 +13,7 @@
 #include "core/file_sink.hpp"
 #include "core/log.hpp"
 #include "s3/cors.hpp"
+#include "s3/object_common.hpp"
 #include "s3/ops.hpp"
 #include "s3/upload.hpp"
 #include "s3/website.hpp"
@@ -200,6 +202,23 @@ public:
         return head.method == "OPTIONS" || website_bucket(head.host()).has_value();
     }
 
+    std::string read_whole(std::string_view bucket, std::string_view key, const std::optional<std::string>& version_id,
+                           std::size_t max_bytes) {
+        Version v = load_copy_source(ctx_, CopySource{std::string(bucket), std::string(key), version_id});
+        if (v.size > max_bytes)
+            throw core::AwsError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", 400);
+        std::string out;
+        if (v.file.empty()) return out;
+        // Files are never rewritten (a new body gets a new file), so what we open is the
+        // version we looked up, or it was deleted in between.
+        std::ifstream in(store_.file_path(v.file), std::ios::binary);
+        if (!in) throw no_such_key(key);
+        out.resize(v.size);
+        in.read(out.data(), static_cast<std::streamsize>(out.size()));
+        if (static_cast<std::uint64_t>(in.gcount()) != v.size) throw no_such_key(key);
+        return out;
+    }
+
     core::Response site(const core::Request& req, const std::string& bucket) {
         return site_request(ctx_, req, bucket);
     }
@@ -356,6 +375,13 @@ std::unique_ptr<core::HttpHandler> make_site_handler(const std::shared_ptr<core:
     auto service = std::dynamic_pointer_cast<S3Service>(s3);
     if (!service) throw std::logic_error("make_site_handler needs the S3 service");
     return std::make_unique<SiteHandler>(std::move(service), std::move(bucket));
+}
+
+std::string read_object(const std::shared_ptr<core::Service>& s3, std::string_view bucket, std::string_view key,
+                        const std::optional<std::string>& version_id, std::size_t max_bytes) {
+    auto service = std::dynamic_pointer_cast<S3Service>(s3);
+    if (!service) throw std::logic_error("read_object needs the S3 service");
+    return service->read_whole(bucket, key, version_id, max_bytes);
 }
 
 std::shared_ptr<core::Service> make_service(core::lmdb::Env& env, Options options, std::shared_ptr<EventSink> events) {

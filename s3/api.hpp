@@ -2,8 +2,11 @@
 // (bucket.s3.localhost) addressing. S3 also owns plain requests nothing else claims.
 #pragma once
 
+#include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/http_handler.hpp"
 #include "core/lmdb.hpp"
@@ -23,5 +26,11 @@ std::shared_ptr<core::Service> make_service(core::lmdb::Env& env, Options option
 // The site port's handler: `bucket` served like a CDN serves a single-page app (see
 // s3/website.hpp). `s3` must be the service make_service returned.
 std::unique_ptr<core::HttpHandler> make_site_handler(const std::shared_ptr<core::Service>& s3, std::string bucket);
+
+// Reads a whole object for another service (Lambda code from S3Bucket / S3Key): the current
+// version, or `version_id`. Throws S3's AwsError (NoSuchBucket, NoSuchKey, NoSuchVersion),
+// or EntityTooLarge past `max_bytes`. `s3` must be the service make_service returned.
+std::string read_object(const std::shared_ptr<core::Service>& s3, std::string_view bucket, std::string_view key,
+                        const std::optional<std::string>& version_id, std::size_t max_bytes);
 
 }  // namespace stratus::s3
