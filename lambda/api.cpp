@@ -571,7 +571,7 @@ private:
             return reply(std::move(r));
         }
         if (type == "Event") {
-            scheduler_.invoke_event(std::move(f), std::move(request.body));
+            scheduler_.invoke_event(std::move(f), std::move(request.body), request.request_id);
             core::Response r;
             r.status = 202;
             r.operation = "Invoke";
@@ -581,6 +581,7 @@ private:
         input.payload = request.body.empty() ? std::string("{}") : std::move(request.body);
         input.tail = core::iequals(request.headers.get_or("X-Amz-Log-Type", "None"), "Tail");
         input.client_context = std::string(request.headers.get_or("X-Amz-Client-Context", ""));
+        input.request_id = request.request_id;
         auto meta = std::make_shared<core::Request>();
         meta->method = request.method;
         meta->request_id = request.request_id;

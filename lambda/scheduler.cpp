@@ -846,7 +846,7 @@ Scheduler::~Scheduler() = default;
 
 void Scheduler::invoke(Function fn, InvokeInput input, std::function<void(InvokeResult)> done) {
     auto inv = std::make_shared<Invocation>();
-    inv->id = core::random_uuid();
+    inv->id = input.request_id.empty() ? core::random_uuid() : input.request_id;
     inv->input = std::move(input);
     inv->done = std::move(done);
     net::dispatch(impl_->io, [impl = impl_, fn = std::move(fn), inv]() mutable {
@@ -854,13 +854,13 @@ void Scheduler::invoke(Function fn, InvokeInput input, std::function<void(Invoke
     });
 }
 
-void Scheduler::invoke_event(Function fn, std::string payload) {
+void Scheduler::invoke_event(Function fn, std::string payload, std::string request_id) {
     struct Attempt {
-        static void run(std::shared_ptr<Impl> impl, Function fn, std::string payload, int attempt) {
+        static void run(std::shared_ptr<Impl> impl, Function fn, std::string payload, std::string id, int attempt) {
             auto inv = std::make_shared<Invocation>();
-            inv->id = core::random_uuid();
+            inv->id = id;
             inv->input.payload = payload;
-            inv->done = [impl, fn, payload, attempt](InvokeResult r) {
+            inv->done = [impl, fn, payload, id, attempt](InvokeResult r) {
                 if (!r.function_error && !r.error) return;
                 // AWS retries a failed asynchronous invocation twice (throttles longer).
                 if (attempt >= 2 && !r.error) {
@@ -870,16 +870,18 @@ void Scheduler::invoke_event(Function fn, std::string payload) {
                 if (impl->stopped || attempt >= 20) return;
                 auto timer = std::make_shared<net::steady_timer>(impl->io);
                 timer->expires_after(impl->options.retry_delay * (attempt + 1));
-                timer->async_wait([impl, fn, payload, attempt, timer](const boost::system::error_code& ec) {
+                timer->async_wait([impl, fn, payload, id, attempt, timer](const boost::system::error_code& ec) {
                     if (ec || impl->stopped) return;
-                    run(impl, fn, payload, attempt + 1);
+                    run(impl, fn, payload, id, attempt + 1);
                 });
             };
             impl->enqueue(std::move(fn), std::move(inv), true);
         }
     };
-    net::dispatch(impl_->io, [impl = impl_, fn = std::move(fn), payload = std::move(payload)]() mutable {
-        Attempt::run(impl, std::move(fn), std::move(payload), 0);
+    if (request_id.empty()) request_id = core::random_uuid();
+    net::dispatch(impl_->io, [impl = impl_, fn = std::move(fn), payload = std::move(payload),
+                              id = std::move(request_id)]() mutable {
+        Attempt::run(impl, std::move(fn), std::move(payload), std::move(id), 0);
     });
 }
 

@@ -37,6 +37,9 @@ struct InvokeInput {
     std::string payload;
     bool tail = false;
     std::string client_context;  // base64, as X-Amz-Client-Context carries it
+    // The invocation's request id: the Invoke call's x-amzn-RequestId, as on AWS (fresh
+    // when empty).
+    std::string request_id;
 };
 
 struct InvokeResult {
@@ -58,7 +61,8 @@ public:
     // Callable from any thread.
     void invoke(Function fn, InvokeInput input, std::function<void(InvokeResult)> done);
     // Event invocation: queued, retried twice on a function error. Callable from any thread.
-    void invoke_event(Function fn, std::string payload);
+    // Every attempt runs under `request_id` (fresh when empty), as AWS keeps it across retries.
+    void invoke_event(Function fn, std::string payload, std::string request_id = {});
     // The function changed (code or configuration) or is gone (nullopt): warm sandboxes
     // are retired, queued invocations use the new configuration. Any thread.
     void update(const std::string& name, std::optional<Function> fn);

@@ -82,6 +82,7 @@ class InvokeTest(unittest.TestCase):
         self.assertEqual(body["env"], "true")
         self.assertTrue(0 < body["remaining"] <= 3000)
         self.assertEqual(r["ExecutedVersion"], "$LATEST")
+        self.assertEqual(r["ResponseMetadata"]["RequestId"], body["id"])  # as on AWS
         log = base64.b64decode(r["LogResult"]).decode()
         self.assertIn("START RequestId: %s Version: $LATEST" % body["id"], log)
         self.assertIn("\t%s\tINFO\thello 1" % body["id"], log)
@@ -114,6 +115,39 @@ class InvokeTest(unittest.TestCase):
         self.assertEqual(body, {"n": 1, "name": name, "rem": True, "region": "us-east-1"})
         _, body = self.invoke(name, {"x": 1})
         self.assertEqual(body["n"], 2)
+
+    def test_python_errors_logging_and_init_failures(self):
+        src = ("import logging\nlog = logging.getLogger()\n"
+               "def handler(event, context):\n"
+               "    logging.info('not shown: the root logger is at WARNING, as on AWS')\n"
+               "    log.warning('careful %s', event['x'])\n"
+               "    raise ValueError('py bad ' + str(event['x']))\n")
+        name = self.create({"app.py": src}, handler="app.handler", runtime="python3.12")
+        r, body = self.invoke(name, {"x": 5}, LogType="Tail")
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertEqual(body["errorType"], "ValueError")
+        self.assertEqual(body["errorMessage"], "py bad 5")
+        self.assertTrue(any("raise ValueError" in line for line in body["stackTrace"]), body)
+        log = base64.b64decode(r["LogResult"]).decode()
+        self.assertRegex(log, r"\[WARNING\]\t\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\t%s\tcareful 5" % r["ResponseMetadata"]["RequestId"])
+        self.assertNotIn("not shown", log)
+        cases = [
+            ({"app.py": "import no_such_module_here\ndef handler(e, c): pass\n"}, "app.handler",
+             "Runtime.ImportModuleError", "Unable to import module 'app': No module named 'no_such_module_here'"),
+            ({"app.py": "def other(e, c): pass\n"}, "app.handler",
+             "Runtime.HandlerNotFound", "Handler 'handler' missing on module 'app'"),
+            ({"app.py": "def handler(e, c):\n  return (\n"}, "app.handler",
+             "Runtime.UserCodeSyntaxError", "Syntax error in module 'app'"),
+            ({"app.py": "x = 1\n"}, "nope.handler",
+             "Runtime.ImportModuleError", "Unable to import module 'nope': No module named 'nope'"),
+        ]
+        for files, handler, etype, message in cases:
+            with self.subTest(etype=etype, handler=handler):
+                name = self.create(files, handler=handler, runtime="python3.12")
+                r, body = self.invoke(name)
+                self.assertEqual(r["FunctionError"], "Unhandled")
+                self.assertEqual(body["errorType"], etype)
+                self.assertIn(message, body["errorMessage"])
 
     def test_handler_error(self):
         name = self.create({"index.js": "exports.handler = async () => { throw new TypeError('bad thing'); };"})
