@@ -90,11 +90,33 @@ std::string exit_reason(int status) {
     return fmt::format("exit status {}", WEXITSTATUS(status));
 }
 
-long rss_mb(pid_t pid) {
+long rss_kb_of(pid_t pid) {
     std::ifstream in(fmt::format("/proc/{}/statm", pid));
     long size = 0, resident = 0;
     if (!(in >> size >> resident)) return 0;
-    return resident * (sysconf(_SC_PAGESIZE) / 1024) / 1024;
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+// Resident memory of the sandbox: its bootstrap and every process below it (a handler's
+// child processes count against MemorySize, as in Lambda's cgroup). Pages shared between
+// a parent and its forked children are counted in each, so this errs high.
+long rss_mb(pid_t pid) {
+    long kb = 0;
+    std::vector<pid_t> todo{pid};
+    std::size_t seen = 0;
+    while (!todo.empty() && seen < 256) {
+        pid_t p = todo.back();
+        todo.pop_back();
+        ++seen;
+        kb += rss_kb_of(p);
+        std::error_code ec;
+        for (auto& task : fs::directory_iterator(fmt::format("/proc/{}/task", p), ec)) {
+            std::ifstream children(task.path() / "children");
+            pid_t c;
+            while (children >> c) todo.push_back(c);
+        }
+    }
+    return kb / 1024;
 }
 
 struct Invocation {

@@ -250,6 +250,25 @@ class ManagementTest(unittest.TestCase):
         self.assertEqual(again["n"], 1)
         self.assertNotEqual(again["pid"], first["pid"])
 
+    # ---- memory ----
+
+    # A handler's child processes count against MemorySize (Lambda meters the sandbox).
+    def test_child_process_memory_counts(self):
+        src = ("import subprocess, sys\n"
+               "def handler(e, c):\n"
+               "    subprocess.run([sys.executable, '-c', "
+               "'import time; a = bytearray(%d * 1024 * 1024); a[::4096] = b\"x\" * len(a[::4096]); time.sleep(10)'])\n"
+               "    return 'survived'\n")
+        name = self.create({"app.py": src % 300}, handler="app.handler", runtime="python3.12", Timeout=8)
+        r, body = self.invoke(name)
+        self.assertEqual(r.get("FunctionError"), "Unhandled", body)
+        self.assertEqual(body["errorType"], "Runtime.ExitError")
+        self.assertIn("signal: killed", body["errorMessage"])
+        # Within the limit it runs to the end.
+        name = self.create({"app.py": (src % 16).replace("time.sleep(10)", "time.sleep(0.2)")},
+                           handler="app.handler", runtime="python3.12", Timeout=8)
+        self.assertEqual(self.invoke(name)[1], "survived")
+
     # ---- output without end ----
 
     def test_infinite_output_fails_only_its_invocation(self):
