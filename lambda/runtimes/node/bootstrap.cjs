@@ -133,17 +133,24 @@ function run(handler, event, ctx) {
     // As on AWS (where the runtime's own client keeps it alive), a handler whose promise
     // never settles runs into the timeout instead of ending the process.
     const keepAlive = setInterval(() => {}, 1 << 30);
-    const callback = (err, result) => {
+    const settle = (err, result, viaCallback) => {
       if (settled) return;
       settled = true;
       clearInterval(keepAlive);
-      err ? reject(err) : resolve(result);
+      const finish = () => (err ? reject(err) : resolve(result));
+      // As AWS: a callback handler's result is sent once the event loop is empty, unless
+      // the handler set context.callbackWaitsForEmptyEventLoop = false (what is left
+      // pending then runs on in the next invocation). Async handlers answer at once.
+      // (The Runtime API agent's idle socket is unref'd: it does not hold the loop.)
+      if (viaCallback && ctx.callbackWaitsForEmptyEventLoop) process.once("beforeExit", finish);
+      else finish();
     };
+    const callback = (err, result) => settle(err, result, true);
     try {
       const r = handler(event, ctx, callback);
-      if (r && typeof r.then === "function") r.then((v) => callback(null, v), (e) => callback(e ?? new Error("null")));
+      if (r && typeof r.then === "function") r.then((v) => settle(null, v, false), (e) => settle(e ?? new Error("null"), undefined, false));
     } catch (e) {
-      callback(e);
+      settle(e, undefined, false);
     }
   });
 }

@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import threading
+import time
 import unittest
 import uuid
 import zipfile
@@ -148,6 +149,77 @@ class InvokeTest(unittest.TestCase):
                 self.assertEqual(r["FunctionError"], "Unhandled")
                 self.assertEqual(body["errorType"], etype)
                 self.assertIn(message, body["errorMessage"])
+
+    # The node bootstrap's module forms: nested paths, .cjs, .mjs, "type": "module" .js.
+    def test_node_module_forms_and_nested_handlers(self):
+        cases = [
+            ({"src/api/users.js": "exports.list = async () => 'nested cjs';"}, "src/api/users.list", "nested cjs"),
+            ({"lib/h.cjs": "module.exports.go = async () => 'cjs ext';"}, "lib/h.go", "cjs ext"),
+            ({"h.mjs": "export async function go() { return 'mjs'; }"}, "h.go", "mjs"),
+            ({"package.json": '{"type": "module"}', "app.js": "export const go = async () => 'type module';"},
+             "app.go", "type module"),
+        ]
+        for files, handler, want in cases:
+            with self.subTest(handler=handler):
+                name = self.create(files, handler=handler)
+                r, body = self.invoke(name)
+                self.assertNotIn("FunctionError", r, body)
+                self.assertEqual(body, want)
+
+    def test_node_context_object_and_client_context(self):
+        src = ("exports.handler = async (e, c) => ({ v: c.functionVersion, g: c.logGroupName, s: c.logStreamName, "
+               "m: c.memoryLimitInMB, cc: c.clientContext, id: c.identity === undefined, "
+               "w: c.callbackWaitsForEmptyEventLoop });")
+        name = self.create({"index.js": src}, MemorySize=256)
+        cc = {"client": {"installation_id": "i1", "app_title": "t"}, "custom": {"k": "v"}, "env": {"platform": "x"}}
+        _, body = self.invoke(name, ClientContext=base64.b64encode(json.dumps(cc).encode()).decode())
+        self.assertEqual(body["v"], "$LATEST")
+        self.assertEqual(body["g"], "/aws/lambda/" + name)
+        self.assertRegex(body["s"], r"^\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32}$")
+        self.assertEqual(body["m"], "256")
+        self.assertEqual(body["cc"], cc)
+        self.assertTrue(body["id"])
+        self.assertTrue(body["w"])
+
+    def test_node_callback_waits_for_empty_event_loop(self):
+        # Default: the callback's result is sent once the event loop is empty.
+        waits = self.create({"index.js": "exports.handler = (e, c, cb) => { setTimeout(() => {}, 700); cb(null, 'done'); };"})
+        t = time.time()
+        self.assertEqual(self.invoke(waits)[1], "done")
+        self.assertGreater(time.time() - t, 0.6)
+        # callbackWaitsForEmptyEventLoop = false: sent at once; the timer stays pending.
+        quick = self.create({"index.js": "exports.handler = (e, c, cb) => { c.callbackWaitsForEmptyEventLoop = false; "
+                                         "setTimeout(() => {}, 5000); cb(null, 'quick'); };"})
+        t = time.time()
+        self.assertEqual(self.invoke(quick)[1], "quick")
+        self.assertLess(time.time() - t, 2.0)
+
+    def test_node_init_failures_and_unhandled_rejection(self):
+        cases = [
+            ({"index.js": "require('no-such-package-here'); exports.handler = async () => 1;"}, "index.handler",
+             "Runtime.ImportModuleError", "Cannot find module 'no-such-package-here'"),
+            ({"index.js": "exports.other = async () => 1;"}, "index.handler",
+             "Runtime.HandlerNotFound", "index.handler is undefined or not exported"),
+            ({"index.js": "exports.handler = async () => 1;"}, "missing.handler",
+             "Runtime.ImportModuleError", "Cannot find module 'missing'"),
+        ]
+        for files, handler, etype, message in cases:
+            with self.subTest(etype=etype, handler=handler):
+                name = self.create(files, handler=handler)
+                r, body = self.invoke(name)
+                self.assertEqual(r["FunctionError"], "Unhandled")
+                self.assertEqual(body["errorType"], etype)
+                self.assertIn(message, body["errorMessage"])
+        # A promise rejected with nobody listening fails the invocation (and the sandbox
+        # restarts for the next one), as on AWS's nodejs runtimes.
+        name = self.create({"index.js": "let n = 0; exports.handler = async (e) => { n++; "
+                                        "if (e.reject) Promise.reject(new Error('left behind')); "
+                                        "await new Promise(r => setTimeout(r, 100)); return n; };"})
+        r, body = self.invoke(name, {"reject": True})
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertEqual(body["errorType"], "Runtime.UnhandledPromiseRejection")
+        self.assertIn("left behind", body["errorMessage"])
+        self.assertEqual(self.invoke(name)[1], 1)  # a fresh sandbox
 
     def test_handler_error(self):
         name = self.create({"index.js": "exports.handler = async () => { throw new TypeError('bad thing'); };"})
