@@ -125,7 +125,20 @@ public:
           scheduler_(runtime, SchedulerOptions{find_runtimes_dir(options_.runtimes_dir), options_.endpoint_url,
                                                options_.default_concurrency, options_.queue_size,
                                                options_.idle_timeout, std::chrono::milliseconds(50),
-                                               options_.retry_delay}) {}
+                                               options_.retry_delay,
+                                               [this](const std::string& name) { return store_.get(name); }}) {
+        // Event invocations accepted (202) before a crash or restart run now.
+        for (auto& e : store_.events()) {
+            auto f = store_.get(e.function);
+            if (!f) {
+                store_.erase_event(e.request_id);
+                continue;
+            }
+            core::log::info("lambda: resuming event invocation {} of {}", e.request_id, e.function);
+            scheduler_.invoke_event(std::move(*f), e.payload, e.request_id,
+                                    [this, id = e.request_id] { store_.erase_event(id); });
+        }
+    }
 
     std::string_view name() const override { return "lambda"; }
     const core::Protocol& protocol() const override { return protocol_; }
@@ -571,7 +584,11 @@ private:
             return reply(std::move(r));
         }
         if (type == "Event") {
-            scheduler_.invoke_event(std::move(f), std::move(request.body), request.request_id);
+            // Stored before the 202: an accepted event survives a crash.
+            std::string payload = request.body.empty() ? std::string("{}") : std::move(request.body);
+            store_.put_event({request.request_id, f.name, payload});
+            scheduler_.invoke_event(std::move(f), std::move(payload), request.request_id,
+                                    [this, id = request.request_id] { store_.erase_event(id); });
             core::Response r;
             r.status = 202;
             r.operation = "Invoke";

@@ -876,35 +876,55 @@ void Scheduler::invoke(Function fn, InvokeInput input, std::function<void(Invoke
     });
 }
 
-void Scheduler::invoke_event(Function fn, std::string payload, std::string request_id) {
+void Scheduler::invoke_event(Function fn, std::string payload, std::string request_id, std::function<void()> finished) {
+    struct Event {
+        Function fn;
+        std::string payload, id;
+        std::function<void()> finished;
+        int attempt = 0;    // function errors so far
+        int throttles = 0;  // throttled attempts so far
+    };
     struct Attempt {
-        static void run(std::shared_ptr<Impl> impl, Function fn, std::string payload, std::string id, int attempt) {
+        static void run(std::shared_ptr<Impl> impl, std::shared_ptr<Event> ev) {
             auto inv = std::make_shared<Invocation>();
-            inv->id = id;
-            inv->input.payload = payload;
-            inv->done = [impl, fn, payload, id, attempt](InvokeResult r) {
-                if (!r.function_error && !r.error) return;
-                // AWS retries a failed asynchronous invocation twice (throttles longer).
-                if (attempt >= 2 && !r.error) {
-                    core::log::info("lambda: event invocation of {} failed after 3 attempts", fn.name);
+            inv->id = ev->id;
+            inv->input.payload = ev->payload;
+            inv->done = [impl, ev](InvokeResult r) {
+                if (impl->stopped) return;  // stays stored: it runs at the next start
+                bool retry = false;
+                if (r.error) {
+                    // Throttled: AWS keeps trying (for hours); anything else ends it.
+                    retry = r.error->code() == "TooManyRequestsException" && ++ev->throttles < 20;
+                } else if (r.function_error) {
+                    // AWS retries a failed asynchronous invocation twice.
+                    retry = ++ev->attempt <= 2;
+                    if (!retry) core::log::info("lambda: event invocation {} of {} failed after 3 attempts", ev->id, ev->fn.name);
+                }
+                if (!retry) {
+                    if (ev->finished) ev->finished();
                     return;
                 }
-                if (impl->stopped || attempt >= 20) return;
                 auto timer = std::make_shared<net::steady_timer>(impl->io);
-                timer->expires_after(impl->options.retry_delay * (attempt + 1));
-                timer->async_wait([impl, fn, payload, id, attempt, timer](const boost::system::error_code& ec) {
+                timer->expires_after(impl->options.retry_delay * (r.error ? 1 : ev->attempt));
+                timer->async_wait([impl, ev, timer](const boost::system::error_code& ec) {
                     if (ec || impl->stopped) return;
-                    run(impl, fn, payload, id, attempt + 1);
+                    if (impl->options.lookup) {
+                        auto now = impl->options.lookup(ev->fn.name);
+                        if (!now) {  // deleted meanwhile
+                            if (ev->finished) ev->finished();
+                            return;
+                        }
+                        ev->fn = std::move(*now);
+                    }
+                    run(impl, ev);
                 });
             };
-            impl->enqueue(std::move(fn), std::move(inv), true);
+            impl->enqueue(ev->fn, std::move(inv), true);
         }
     };
     if (request_id.empty()) request_id = core::random_uuid();
-    net::dispatch(impl_->io, [impl = impl_, fn = std::move(fn), payload = std::move(payload),
-                              id = std::move(request_id)]() mutable {
-        Attempt::run(impl, std::move(fn), std::move(payload), std::move(id), 0);
-    });
+    auto ev = std::make_shared<Event>(Event{std::move(fn), std::move(payload), std::move(request_id), std::move(finished)});
+    net::dispatch(impl_->io, [impl = impl_, ev]() mutable { Attempt::run(impl, std::move(ev)); });
 }
 
 void Scheduler::update(const std::string& name, std::optional<Function> fn) {

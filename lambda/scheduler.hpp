@@ -31,6 +31,9 @@ struct SchedulerOptions {
     std::chrono::milliseconds rss_poll{50};
     // Event invocations: delays before the two retries (AWS waits about 1 and 2 minutes).
     std::chrono::milliseconds retry_delay{1000};
+    // The function as it is now (retries of Event invocations run the current $LATEST, and
+    // stop when it is gone). Unset: the Function given to invoke_event is used throughout.
+    std::function<std::optional<Function>(const std::string&)> lookup;
 };
 
 struct InvokeInput {
@@ -62,7 +65,11 @@ public:
     void invoke(Function fn, InvokeInput input, std::function<void(InvokeResult)> done);
     // Event invocation: queued, retried twice on a function error. Callable from any thread.
     // Every attempt runs under `request_id` (fresh when empty), as AWS keeps it across retries.
-    void invoke_event(Function fn, std::string payload, std::string request_id = {});
+    // A function error is retried twice, a throttle up to 20 times; `finished` runs (on the
+    // main io_context) when the event is done with: succeeded, failed for good, or its
+    // function is gone. It does not run when stratus shuts down first.
+    void invoke_event(Function fn, std::string payload, std::string request_id = {},
+                      std::function<void()> finished = {});
     // The function changed (code or configuration) or is gone (nullopt): warm sandboxes
     // are retired, queued invocations use the new configuration. Any thread.
     void update(const std::string& name, std::optional<Function> fn);

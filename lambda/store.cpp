@@ -1,6 +1,7 @@
 #include "lambda/store.hpp"
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -15,7 +16,8 @@ namespace fs = std::filesystem;
 constexpr std::uint64_t max_unzipped = 262144000;
 
 FunctionStore::FunctionStore(core::lmdb::Env& env, std::string code_root)
-    : env_(env), dbi_(env.open_db("lambda_functions")), code_root_(std::move(code_root)) {
+    : env_(env), dbi_(env.open_db("lambda_functions")), events_(env.open_db("lambda_events")),
+      code_root_(std::move(code_root)) {
     fs::create_directories(code_root_);
 }
 
@@ -72,7 +74,32 @@ std::vector<Function> FunctionStore::all() {
 
 void FunctionStore::clear() {
     for (auto& f : all()) remove_code(f);
-    env_.write([&](core::lmdb::WriteTxn& txn) { txn.clear(dbi_); });
+    env_.write([&](core::lmdb::WriteTxn& txn) {
+        txn.clear(dbi_);
+        txn.clear(events_);
+    });
+}
+
+void FunctionStore::put_event(const PendingEvent& e) {
+    nlohmann::json j = {{"function", e.function}, {"payload", e.payload}};
+    env_.write([&](core::lmdb::WriteTxn& txn) { txn.put(events_, e.request_id, j.dump()); });
+}
+
+void FunctionStore::erase_event(const std::string& request_id) {
+    env_.write([&](core::lmdb::WriteTxn& txn) { txn.del(events_, request_id); });
+}
+
+std::vector<FunctionStore::PendingEvent> FunctionStore::events() {
+    std::vector<PendingEvent> out;
+    env_.read([&](core::lmdb::ReadTxn& txn) {
+        auto c = core::lmdb::Cursor::open(txn, events_);
+        for (bool ok = c.first(); ok; ok = c.next()) {
+            auto j = nlohmann::json::parse(c.value(), nullptr, false);
+            if (!j.is_object()) continue;
+            out.push_back({std::string(c.key()), j.value("function", ""), j.value("payload", "")});
+        }
+    });
+    return out;
 }
 
 std::string FunctionStore::unpack(const std::string& name, std::string_view zip) {

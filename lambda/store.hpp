@@ -1,5 +1,8 @@
 // Functions persisted in LMDB (one record per function, JSON) and their code unpacked
-// under <data>/lambda/code/<name>/<revision>/.
+// under <data>/lambda/code/<name>/<revision>/. Also the accepted Event invocations not yet
+// finished (db lambda_events, request id -> {function, payload}), so that an invocation
+// answered 202 survives a crash or restart and runs then (AWS's async delivery is
+// at-least-once too).
 #pragma once
 
 #include <optional>
@@ -25,6 +28,13 @@ public:
     std::vector<Function> all();
     void clear();
 
+    struct PendingEvent {
+        std::string request_id, function, payload;
+    };
+    void put_event(const PendingEvent& e);
+    void erase_event(const std::string& request_id);
+    std::vector<PendingEvent> events();
+
     // Unpacks a deployment package into a fresh directory for `name`; returns it. Throws
     // InvalidParameterValueException for archives Lambda would refuse.
     std::string unpack(const std::string& name, std::string_view zip);
@@ -34,6 +44,7 @@ public:
 private:
     core::lmdb::Env& env_;
     core::lmdb::Dbi dbi_;
+    core::lmdb::Dbi events_;
     std::string code_root_;
 };
 

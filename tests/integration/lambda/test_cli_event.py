@@ -90,6 +90,55 @@ class CliEventTest(unittest.TestCase):
         self.assertEqual(count().splitlines(), [r["ResponseMetadata"]["RequestId"]] * 3)
         self.assertEqual(lam.invoke(FunctionName=name, InvocationType="DryRun")["StatusCode"], 204)
 
+    # An Event invocation answered 202 is stored first: after kill -9 (of stratus and, as in
+    # a machine crash, of its sandboxes) it runs at the next start, once it has succeeded.
+    def test_accepted_events_survive_kill9(self):
+        data = tempfile.TemporaryDirectory(prefix="stratus-ev-")
+        self.addCleanup(data.cleanup)
+        marks = os.path.join(self.tmp.name, "ev-marks-" + uuid.uuid4().hex)
+        name = "evk-" + uuid.uuid4().hex[:8]
+        d = Daemon(data_dir=data.name).start()
+        try:
+            lam = d.client("lambda")
+            src = ("const fs = require('fs'); exports.handler = async (e, ctx) => { "
+                   "await new Promise(r => setTimeout(r, e.ms)); "
+                   "fs.appendFileSync(%s, ctx.awsRequestId + '\\n'); };" % json.dumps(marks))
+            with open(self.zipfile(src), "rb") as f:
+                lam.create_function(FunctionName=name, Runtime="nodejs20.x", Role="arn:aws:iam::000000000000:role/r",
+                                    Handler="index.handler", Code={"ZipFile": f.read()}, Timeout=10)
+            ids = [lam.invoke(FunctionName=name, InvocationType="Event",
+                              Payload=json.dumps({"ms": 3000}))["ResponseMetadata"]["RequestId"] for _ in range(3)]
+            time.sleep(0.5)  # running now, in their sandboxes
+        finally:
+            d.kill9()
+        for pid in os.listdir("/proc"):  # the crash takes the sandboxes too
+            try:
+                with open("/proc/%s/environ" % pid, "rb") as f:
+                    if ("AWS_LAMBDA_FUNCTION_NAME=%s" % name).encode() in f.read().split(b"\0"):
+                        os.kill(int(pid), 9)
+            except (OSError, ValueError):
+                pass
+        self.assertFalse(os.path.exists(marks))
+        d = Daemon(data_dir=data.name).start()
+        try:
+            deadline = time.time() + 20
+            while time.time() < deadline:
+                if os.path.exists(marks) and len(open(marks).read().splitlines()) >= 3:
+                    break
+                time.sleep(0.2)
+            with open(marks) as f:
+                self.assertEqual(sorted(f.read().splitlines()), sorted(ids))
+        finally:
+            d.stop()
+        # Done with: a further restart runs nothing again.
+        d = Daemon(data_dir=data.name).start()
+        try:
+            time.sleep(4)
+            with open(marks) as f:
+                self.assertEqual(len(f.read().splitlines()), 3)
+        finally:
+            d.stop()
+
 
 if __name__ == "__main__":
     unittest.main()
