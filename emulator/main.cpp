@@ -2,6 +2,7 @@
 // service and wires them to the dispatcher.
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -20,6 +21,7 @@
 #include "core/server.hpp"
 #include "dynamo/api.hpp"
 #include "lambda/api.hpp"
+#include "lambda/function.hpp"
 #include "s3/api.hpp"
 
 namespace fs = std::filesystem;
@@ -155,6 +157,27 @@ void add_lambda_logs_api(core::Dispatcher& dispatcher, lambda::LambdaService& se
     });
 }
 
+// GET /_stratus/lambda/code/{function}: the function's deployment package (GetFunction's
+// Code.Location points here).
+void add_lambda_code_api(core::Dispatcher& dispatcher, lambda::LambdaService& service) {
+    static constexpr std::string_view prefix = "/_stratus/lambda/code/";
+    dispatcher.add_internal("GET", std::string(prefix), [&service](const core::Request& r) {
+        std::string name = r.decoded_path().substr(prefix.size());
+        std::string path = service.code_package(name);
+        int fd = path.empty() ? -1 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        struct stat st {};
+        if (fd < 0 || ::fstat(fd, &st) != 0) {
+            if (fd >= 0) ::close(fd);
+            throw core::AwsError("ResourceNotFoundException", "Function not found: " + lambda::function_arn(name), 404);
+        }
+        core::Response resp;
+        resp.status = 200;
+        resp.headers.set("Content-Type", "application/zip");
+        resp.file = std::make_shared<core::FileBody>(fd, 0, static_cast<std::uint64_t>(st.st_size));
+        return resp;
+    });
+}
+
 // `stratus logs FN [--tail] [--since 10m]`: prints the function's log lines, and with
 // --tail keeps following them.
 int run_logs(const std::string& host, std::uint16_t port, const std::string& function, bool follow,
@@ -264,6 +287,7 @@ int run_start(const StartOptions& o) {
     auto lambda_service = lambda::make_service(runtime, env, std::move(lambda_options));
     dispatcher.add(lambda_service);
     add_lambda_logs_api(dispatcher, *lambda_service);
+    add_lambda_code_api(dispatcher, *lambda_service);
     dispatcher.add(s3_service);
     // The site port serves one bucket like a CDN; only with --site-bucket (a later issue
     // takes the bucket from the app's config).

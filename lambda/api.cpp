@@ -256,6 +256,10 @@ public:
     }
 
     LogBook& logs() override { return scheduler_.logs(); }
+    std::string code_package(const std::string& name) override {
+        auto f = store_.get(name);
+        return f ? store_.package_path(*f) : std::string();
+    }
     void shutdown() override { scheduler_.shutdown(); }
 
 private:
@@ -372,6 +376,10 @@ private:
     core::Response get_function(const core::Request& request, const std::string& ref) {
         Function f = load(ref, nullptr, &request);
         json out = {{"Configuration", f.configuration()}, {"Code", {{"RepositoryType", "S3"}}}};
+        // AWS gives a presigned S3 URL valid for 10 minutes; stratus serves the package itself.
+        if (!store_.package_path(f).empty())
+            out["Code"]["Location"] = fmt::format("{}/_stratus/lambda/code/{}?revision={}", options_.endpoint_url,
+                                                  core::uri_encode(f.name), f.revision_id);
         out["Tags"] = f.tags;
         if (f.reserved_concurrency) out["Concurrency"] = {{"ReservedConcurrentExecutions", *f.reserved_concurrency}};
         return respond(out);

@@ -49,6 +49,9 @@ public:
     // Creates or replaces the function; its code is read from spec.code_dir, never copied.
     virtual void declare_function(const FunctionSpec& spec) = 0;
     virtual LogBook& logs() = 0;
+    // The file holding the function's deployment package (Code.Location serves it); empty
+    // when there is none (unknown function, code declared as a directory).
+    virtual std::string code_package(const std::string& name) = 0;
     // Kills every sandbox: on the main io_context, at daemon shutdown.
     virtual void shutdown() = 0;
 };

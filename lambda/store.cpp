@@ -1,6 +1,7 @@
 #include "lambda/store.hpp"
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
@@ -116,7 +117,22 @@ std::string FunctionStore::unpack(const std::string& name, std::string_view zip)
         throw core::AwsError("InvalidParameterValueException",
                              "Could not unzip uploaded file. Please check your file, then try to upload again.", 400);
     }
+    // The package itself, for GetFunction's Code.Location (outside the code directory: the
+    // handler never sees it).
+    std::ofstream out(dir + ".zip", std::ios::binary | std::ios::trunc);
+    out.write(zip.data(), static_cast<std::streamsize>(zip.size()));
+    if (!out.flush()) {
+        std::error_code ec;
+        fs::remove(dir + ".zip", ec);
+        core::log::warn("lambda: cannot keep the package of {} (GetFunction will not offer it)", name);
+    }
     return dir;
+}
+
+std::string FunctionStore::package_path(const Function& f) const {
+    if (f.external_code || f.code_dir.empty() || !f.code_dir.starts_with(code_root_ + "/")) return {};
+    std::error_code ec;
+    return fs::exists(f.code_dir + ".zip", ec) ? f.code_dir + ".zip" : std::string();
 }
 
 void FunctionStore::remove_code(const Function& f) {
@@ -125,6 +141,7 @@ void FunctionStore::remove_code(const Function& f) {
     if (!f.code_dir.starts_with(code_root_ + "/")) return;
     std::error_code ec;
     fs::remove_all(f.code_dir, ec);
+    fs::remove(f.code_dir + ".zip", ec);
 }
 
 }  // namespace stratus::lambda

@@ -38,8 +38,11 @@ public:
     // Unpacks a deployment package into a fresh directory for `name`; returns it. Throws
     // InvalidParameterValueException for archives Lambda would refuse.
     std::string unpack(const std::string& name, std::string_view zip);
-    // Removes a code directory made by unpack (never a declared one).
+    // Removes a code directory made by unpack (never a declared one), and its package.
     void remove_code(const Function& f);
+    // The deployment package unpack kept beside the code (GetFunction's Code.Location);
+    // empty for declared directories and for functions older than the package copy.
+    std::string package_path(const Function& f) const;
 
 private:
     core::lmdb::Env& env_;

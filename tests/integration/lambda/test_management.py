@@ -134,6 +134,31 @@ class ManagementTest(unittest.TestCase):
         self.assertEqual(err["Error"]["Code"], "InvalidParameterValueException")
         self.assertEqual(self.invoke(name)[1], 2)  # unchanged
 
+    # GetFunction's Code.Location downloads the deployment package (AWS: a presigned S3
+    # URL); a new package gets a new location, the old one is gone.
+    def test_code_location(self):
+        import urllib.error
+        import urllib.request
+        package = zip_of({"index.js": "exports.handler = async () => 'located';"})
+        name = fname("loc")
+        self.lam.create_function(FunctionName=name, Runtime="nodejs20.x", Role=ROLE, Handler="index.handler",
+                                 Code={"ZipFile": package})
+        code = self.lam.get_function(FunctionName=name)["Code"]
+        self.assertEqual(code["RepositoryType"], "S3")
+        with urllib.request.urlopen(code["Location"], timeout=10) as r:
+            self.assertEqual(r.headers["Content-Type"], "application/zip")
+            self.assertEqual(r.read(), package)
+        second = zip_of({"index.js": "exports.handler = async () => 'moved';"})
+        self.lam.update_function_code(FunctionName=name, ZipFile=second)
+        location = self.lam.get_function(FunctionName=name)["Code"]["Location"]
+        self.assertNotEqual(location, code["Location"])
+        with urllib.request.urlopen(location, timeout=10) as r:
+            self.assertEqual(r.read(), second)
+        self.lam.delete_function(FunctionName=name)
+        with self.assertRaises(urllib.error.HTTPError) as cm:
+            urllib.request.urlopen(location, timeout=10)
+        self.assertEqual(cm.exception.code, 404)
+
     # ---- resource policy ----
 
     def test_permissions(self):
