@@ -126,7 +126,8 @@ public:
                                                options_.default_concurrency, options_.queue_size,
                                                options_.idle_timeout, std::chrono::milliseconds(50),
                                                options_.retry_delay,
-                                               [this](const std::string& name) { return store_.get(name); }}) {
+                                               [this](const std::string& name) { return store_.get(name); },
+                                               (fs::path(options_.data_dir) / "lambda" / "logs").string()}) {
         // Event invocations accepted (202) before a crash or restart run now.
         for (auto& e : store_.events()) {
             auto f = store_.get(e.function);

@@ -1,5 +1,8 @@
-// Every function's log lines (its handlers' output, START / END / REPORT), kept in memory
-// with a byte budget per function: the oldest lines go first.
+// Every function's log lines (its handlers' output, START / END / REPORT), kept with a byte
+// budget per function: the oldest lines go first. With a directory, each function's lines
+// are also appended to <dir>/<function>.log (one write per line, so a kill -9 loses none;
+// rewritten from memory when it reaches twice the budget) and read back at startup, so
+// `stratus logs` shows what ran before a restart, as CloudWatch would.
 #pragma once
 
 #include <cstdint>
@@ -19,7 +22,10 @@ struct LogLine {
 
 class LogBook {
 public:
-    explicit LogBook(std::size_t budget_per_function = 1 << 20) : budget_(budget_per_function) {}
+    explicit LogBook(std::size_t budget_per_function = 1 << 20, std::string dir = {});
+    ~LogBook();
+    LogBook(const LogBook&) = delete;
+    LogBook& operator=(const LogBook&) = delete;
 
     void append(const std::string& function, std::string line);
     // Lines of `function` with time >= since_ms and seq > after_seq, at most `limit`.
@@ -32,8 +38,16 @@ private:
     struct Stream {
         std::deque<LogLine> lines;
         std::size_t bytes = 0;
+        int fd = -1;                  // the open log file, when persisted
+        std::uint64_t file_bytes = 0;  // its size
     };
+    void load();
+    void trim(Stream& s);
+    void persist(const std::string& function, Stream& s, const LogLine& line);
+    std::string path_of(const std::string& function) const;
+
     std::size_t budget_;
+    std::string dir_;
     mutable std::mutex mutex_;
     std::map<std::string, Stream> streams_;
     std::uint64_t seq_ = 0;

@@ -191,7 +191,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
     core::Runtime& runtime;
     net::io_context& io;
     SchedulerOptions options;
-    LogBook logs;
+    LogBook logs{1 << 20, options.logs_dir};
     std::map<std::string, Pool> pools;
     std::vector<std::unique_ptr<RuntimeApiHandler>> handlers;
     std::optional<net::steady_timer> rss_timer;  // reset at shutdown: it belongs to the io_context

@@ -34,6 +34,8 @@ struct SchedulerOptions {
     // The function as it is now (retries of Event invocations run the current $LATEST, and
     // stop when it is gone). Unset: the Function given to invoke_event is used throughout.
     std::function<std::optional<Function>(const std::string&)> lookup;
+    // Where function logs persist (<data>/lambda/logs); empty: memory only.
+    std::string logs_dir;
 };
 
 struct InvokeInput {

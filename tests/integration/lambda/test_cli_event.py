@@ -128,6 +128,11 @@ class CliEventTest(unittest.TestCase):
                 time.sleep(0.2)
             with open(marks) as f:
                 self.assertEqual(sorted(f.read().splitlines()), sorted(ids))
+            # The logs persist too: each id STARTed before the crash and again after it.
+            r = subprocess.run([BIN, "logs", name, "--port", str(d.port)], capture_output=True, text=True, timeout=30)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            for i in ids:
+                self.assertEqual(r.stdout.count("START RequestId: %s" % i), 2, r.stdout)
         finally:
             d.stop()
         # Done with: a further restart runs nothing again.
