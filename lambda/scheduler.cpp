@@ -109,12 +109,11 @@ long rss_mb(pid_t pid) {
         todo.pop_back();
         ++seen;
         kb += rss_kb_of(p);
-        std::error_code ec;
-        for (auto& task : fs::directory_iterator(fmt::format("/proc/{}/task", p), ec)) {
-            std::ifstream children(task.path() / "children");
-            pid_t c;
-            while (children >> c) todo.push_back(c);
-        }
+        // Children started by the main thread (node's and python's spawns run there); the
+        // per-thread lists of other threads are not read, to keep this poll cheap.
+        std::ifstream children(fmt::format("/proc/{}/task/{}/children", p, p));
+        pid_t c;
+        while (children >> c) todo.push_back(c);
     }
     return kb / 1024;
 }
