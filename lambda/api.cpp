@@ -24,7 +24,9 @@ namespace {
 
 // Lambda's payload limit for synchronous invocations (6 MB) and asynchronous ones (256 KB).
 constexpr std::size_t max_sync_payload = 6 * 1024 * 1024;
-constexpr std::size_t max_event_payload = 256 * 1024;
+// Asynchronous (Event) payloads: 1 MB since October 2025 (was 256 KB). The error's wording
+// for them is assumed to match the synchronous one.
+constexpr std::size_t max_event_payload = 1024 * 1024;
 
 AwsError invalid_parameter(std::string message) {
     return AwsError("InvalidParameterValueException", std::move(message), 400);

@@ -221,6 +221,52 @@ class InvokeTest(unittest.TestCase):
         self.assertIn("left behind", body["errorMessage"])
         self.assertEqual(self.invoke(name)[1], 1)  # a fresh sandbox
 
+    def test_payload_limits_and_function_references(self):
+        name = self.create({"index.js": "exports.handler = async (e) => e.big ? 'x'.repeat(7 * 1024 * 1024) : "
+                                        "(e.n !== undefined ? e.n : 'small');"})
+        err = None
+        try:
+            self.lam.invoke(FunctionName=name, Payload=json.dumps({"pad": "x" * (6 * 1024 * 1024)}))
+        except botocore.exceptions.ClientError as e:
+            err = e.response
+        self.assertEqual(err["Error"]["Code"], "RequestEntityTooLargeException")
+        self.assertEqual(err["ResponseMetadata"]["HTTPStatusCode"], 413)
+        self.assertEqual(err["Error"]["Message"], "Request must be smaller than 6291456 bytes for the InvokeFunction operation")
+        # A response over the limit is the invocation's error; the sandbox answers the next one.
+        r, body = self.invoke(name, {"big": True})
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertEqual(body, {"errorType": "Function.ResponseSizeTooLarge",
+                                "errorMessage": "Response payload size exceeded maximum allowed payload size (6291556 bytes)."})
+        self.assertEqual(self.invoke(name)[1], "small")
+        # A payload that is not JSON.
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.lam.invoke(FunctionName=name, Payload=b"{not json")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidRequestContentException")
+        # The forms a FunctionName can take.
+        for ref in (name, name + ":$LATEST", "000000000000:function:" + name,
+                    "arn:aws:lambda:us-east-1:000000000000:function:" + name,
+                    "arn:aws:lambda:us-east-1:000000000000:function:%s:$LATEST" % name):
+            with self.subTest(ref=ref):
+                self.assertEqual(self.invoke(ref, {"n": 3})[1], 3)
+        self.assertEqual(self.invoke(name, {"n": 4}, Qualifier="$LATEST")[1], 4)
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.lam.invoke(FunctionName=name, Qualifier="7", Payload=b"{}")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "ResourceNotFoundException")
+
+    def test_python_handler_uses_boto3_against_stratus(self):
+        src = ("import boto3\n"
+               "def handler(e, c):\n"
+               "    s3 = boto3.client('s3')\n"
+               "    s3.create_bucket(Bucket=e['b'])\n"
+               "    s3.put_object(Bucket=e['b'], Key='k', Body=b'from python')\n"
+               "    return [b['Name'] for b in s3.list_buckets()['Buckets']]\n")
+        name = self.create({"app.py": src}, handler="app.handler", runtime="python3.12", Timeout=20)
+        bucket = "pyb-" + uuid.uuid4().hex[:8]
+        r, body = self.invoke(name, {"b": bucket})
+        self.assertNotIn("FunctionError", r, body)
+        self.assertIn(bucket, body)
+        self.assertEqual(self.d.client("s3").get_object(Bucket=bucket, Key="k")["Body"].read(), b"from python")
+
     def test_handler_error(self):
         name = self.create({"index.js": "exports.handler = async () => { throw new TypeError('bad thing'); };"})
         r, body = self.invoke(name)
