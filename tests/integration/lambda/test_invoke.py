@@ -3,29 +3,17 @@ in real node and python sandboxes (warm state, context, logs), and failures that
 only their own invocation."""
 
 import base64
-import io
 import json
 import threading
 import time
 import unittest
 import uuid
-import zipfile
 
 import botocore.exceptions
 
 from daemon import Daemon
 
-
-def zip_of(files):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for name, text in files.items():
-            z.writestr(name, text)
-    return buf.getvalue()
-
-
-def fname(prefix="f"):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
+from .common import ROLE, fname, zip_of
 
 
 NODE_CJS = """

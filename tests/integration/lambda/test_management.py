@@ -3,7 +3,6 @@ object versions), resource policies, tags, reserved concurrency and what it does
 invocations, queue-full throttling, idle sandboxes being stopped, and handlers that print
 without end."""
 
-import io
 import json
 import os
 import tempfile
@@ -11,25 +10,12 @@ import threading
 import time
 import unittest
 import uuid
-import zipfile
 
 import botocore.exceptions
 
 from daemon import Daemon
 
-ROLE = "arn:aws:iam::000000000000:role/r"
-
-
-def zip_of(files):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for name, text in files.items():
-            z.writestr(name, text)
-    return buf.getvalue()
-
-
-def fname(prefix="m"):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
+from .common import ROLE, fname, zip_of
 
 
 def pid_alive(pid):
