@@ -52,7 +52,7 @@ class InvokeTest(unittest.TestCase):
 
     def create(self, files, handler="index.handler", runtime="nodejs20.x", **kw):
         name = fname()
-        self.lam.create_function(FunctionName=name, Runtime=runtime, Role="arn:aws:iam::000000000000:role/r",
+        self.lam.create_function(FunctionName=name, Runtime=runtime, Role=ROLE,
                                  Handler=handler, Code={"ZipFile": zip_of(files)}, **kw)
         return name
 
@@ -348,7 +348,7 @@ class RestartTest(unittest.TestCase):
             d = Daemon(data_dir=data).start()
             try:
                 d.client("lambda").create_function(
-                    FunctionName="keep", Runtime="python3.12", Role="arn:aws:iam::000000000000:role/r",
+                    FunctionName="keep", Runtime="python3.12", Role=ROLE,
                     Handler="m.h", Code={"ZipFile": zip_of({"m.py": "def h(e, c):\n    return 'still here'\n"})})
             finally:
                 d.stop()
