@@ -63,6 +63,42 @@ class CliEventTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertGreaterEqual(r.stdout.count("START RequestId:"), 3)
 
+    # `stratus invoke --path FILE`, `stratus logs --since` and `--tail` (following new lines).
+    def test_cli_invoke_path_and_logs_follow(self):
+        lam = self.d.client("lambda")
+        name = "clf-" + uuid.uuid4().hex[:8]
+        with open(self.zipfile("exports.handler = async (e) => { console.log('saw', e.k); return e.k * 2; };"), "rb") as f:
+            lam.create_function(FunctionName=name, Runtime="nodejs20.x", Role="arn:aws:iam::000000000000:role/r",
+                                Handler="index.handler", Code={"ZipFile": f.read()})
+        event = os.path.join(self.tmp.name, "event.json")
+        with open(event, "w") as f:
+            json.dump({"k": 21}, f)
+        r = subprocess.run([BIN, "invoke", name, "--port", str(self.d.port), "--path", event],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), "42")
+        self.assertIn("INFO\tsaw 21", r.stderr)
+        r = subprocess.run([BIN, "logs", name, "--port", str(self.d.port), "--since", "1m"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertIn("saw 21", r.stdout)
+        follow = subprocess.Popen([BIN, "logs", name, "--port", str(self.d.port), "--tail"],
+                                  stdout=subprocess.PIPE)
+        try:
+            time.sleep(0.5)
+            lam.invoke(FunctionName=name, Payload=json.dumps({"k": 5}))
+            deadline = time.time() + 10
+            seen = ""
+            import select
+            while "saw 5" not in seen and time.time() < deadline:
+                # Raw reads: a buffered readline could hold the line select() no longer sees.
+                if select.select([follow.stdout], [], [], 0.5)[0]:
+                    seen += os.read(follow.stdout.fileno(), 65536).decode()
+            self.assertIn("saw 5", seen)
+        finally:
+            follow.kill()
+            follow.wait()
+            follow.stdout.close()
+
     # An Event invocation answers 202 at once; a failing handler runs three times in all.
     def test_event_retries(self):
         lam = self.d.client("lambda")
