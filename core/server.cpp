@@ -1,11 +1,11 @@
 #include "core/server.hpp"
 
 #include <sys/sendfile.h>
-#include <csignal>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <array>
 #include <limits>
 #include <atomic>
@@ -355,7 +355,17 @@ void Session::on_header(beast::error_code ec) {
 void Session::read_body() {
     if (closed_) return;
     if (direct_) {
-        if (!request_.body_sink && plan_.body.make_sink) request_.body_sink = plan_.body.make_sink();
+        if (!request_.body_sink && plan_.body.make_sink) {
+            try {
+                request_.body_sink = plan_.body.make_sink();
+            } catch (const std::exception& e) {
+                log::error("request body sink failed: {}", e.what());
+                Response r;
+                r.status = 500;
+                r.close = true;
+                return write(std::move(r));
+            }
+        }
         // What the head's read already took in.
         while (body_left_ > 0 && buffer_.size() > 0) {
             auto n = static_cast<std::size_t>(std::min<std::uint64_t>(buffer_.size(), body_left_));

@@ -91,7 +91,6 @@ public:
     // A free block, or a new one. Never waits: the caller paused first when all were out.
     std::unique_ptr<Block> get() {
         std::lock_guard lock(mutex_);
-        ++out_;
         std::unique_ptr<Block> b;
         if (free_.empty()) {
             b = std::make_unique<Block>();
@@ -100,6 +99,7 @@ public:
             b = std::move(free_.back());
             free_.pop_back();
         }
+        ++out_;
         b->used = 0;
         b->payload.clear();
         return b;
@@ -238,9 +238,18 @@ UploadSink::UploadSink(const std::string& spool_dir, UploadOptions options) : op
     if (options_.expected_size >= pipeline_min) {
         std::vector<Digest*> digests{md5_digest_.get()};
         if (checksum_digest_) digests.push_back(checksum_digest_.get());
-        // Unframed bodies are written in whole pages (but the last block).
+        // Unframed bodies are written in whole pages (but the last block). A file system
+        // without O_DIRECT refuses the open (or the first write): buffered writes then.
         if (!options_.aws_chunked) direct_fd_ = ::open(path_.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
-        pipeline_ = std::make_unique<Pipeline>(std::move(digests), fd_, direct_fd_, path_);
+        try {
+            pipeline_ = std::make_unique<Pipeline>(std::move(digests), fd_, direct_fd_, path_);
+        } catch (...) {
+            // No destructor runs for a constructor that throws.
+            if (direct_fd_ >= 0) ::close(direct_fd_);
+            ::close(fd_);
+            ::unlink(path_.c_str());
+            throw;
+        }
     }
 }
 
