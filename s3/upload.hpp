@@ -5,7 +5,7 @@
 // pipeline_min or more) is read by the server straight into the sink's blocks; each full
 // block is then hashed on one thread of the sink's own and written to the file on another,
 // so one upload streams at the speed of its slowest stage instead of their sum, and the
-// I/O thread only reads (MD5 alone is ~550 MB/s per core). At most max_blocks blocks exist: the server's reading
+// I/O thread only reads (MD5 alone is ~550 MB/s per core, and bounds one stream). At most max_blocks blocks exist: the server's reading
 // pauses (BodySink::pause) while all are waiting for the hasher, so memory stays flat.
 #pragma once
 
@@ -32,7 +32,7 @@ struct UploadOptions {
 
 constexpr std::size_t pipeline_block = 1024 * 1024;
 constexpr std::uint64_t pipeline_min = 1024 * 1024;
-constexpr std::size_t max_blocks = 4;
+constexpr std::size_t max_blocks = 8;
 
 class UploadSink final : public core::BodySink {
 public:
