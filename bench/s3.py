@@ -220,7 +220,9 @@ def main() -> None:
              "with a fixed fake SigV4 header (moto refuses anonymous ones), anonymous to s3rver (it checks "
              "the date of any signature); wrk shares the CPUs with the server")
     res.note("large transfers: cp copies within the page cache; stratus must also take the MD5 of every "
-             "upload (the ETag), which alone bounds one upload stream to one core's MD5 speed")
+             "upload (the ETag), which alone bounds one upload stream to one core's MD5 speed (~500 MB/s "
+             "on the dev VM); cp itself varies with the page cache's state (~700-900 MB/s right after the "
+             "file is written, as here; up to 3x that into reused pages)")
     for name, r in [("stratus", s)] + list(peers.items()):
         for op in ("get", "put"):
             if r[op]["errors"]:

@@ -52,6 +52,8 @@ public:
     HashingSink(const HashingSink&) = delete;
     HashingSink& operator=(const HashingSink&) = delete;
 
+    std::span<char> buffer() override { return inner_->buffer(); }
+    bool pause(bool drain, std::function<void()>& resume) override { return inner_->pause(drain, resume); }
     void write(std::string_view bytes) override {
         if (EVP_DigestUpdate(ctx_, bytes.data(), bytes.size()) != 1)
             throw std::runtime_error("EVP_DigestUpdate(SHA-256) failed");

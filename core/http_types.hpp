@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -53,7 +54,19 @@ struct SignedChunk {
 class BodySink {
 public:
     virtual ~BodySink() = default;
+    // Where the server should read the next body bytes into, so that they reach the sink
+    // without a copy (a write() of bytes inside it follows). Empty: the sink has no buffer
+    // of its own; the server reads into its own and write() copies what it keeps.
+    virtual std::span<char> buffer() { return {}; }
+    // The next body bytes, in order; they may or may not lie in buffer().
     virtual void write(std::string_view bytes) = 0;
+    // Flow control for sinks that work off the I/O thread (S3 hashes large uploads on a
+    // thread of their own). The server asks after each write() (drain = false: may it read
+    // on?) and once before finish() (drain = true: is everything written so far processed?).
+    // false: go on now (`resume` is dropped). true: the sink calls `resume` exactly once,
+    // from any thread, when the answer becomes yes; the server reads nothing meanwhile.
+    virtual bool pause(bool /*drain*/, std::function<void()>& /*resume*/) { return false; }
+    // After the last byte. Must work without a pause(true) before it (it then waits).
     virtual void finish() = 0;
     // A sink that decodes signed aws-chunked framing reports the chunks, so that the
     // signature chain can be verified (nullptr: it does not decode such bodies).

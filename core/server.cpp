@@ -1,9 +1,11 @@
 #include "core/server.hpp"
 
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <array>
 #include <limits>
 #include <atomic>
@@ -11,6 +13,7 @@
 #include <list>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <thread>
 
@@ -76,6 +79,10 @@ private:
     void on_header(beast::error_code ec);
     void read_body();
     void on_body(beast::error_code ec);
+    void on_direct(beast::error_code ec, const char* data, std::size_t n);
+    bool take_body(const char* data, std::size_t n);
+    bool paused(bool drain);
+    bool body_pending() const { return direct_ ? body_left_ > 0 : parser_ && !parser_->is_done(); }
     void run();
     void write(Response&& response);
     void on_write(beast::error_code ec, bool keep_alive);
@@ -98,12 +105,18 @@ private:
     std::shared_ptr<FileBody> file_;
     std::uint64_t file_sent_ = 0;
     std::unique_ptr<char[]> out_chunk_;
+    bool sendfile_failed_ = false;
     int file_status_ = 0;
     std::string file_operation_;
     std::unique_ptr<char[]> chunk_;
     Request request_;
     Plan plan_;
     std::uint64_t received_ = 0;
+    // A body with a Content-Length is read by us, not the parser: straight from the socket
+    // into the sink's buffer when it has one (S3 uploads), in reads as large as it offers.
+    bool direct_ = false;
+    std::uint64_t body_left_ = 0;
+    bool drained_ = false;  // the sink said everything written was processed
     std::size_t linger_left_ = 0;
     unsigned version_ = 11;
     bool keep_alive_ = true;
@@ -319,6 +332,9 @@ void Session::on_header(beast::error_code ec) {
     plan_ = listener_.handler().plan(request_);
 
     auto length = parser_->content_length();
+    drained_ = false;
+    direct_ = length && !parser_->is_done() && !parser_->chunked();
+    body_left_ = direct_ ? *length : 0;
     if (length && *length > plan_.body.limit) {
         // Refuse before reading a byte; the unread body forces the connection closed.
         Response r = plan_.too_large(request_);
@@ -337,6 +353,40 @@ void Session::on_header(beast::error_code ec) {
 }
 
 void Session::read_body() {
+    if (closed_) return;
+    if (direct_) {
+        if (!request_.body_sink && plan_.body.make_sink) {
+            try {
+                request_.body_sink = plan_.body.make_sink();
+            } catch (const std::exception& e) {
+                log::error("request body sink failed: {}", e.what());
+                Response r;
+                r.status = 500;
+                r.close = true;
+                return write(std::move(r));
+            }
+        }
+        // What the head's read already took in.
+        while (body_left_ > 0 && buffer_.size() > 0) {
+            auto n = static_cast<std::size_t>(std::min<std::uint64_t>(buffer_.size(), body_left_));
+            bool ok = take_body(static_cast<const char*>(buffer_.data().data()), n);
+            buffer_.consume(n);
+            if (!ok || paused(false)) return;
+        }
+        if (body_left_ == 0) return run();
+        std::span<char> into = request_.body_sink ? request_.body_sink->buffer() : std::span<char>{};
+        if (into.empty()) {
+            if (!chunk_) chunk_ = std::make_unique<char[]>(body_chunk_size);
+            into = {chunk_.get(), body_chunk_size};
+        }
+        auto want = static_cast<std::size_t>(std::min<std::uint64_t>(into.size(), body_left_));
+        arm_deadline();
+        socket_.async_read_some(net::buffer(into.data(), want),
+                                [self = shared_from_this(), data = into.data()](beast::error_code ec, std::size_t n) {
+                                    self->on_direct(ec, data, n);
+                                });
+        return;
+    }
     if (parser_->is_done()) return run();
     if (!request_.body_sink && plan_.body.make_sink) request_.body_sink = plan_.body.make_sink();
     if (!chunk_) chunk_ = std::make_unique<char[]>(body_chunk_size);
@@ -347,6 +397,56 @@ void Session::read_body() {
     arm_deadline();
     http::async_read(socket_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
+}
+
+void Session::on_direct(beast::error_code ec, const char* data, std::size_t n) {
+    if (ec || n == 0) return close();  // client went away or timed out mid-body
+    if (!take_body(data, n) || paused(false)) return;
+    read_body();
+}
+
+// Counts and hands on body bytes; false when it answered instead (too large, sink failed).
+bool Session::take_body(const char* data, std::size_t n) {
+    received_ += n;
+    body_left_ -= std::min<std::uint64_t>(n, body_left_);
+    if (received_ > plan_.body.limit) {
+        Response r = plan_.too_large(request_);
+        r.close = true;
+        write(std::move(r));
+        return false;
+    }
+    try {
+        if (request_.body_sink)
+            request_.body_sink->write(std::string_view(data, n));
+        else
+            request_.body.append(data, n);
+    } catch (const std::exception& e) {
+        log::error("request body sink failed: {}", e.what());
+        Response r;
+        r.status = 500;
+        r.close = true;
+        write(std::move(r));
+        return false;
+    }
+    return true;
+}
+
+// Whether the sink holds the reading back; it then resumes it (read on, or run when
+// drained) from whatever thread it works on.
+bool Session::paused(bool drain) {
+    if (!request_.body_sink) return false;
+    std::function<void()> resume = [self = shared_from_this(), drain]() mutable {
+        auto ex = self->socket_.get_executor();
+        // The reference moves into the handler: the sink's thread, which may drop its copy
+        // of this function last, must never hold the session's last reference.
+        net::post(ex, [self = std::move(self), drain] {
+            if (drain)
+                self->run();
+            else
+                self->read_body();
+        });
+    };
+    return request_.body_sink->pause(drain, resume);
 }
 
 void Session::on_body(beast::error_code ec) {
@@ -377,6 +477,7 @@ void Session::on_body(beast::error_code ec) {
             r.close = true;
             return write(std::move(r));
         }
+        if (paused(false)) return;
     }
     if (parser_->is_done()) return run();
     read_body();
@@ -385,6 +486,10 @@ void Session::on_body(beast::error_code ec) {
 void Session::run() {
     request_.body_size = received_;
     if (request_.body_sink) {
+        if (!drained_) {
+            drained_ = true;
+            if (paused(true)) return;
+        }
         try {
             request_.body_sink->finish();
         } catch (const std::exception& e) {
@@ -480,8 +585,53 @@ void Session::log_done(int status, const std::string& operation) {
     }
 }
 
+// The file goes with sendfile(2), as nginx sends static files: from the page cache to the
+// socket without passing through our memory. Until the socket buffer is full, then again
+// when it is writable. Falls back to pread + write where sendfile refuses the file.
 void Session::write_file_chunk(bool keep_alive) {
     constexpr std::size_t out_chunk_size = 256 * 1024;
+    constexpr std::size_t sendfile_chunk = 4 * 1024 * 1024;
+    if (!sendfile_failed_) {
+        beast::error_code nb;
+        if (!socket_.native_non_blocking()) socket_.native_non_blocking(true, nb);
+        while (!nb && file_sent_ < file_->length) {
+            auto offset = static_cast<off_t>(file_->offset + file_sent_);
+            std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(sendfile_chunk, file_->length - file_sent_));
+            ssize_t n = ::sendfile(socket_.native_handle(), file_->fd, &offset, want);
+            if (n > 0) {
+                file_sent_ += static_cast<std::uint64_t>(n);
+                continue;
+            }
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                arm_deadline();
+                socket_.async_wait(tcp::socket::wait_write, [self = shared_from_this(), keep_alive](beast::error_code ec) {
+                    if (ec) {
+                        self->file_.reset();
+                        self->file_head_.reset();
+                        return self->on_write(ec, keep_alive);
+                    }
+                    self->write_file_chunk(keep_alive);
+                });
+                return;
+            }
+            if (n < 0 && (errno == EINVAL || errno == ENOSYS) && file_sent_ == 0) {
+                sendfile_failed_ = true;  // a file sendfile cannot read from
+                break;
+            }
+            if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+                file_.reset();
+                file_head_.reset();
+                return on_write(beast::error_code(errno, beast::system_category()), keep_alive);
+            }
+            // The file shrank or failed under us: the promised length cannot be sent.
+            log::error("response body file send failed after {} bytes", file_sent_);
+            file_.reset();
+            file_head_.reset();
+            return close();
+        }
+        if (nb) sendfile_failed_ = true;
+    }
     if (file_sent_ >= file_->length) {
         log_done(file_status_, file_operation_);
         file_head_.reset();
@@ -521,7 +671,7 @@ void Session::on_write(beast::error_code ec, bool keep_alive) {
     if (!keep_alive) {
         // A body we refused is still arriving: closing now would make the kernel reset
         // the connection, and the client might lose our answer before reading it.
-        if (parser_ && !parser_->is_done()) return linger();
+        if (body_pending()) return linger();
         return close();
     }
     read_header();
@@ -610,6 +760,9 @@ struct Runtime::Impl {
 };
 
 Runtime::Runtime(unsigned threads) : impl_(std::make_unique<Impl>()) {
+    // sendfile(2) has no MSG_NOSIGNAL: a client gone mid-file must give EPIPE, not kill the
+    // daemon. (Lambda's posix_spawn resets every signal to its default for handlers.)
+    ::signal(SIGPIPE, SIG_IGN);
     impl_->threads = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
     for (unsigned i = 0; i < impl_->threads; ++i) {
         impl_->contexts.push_back(std::make_unique<net::io_context>(1));

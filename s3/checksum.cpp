@@ -1,7 +1,9 @@
 #include "s3/checksum.hpp"
 
 #include <openssl/evp.h>
+#include <zlib.h>
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 
@@ -32,7 +34,6 @@ T crc_update(T crc, std::string_view data) {
     return ~crc;
 }
 
-constexpr std::uint32_t crc32_poly = 0xEDB88320u;
 constexpr std::uint32_t crc32c_poly = 0x82F63B78u;
 constexpr std::uint64_t crc64nvme_poly = 0x9A6C9329AC4BC9B5ull;
 
@@ -42,6 +43,23 @@ std::string big_endian(T v) {
     for (std::size_t i = 0; i < sizeof(T); ++i) out[sizeof(T) - 1 - i] = static_cast<char>((v >> (8 * i)) & 0xFF);
     return out;
 }
+
+// CRC-32 (the AWS CLI's and boto3's default checksum) is zlib's: the same polynomial and
+// conventions, several times faster than the table loop above on large bodies.
+class Crc32Digest final : public Digest {
+public:
+    void update(std::string_view bytes) override {
+        while (!bytes.empty()) {
+            auto n = static_cast<uInt>(std::min<std::size_t>(bytes.size(), 1u << 30));
+            crc_ = ::crc32(crc_, reinterpret_cast<const Bytef*>(bytes.data()), n);
+            bytes.remove_prefix(n);
+        }
+    }
+    std::string final() override { return big_endian(static_cast<std::uint32_t>(crc_)); }
+
+private:
+    uLong crc_ = 0;
+};
 
 template <class T, T poly>
 class CrcDigest final : public Digest {
@@ -119,7 +137,7 @@ std::string checksum_header(ChecksumAlgorithm a) {
 
 std::unique_ptr<Digest> make_digest(ChecksumAlgorithm a) {
     switch (a) {
-        case ChecksumAlgorithm::crc32: return std::make_unique<CrcDigest<std::uint32_t, crc32_poly>>();
+        case ChecksumAlgorithm::crc32: return std::make_unique<Crc32Digest>();
         case ChecksumAlgorithm::crc32c: return std::make_unique<CrcDigest<std::uint32_t, crc32c_poly>>();
         case ChecksumAlgorithm::crc64nvme: return std::make_unique<CrcDigest<std::uint64_t, crc64nvme_poly>>();
         case ChecksumAlgorithm::sha1: return std::make_unique<EvpDigest>(EVP_sha1());

@@ -1,10 +1,20 @@
 #include "s3/upload.hpp"
 
 #include <fcntl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <charconv>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <mutex>
 #include <system_error>
+#include <thread>
 
 namespace stratus::s3 {
 
@@ -38,6 +48,186 @@ void write_all(int fd, std::string_view bytes, const std::string& path) {
 
 }  // namespace
 
+// A block of a large body as read from the network, and where its payload lies in it
+// (all of it, or the data between aws-chunked framing). Page-aligned, for O_DIRECT.
+struct UploadSink::Block {
+    struct Free {
+        void operator()(char* p) const { std::free(p); }
+    };
+    std::unique_ptr<char, Free> data{static_cast<char*>(std::aligned_alloc(4096, pipeline_block))};
+    std::size_t used = 0;
+    std::vector<std::pair<std::size_t, std::size_t>> payload;  // offset, length
+    std::uint64_t file_offset = 0;  // where its payload goes in the file
+    int stages_left = 0;            // hashing and writing: back to the free list at 0
+};
+
+// Two threads, each taking the sealed blocks in order: one updates the digests, the
+// other writes the payload to the file (with O_DIRECT when the block allows it: a full
+// page-aligned block of an unframed body skips the copy into the page cache, which on
+// fresh memory costs about as much CPU as the MD5). A block is free again once both are
+// done with it.
+class UploadSink::Pipeline {
+public:
+    Pipeline(std::vector<Digest*> digests, int fd, int direct_fd, const std::string& path)
+        : digests_(std::move(digests)), fd_(fd), direct_fd_(direct_fd), path_(path),
+          hasher_([this] { loop(hash_queue_, [this](Block& b) { hash(b); }); }),
+          writer_([this] { loop(write_queue_, [this](Block& b) { write(b); }); }) {}
+    ~Pipeline() {
+        {
+            std::lock_guard lock(mutex_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        hasher_.join();
+        writer_.join();
+        // An abandoned upload: blocks still queued (each in one or both queues).
+        for (auto* q : {&hash_queue_, &write_queue_})
+            for (Block* b : *q)
+                if (--b->stages_left == 0) delete b;
+    }
+    Pipeline(const Pipeline&) = delete;
+    Pipeline& operator=(const Pipeline&) = delete;
+
+    // A free block, or a new one. Never waits: the caller paused first when all were out.
+    std::unique_ptr<Block> get() {
+        std::lock_guard lock(mutex_);
+        std::unique_ptr<Block> b;
+        if (free_.empty()) {
+            b = std::make_unique<Block>();
+            if (!b->data) throw std::bad_alloc();
+        } else {
+            b = std::move(free_.back());
+            free_.pop_back();
+        }
+        ++out_;
+        b->used = 0;
+        b->payload.clear();
+        return b;
+    }
+    void recycle(std::unique_ptr<Block> b) {
+        std::lock_guard lock(mutex_);
+        --out_;
+        free_.push_back(std::move(b));
+    }
+    void submit(std::unique_ptr<Block> b) {
+        {
+            std::lock_guard lock(mutex_);
+            b->stages_left = 2;
+            Block* raw = b.release();  // owned by the two queues until the last stage frees it
+            hash_queue_.push_back(raw);
+            write_queue_.push_back(raw);
+        }
+        cv_.notify_all();
+    }
+    // See BodySink::pause. Not drain: may another block be taken? Drain: all done?
+    bool pause(bool drain, std::function<void()>& resume) {
+        std::lock_guard lock(mutex_);
+        if (ready(drain)) return false;
+        resume_ = std::move(resume);
+        resume_drain_ = drain;
+        return true;
+    }
+    // Blocks until everything submitted is hashed and written; rethrows a failure.
+    void wait() {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [this] { return ready(true); });
+        if (error_) std::rethrow_exception(error_);
+    }
+
+private:
+    bool ready(bool drain) const {
+        return drain ? busy_ == 0 && hash_queue_.empty() && write_queue_.empty() : out_ < max_blocks;
+    }
+
+    void hash(Block& b) {
+        for (auto [off, len] : b.payload)
+            for (auto* d : digests_) d->update(std::string_view(b.data.get() + off, len));
+    }
+
+    void write(Block& b) {
+        bool direct = direct_fd_ >= 0 && b.payload.size() == 1 && b.payload[0].first == 0 &&
+                      b.payload[0].second == pipeline_block && b.file_offset % 4096 == 0;
+        int fd = direct ? direct_fd_ : fd_;
+        std::vector<iovec> iov;
+        for (auto [off, len] : b.payload) iov.push_back({b.data.get() + off, len});
+        std::uint64_t at = b.file_offset;
+        std::size_t first = 0;
+        while (first < iov.size()) {
+            int count = static_cast<int>(std::min<std::size_t>(iov.size() - first, IOV_MAX));
+            ssize_t n = ::pwritev(fd, iov.data() + first, count, static_cast<off_t>(at));
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && direct && errno == EINVAL) {
+                // The file system takes no O_DIRECT after all: buffered from now on.
+                direct_fd_ = -1;
+                fd = fd_;
+                direct = false;
+                continue;
+            }
+            if (n <= 0) throw std::system_error(n < 0 ? errno : EIO, std::generic_category(), "cannot write " + path_);
+            at += static_cast<std::uint64_t>(n);
+            auto left = static_cast<std::size_t>(n);
+            while (first < iov.size() && left >= iov[first].iov_len) left -= iov[first++].iov_len;
+            if (left > 0) {
+                iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + left;
+                iov[first].iov_len -= left;
+            }
+        }
+    }
+
+    template <class Work>
+    void loop(std::deque<Block*>& queue, Work work) {
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            cv_.wait(lock, [&] { return stop_ || !queue.empty(); });
+            if (stop_) return;
+            Block* b = queue.front();
+            queue.pop_front();
+            ++busy_;
+            bool failed = error_ != nullptr;
+            lock.unlock();
+            std::exception_ptr error;
+            if (!failed) {
+                try {
+                    work(*b);
+                } catch (...) {
+                    error = std::current_exception();
+                }
+            }
+            lock.lock();
+            --busy_;
+            if (error && !error_) error_ = error;
+            if (--b->stages_left == 0) {
+                --out_;
+                free_.emplace_back(b);
+            }
+            cv_.notify_all();  // wait(), the other stage
+            if (resume_ && ready(resume_drain_)) {
+                std::function<void()> resume = std::move(resume_);
+                resume_ = nullptr;
+                lock.unlock();
+                resume();
+                lock.lock();
+            }
+        }
+    }
+
+    std::vector<Digest*> digests_;
+    int fd_;
+    int direct_fd_;  // -1: none; only the writer thread uses (and may drop) it
+    std::string path_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::deque<Block*> hash_queue_, write_queue_;
+    std::vector<std::unique_ptr<Block>> free_;
+    std::size_t out_ = 0;   // blocks handed out by get() and not back yet
+    int busy_ = 0;          // blocks queued or being worked on, per stage
+    bool stop_ = false;
+    std::exception_ptr error_;
+    std::function<void()> resume_;
+    bool resume_drain_ = false;
+    std::thread hasher_, writer_;  // last: they start once the rest is built
+};
+
 UploadSink::UploadSink(const std::string& spool_dir, UploadOptions options) : options_(options) {
     std::string tmpl = spool_dir + "/upload-XXXXXX";
     fd_ = ::mkostemp(tmpl.data(), O_CLOEXEC);
@@ -45,9 +235,27 @@ UploadSink::UploadSink(const std::string& spool_dir, UploadOptions options) : op
     path_ = std::move(tmpl);
     md5_digest_ = make_md5();
     if (options_.checksum) checksum_digest_ = make_digest(*options_.checksum);
+    if (options_.expected_size >= pipeline_min) {
+        std::vector<Digest*> digests{md5_digest_.get()};
+        if (checksum_digest_) digests.push_back(checksum_digest_.get());
+        // Unframed bodies are written in whole pages (but the last block). A file system
+        // without O_DIRECT refuses the open (or the first write): buffered writes then.
+        if (!options_.aws_chunked) direct_fd_ = ::open(path_.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
+        try {
+            pipeline_ = std::make_unique<Pipeline>(std::move(digests), fd_, direct_fd_, path_);
+        } catch (...) {
+            // No destructor runs for a constructor that throws.
+            if (direct_fd_ >= 0) ::close(direct_fd_);
+            ::close(fd_);
+            ::unlink(path_.c_str());
+            throw;
+        }
+    }
 }
 
 UploadSink::~UploadSink() {
+    pipeline_.reset();  // joins its threads before anything they use goes
+    if (direct_fd_ >= 0) ::close(direct_fd_);
     if (fd_ >= 0) ::close(fd_);
     if (!path_.empty()) ::unlink(path_.c_str());
 }
@@ -65,10 +273,20 @@ void UploadSink::fail(std::string why) {
 
 void UploadSink::payload(std::string_view bytes) {
     if (bytes.empty()) return;
-    md5_digest_->update(bytes);
-    if (checksum_digest_) checksum_digest_->update(bytes);
     if (chunk_digest_) chunk_digest_->update(bytes);
     size_ += bytes.size();
+    if (pipeline_) {
+        // Within cur_ (see take()): noted, written and hashed when the block is sealed.
+        auto off = static_cast<std::size_t>(bytes.data() - cur_->data.get());
+        auto& p = cur_->payload;
+        if (!p.empty() && p.back().first + p.back().second == off)
+            p.back().second += bytes.size();
+        else
+            p.emplace_back(off, bytes.size());
+        return;
+    }
+    md5_digest_->update(bytes);
+    if (checksum_digest_) checksum_digest_->update(bytes);
     // Small network reads are batched into fewer write calls.
     if (write_buffer_.empty() && bytes.size() >= write_batch) return write_all(fd_, bytes, path_);
     write_buffer_.append(bytes);
@@ -135,7 +353,53 @@ std::optional<std::string> UploadSink::trailer_signature() const {
     return it->second;
 }
 
+std::span<char> UploadSink::buffer() {
+    if (!pipeline_) return {};
+    if (!cur_) cur_ = pipeline_->get();
+    return {cur_->data.get() + cur_->used, pipeline_block - cur_->used};
+}
+
 void UploadSink::write(std::string_view bytes) {
+    if (!pipeline_) return decode(bytes);
+    if (cur_ && bytes.data() == cur_->data.get() + cur_->used) {
+        // Read straight into the block (buffer()).
+        if (bytes.size() > pipeline_block - cur_->used) throw std::logic_error("upload write past its block");
+        return take(bytes.size());
+    }
+    while (!bytes.empty()) {
+        // Bytes from elsewhere (what came with the request head): copied in.
+        if (!cur_) cur_ = pipeline_->get();
+        std::size_t n = std::min(bytes.size(), pipeline_block - cur_->used);
+        std::memcpy(cur_->data.get() + cur_->used, bytes.data(), n);
+        bytes.remove_prefix(n);
+        take(n);
+    }
+}
+
+void UploadSink::take(std::size_t n) {
+    std::size_t at = cur_->used;
+    cur_->used += n;
+    decode(std::string_view(cur_->data.get() + at, n));
+    if (cur_->used == pipeline_block) seal();
+}
+
+void UploadSink::seal() {
+    auto b = std::move(cur_);
+    if (b->payload.empty()) return pipeline_->recycle(std::move(b));  // framing only
+    b->file_offset = sealed_;
+    for (auto [off, len] : b->payload) sealed_ += len;
+    pipeline_->submit(std::move(b));
+}
+
+bool UploadSink::pause(bool drain, std::function<void()>& resume) {
+    if (!pipeline_) return false;
+    if (drain && cur_) seal();
+    // Not draining: only when the block is full (sealed) does the next read need another.
+    if (!drain && cur_) return false;
+    return pipeline_->pause(drain, resume);
+}
+
+void UploadSink::decode(std::string_view bytes) {
     if (!options_.aws_chunked) return payload(bytes);
     while (!bytes.empty()) {
         switch (state_) {
@@ -192,6 +456,14 @@ void UploadSink::write(std::string_view bytes) {
 }
 
 void UploadSink::finish() {
+    if (pipeline_) {
+        if (cur_) seal();
+        pipeline_->wait();
+        if (direct_fd_ >= 0) {
+            ::close(direct_fd_);
+            direct_fd_ = -1;
+        }
+    }
     if (!write_buffer_.empty()) {
         write_all(fd_, write_buffer_, path_);
         write_buffer_.clear();
@@ -256,6 +528,11 @@ UploadOptions upload_options(const core::Request& req, bool fsync) {
         o.checksum.reset();  // reported by the operation
     }
     o.fsync = fsync;
+    if (auto len = req.headers.get("content-length")) {
+        std::uint64_t n = 0;
+        auto [end, ec] = std::from_chars(len->data(), len->data() + len->size(), n);
+        if (ec == std::errc() && end == len->data() + len->size()) o.expected_size = n;
+    }
     return o;
 }
 

@@ -8,8 +8,11 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <system_error>
+#include <unordered_map>
 
 #include "core/protocol.hpp"
 #include "s3/object_common.hpp"
@@ -74,6 +77,53 @@ std::optional<std::string> read_all(const std::string& path, std::uint64_t limit
     }
     ::close(fd);
     return out;
+}
+
+// Bodies of small site files (index.html, icons, chunks) by file id. An object file never
+// changes once stored (a new version gets a new, random id), so an entry cannot go stale:
+// the id comes from the key's current version, read from LMDB on every request. Saves
+// the open / read / close of each GET. Bounded; simply emptied when full.
+class SmallFileCache {
+public:
+    static constexpr std::uint64_t max_file = 64 * 1024;  // as attach_body's inline limit
+    static constexpr std::size_t budget = 8 * 1024 * 1024;
+
+    std::shared_ptr<const std::string> get(const std::string& id) {
+        std::lock_guard lock(mutex_);
+        auto it = files_.find(id);
+        return it == files_.end() ? nullptr : it->second;
+    }
+    void put(const std::string& id, std::shared_ptr<const std::string> body) {
+        std::lock_guard lock(mutex_);
+        if (bytes_ + body->size() > budget) {
+            files_.clear();
+            bytes_ = 0;
+        }
+        bytes_ += body->size();
+        files_[id] = std::move(body);
+    }
+
+private:
+    std::mutex mutex_;
+    std::unordered_map<std::string, std::shared_ptr<const std::string>> files_;
+    std::size_t bytes_ = 0;
+};
+
+SmallFileCache& small_files() {
+    static SmallFileCache cache;
+    return cache;
+}
+
+// The whole file when it is small (cached), else nullptr.
+std::shared_ptr<const std::string> small_file(Context& ctx, const Version& v) {
+    if (v.file.empty() || v.size > SmallFileCache::max_file) return nullptr;
+    auto& cache = small_files();
+    if (auto hit = cache.get(v.file)) return hit;
+    auto body = read_all(ctx.store.file_path(v.file), SmallFileCache::max_file);
+    if (!body || body->size() != v.size) return nullptr;
+    auto shared = std::make_shared<const std::string>(std::move(*body));
+    cache.put(v.file, shared);
+    return shared;
 }
 
 std::optional<std::string> gunzip(std::string_view in) {
@@ -185,6 +235,10 @@ core::Response serve(Context& ctx, const core::Request& req, const std::string& 
     }
     r.headers.set("Content-Length", std::to_string(length));
     if (req.method != "HEAD" && length > 0) {
+        if (auto small = small_file(ctx, v)) {
+            r.body.assign(*small, static_cast<std::size_t>(offset), static_cast<std::size_t>(length));
+            return r;
+        }
         int fd = ::open(ctx.store.file_path(v.file).c_str(), O_RDONLY | O_CLOEXEC);
         if (fd < 0) return html(404, "NoSuchKey", "The specified key does not exist.", {{"Key", key}}, req);
         attach_body(r, fd, offset, length);

@@ -4,7 +4,13 @@
 
 #include <stdlib.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <functional>
+#include <mutex>
 #include <fstream>
 #include <sstream>
 
@@ -108,6 +114,138 @@ TEST_CASE("plain bodies: MD5 and size; the file goes away unless released") {
         path = sink.path();
     }
     CHECK_FALSE(fs::exists(path));
+}
+
+namespace {
+
+// Deterministic bytes that are not one repeated pattern (a block swapped with another shows).
+std::string pseudo_random(std::size_t n) {
+    std::string s(n, '\0');
+    std::uint32_t x = 2463534242u;
+    for (auto& c : s) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        c = static_cast<char>(x);
+    }
+    return s;
+}
+
+// Does what the server does with a sink: reads into buffer() when it offers one (else
+// passes its own bytes), `step` bytes at most per read, and waits while pause() says so.
+void feed_like_server(UploadSink& sink, std::string_view wire, std::size_t step) {
+    auto wait_unless_ready = [&](bool drain) {
+        std::mutex m;
+        std::condition_variable cv;
+        bool resumed = false;
+        std::function<void()> resume = [&] {
+            std::lock_guard lock(m);
+            resumed = true;
+            cv.notify_all();
+        };
+        if (!sink.pause(drain, resume)) return;
+        std::unique_lock lock(m);
+        REQUIRE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return resumed; }));
+    };
+    while (!wire.empty()) {
+        auto into = sink.buffer();
+        std::size_t n = std::min(step, wire.size());
+        if (into.empty()) {
+            sink.write(wire.substr(0, n));
+        } else {
+            n = std::min(n, into.size());
+            std::memcpy(into.data(), wire.data(), n);
+            sink.write(std::string_view(into.data(), n));
+        }
+        wire.remove_prefix(n);
+        wait_unless_ready(false);
+    }
+    wait_unless_ready(true);
+    sink.finish();
+}
+
+}  // namespace
+
+// Large bodies are hashed and written on the sink's own threads (pipeline_min and up):
+// the file and the digests must be exactly those of the synchronous path, whether the
+// bytes are read into the sink's blocks or handed over from elsewhere.
+TEST_CASE("large bodies: pipelined hashing and writing match the bytes however they arrive") {
+    TempDir dir;
+    std::string body = pseudo_random(3 * pipeline_block + 12345);
+    UploadOptions o;
+    o.checksum = ChecksumAlgorithm::crc32c;
+    o.expected_size = body.size();
+    auto d = make_digest(ChecksumAlgorithm::crc32c);
+    d->update(body);
+    std::string crc = d->final();
+    for (std::size_t step : {std::size_t{65536}, std::size_t{100000}, std::size_t{3 * 1024 * 1024}}) {
+        CAPTURE(step);
+        SUBCASE("read into the sink's blocks") {
+            UploadSink sink(dir.path, o);
+            feed_like_server(sink, body, step);
+            CHECK(sink.size() == body.size());
+            CHECK(sink.md5() == md5_raw(body));
+            CHECK(sink.checksum() == crc);
+            CHECK(slurp(sink.path()) == body);
+        }
+        SUBCASE("handed over, finish() without a drain") {
+            UploadSink sink(dir.path, o);
+            feed(sink, body, step);
+            CHECK(sink.md5() == md5_raw(body));
+            CHECK(sink.checksum() == crc);
+            CHECK(slurp(sink.path()) == body);
+        }
+    }
+}
+
+TEST_CASE("large aws-chunked bodies: pipelined decoding keeps payload, digests and chunk hashes") {
+    TempDir dir;
+    std::string payload = pseudo_random(2 * pipeline_block + 777);
+    std::string wire;
+    std::vector<std::string> chunk_hashes;
+    for (std::size_t at = 0; at < payload.size(); at += 65536) {
+        std::string_view c = std::string_view(payload).substr(at, 65536);
+        char head[64];
+        std::snprintf(head, sizeof head, "%zx;chunk-signature=sig\r\n", c.size());
+        wire += head;
+        wire += c;
+        wire += "\r\n";
+        auto sha = make_digest(ChecksumAlgorithm::sha256);
+        sha->update(c);
+        chunk_hashes.push_back(hex_encode(sha->final()));
+    }
+    wire += "0;chunk-signature=last\r\n\r\n";
+    UploadOptions o;
+    o.aws_chunked = true;
+    o.signed_chunks = true;
+    o.expected_size = wire.size();
+    for (std::size_t step : {std::size_t{1000}, std::size_t{65536}, std::size_t{262144}}) {
+        CAPTURE(step);
+        UploadSink sink(dir.path, o);
+        feed_like_server(sink, wire, step);
+        CHECK(sink.framing_error().empty());
+        CHECK(sink.size() == payload.size());
+        CHECK(sink.md5() == md5_raw(payload));
+        CHECK(slurp(sink.path()) == payload);
+        REQUIRE(sink.chunks().size() == chunk_hashes.size() + 1);
+        for (std::size_t i = 0; i < chunk_hashes.size(); ++i) CHECK(sink.chunks()[i].sha256 == chunk_hashes[i]);
+    }
+}
+
+// A client that disconnects mid-upload: the sink is dropped with blocks still queued.
+TEST_CASE("an abandoned large upload stops its threads and leaves no file") {
+    TempDir dir;
+    std::string body = pseudo_random(3 * pipeline_block);
+    UploadOptions o;
+    o.expected_size = 10 * pipeline_block;
+    std::string path;
+    {
+        UploadSink sink(dir.path, o);
+        path = sink.path();
+        for (std::size_t at = 0; at < body.size(); at += 65536) sink.write(std::string_view(body).substr(at, 65536));
+    }
+    CHECK_FALSE(fs::exists(path));
+    CHECK(fs::is_empty(dir.path));
 }
 
 TEST_CASE("object store: key order, long keys sharing a slot, scan from a key") {

@@ -195,6 +195,48 @@ class ObjectTest(unittest.TestCase):
         self.assertEqual(cm.exception.code, 400)
         self.assertIn(b"The SHA1 you specified did not match the calculated checksum.", cm.exception.read())
 
+    def test_large_bodies_digests_and_failures(self):
+        # Bodies of 1 MiB and more are hashed and written on the upload's own threads while
+        # the socket is read (s3/upload.hpp). What a client sees must not change: the ETag and
+        # checksums of the whole body, BadDigest with nothing stored, and an upload cut off
+        # mid-body leaves neither an object nor a spool file.
+        body = os.urandom(5 * 1024 * 1024 + 4321)
+        k = self.key()
+        # Plain (unframed) body with Content-MD5, as curl -T or a presigned PUT sends it.
+        md5 = base64.b64encode(hashlib.md5(body).digest()).decode()
+        req = urllib.request.Request("%s/%s/%s" % (self.d.endpoint, self.b, k), data=body, method="PUT",
+                                     headers={"Content-MD5": md5})
+        with urllib.request.urlopen(req) as resp:
+            self.assertEqual(resp.headers["ETag"], '"%s"' % hashlib.md5(body).hexdigest())
+        self.assertEqual(self.s3.get_object(Bucket=self.b, Key=k)["Body"].read(), body)
+        # boto3's aws-chunked body with a trailing checksum.
+        k2 = self.key()
+        r = self.s3.put_object(Bucket=self.b, Key=k2, Body=body, ChecksumAlgorithm="SHA256")
+        self.assertEqual(r["ETag"], '"%s"' % hashlib.md5(body).hexdigest())
+        self.assertEqual(r["ChecksumSHA256"], base64.b64encode(hashlib.sha256(body).digest()).decode())
+        self.assertEqual(self.s3.get_object(Bucket=self.b, Key=k2)["Body"].read(), body)
+        # A wrong Content-MD5: refused, and nothing is stored under the key.
+        k3 = self.key()
+        wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+        self.assertEqual(self.err(self.s3.put_object, Bucket=self.b, Key=k3, Body=body, ContentMD5=wrong),
+                         ("BadDigest", 400))
+        self.assertEqual(self.err(self.s3.head_object, Bucket=self.b, Key=k3), ("404", 404))
+        # A client that goes away after half the body.
+        import socket
+        import time
+        k4 = self.key()
+        s = socket.create_connection(("127.0.0.1", self.d.port))
+        s.sendall(b"PUT /%s/%s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+                  % (self.b.encode(), k4.encode(), len(body)))
+        s.sendall(body[: len(body) // 2])
+        s.close()
+        spool = os.path.join(self.d.data_dir, "s3", "spool")
+        deadline = time.monotonic() + 5
+        while os.listdir(spool) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(os.listdir(spool), [])
+        self.assertEqual(self.err(self.s3.head_object, Bucket=self.b, Key=k4), ("404", 404))
+
     def test_limits(self):
         self.assertEqual(self.err(self.s3.put_object, Bucket=self.b, Key="k" * 1025, Body=b"x"),
                          ("KeyTooLongError", 400))

@@ -135,6 +135,20 @@ class SitePortTest(unittest.TestCase):
         status, h, body = self.get("/assets/app.3f2a.js", method="HEAD")
         self.assertEqual((status, body, h["content-length"]), (200, b"", str(len(BUNDLE))))
 
+    def test_redeploy_is_served_at_once(self):
+        # Small site files are kept in memory by file id (s3/website.cpp): a deploy that
+        # overwrites or deletes a file must show on the very next GET, ranges included.
+        s3 = self.d.client("s3")
+        key = "assets/chunk-" + uuid.uuid4().hex[:6] + ".js"
+        s3.put_object(Bucket=self.bucket, Key=key, Body=b"console.log(1)")
+        self.assertEqual(self.get("/" + key)[2], b"console.log(1)")
+        s3.put_object(Bucket=self.bucket, Key=key, Body=b"console.log(22)")
+        self.assertEqual(self.get("/" + key)[2], b"console.log(22)")
+        status, h, body = self.get("/" + key, {"Range": "bytes=12-13"})
+        self.assertEqual((status, body, h["content-range"]), (206, b"22", "bytes 12-13/15"))
+        s3.delete_object(Bucket=self.bucket, Key=key)
+        self.assertEqual(self.get("/" + key)[0], 404)
+
     def test_revalidation(self):
         _, h, _ = self.get("/assets/app.3f2a.js")
         status, h2, body = self.get("/assets/app.3f2a.js", {"If-None-Match": h["etag"]})
