@@ -119,8 +119,17 @@ std::vector<Entry> decode_entries(std::string_view data) {
 Store::Store(core::lmdb::Env& env, std::string root, bool fsync)
     : env_(env), root_(std::move(root)), objects_(root_ + "/objects"), spool_(root_ + "/spool"), fsync_(fsync),
       buckets_(env.open_db("s3_buckets")), objects_db_(env.open_db("s3_objects")), uploads_(env.open_db("s3_uploads")) {
-    fs::create_directories(objects_);
-    fs::create_directories(spool_);
+    make_object_dirs();
+}
+
+void Store::make_object_dirs() {
+    static constexpr char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 256; ++i) fs::create_directories(objects_ + "/" + hex[i >> 4] + hex[i & 15]);
+}
+
+std::string Store::spool_dir() const {
+    std::string id = new_file_id();
+    return objects_ + "/" + id.substr(0, 2);
 }
 
 std::string Store::new_file_id() { return hex_random(16); }
@@ -131,6 +140,11 @@ std::string Store::file_path(std::string_view id) const {
 
 std::string Store::adopt(const std::string& spool_path) {
     std::string id = new_file_id();
+    // Spooled in objects/<xx>/ (spool_dir()): the id takes that prefix, the rename stays in
+    // the directory.
+    auto parent = fs::path(spool_path).parent_path();
+    if (parent.parent_path() == fs::path(objects_) && parent.filename().string().size() == 2)
+        id.replace(0, 2, parent.filename().string());
     std::string dir = objects_ + "/" + id.substr(0, 2);
     std::string target = dir + "/" + id;
     if (::rename(spool_path.c_str(), target.c_str()) != 0) {
@@ -340,6 +354,7 @@ void Store::reset() {
     });
     std::error_code ec;
     for (auto& e : fs::directory_iterator(objects_, ec)) fs::remove_all(e.path(), ec);
+    make_object_dirs();
 }
 
 }  // namespace stratus::s3

@@ -8,11 +8,11 @@
 //               kept sorted by full key. Cutting is monotone, so slot order plus the
 //               order inside a slot is the key order S3 lists in (UTF-8 bytes).
 //   s3_uploads  upload id -> Upload (JSON), with its parts.
-// Files: <root>/objects/<2 hex>/<32 hex>. A body is written to <root>/spool, renamed into
-// objects/ and then recorded in LMDB in one write transaction, so a reader sees the old
-// or the new object, never part of one. A crash between rename and commit leaves an
-// unreferenced file, removed at the next start (collect_garbage). Keys never reach a
-// file name.
+// Files: <root>/objects/<2 hex>/<32 hex>. A body is written to a temporary name in one of
+// those directories (spool_dir()), renamed to its id within it and then recorded in LMDB
+// in one write transaction, so a reader sees the old or the new object, never part of one.
+// A crash before the commit leaves an unreferenced file, removed at the next start
+// (collect_garbage). Keys never reach a file name.
 #pragma once
 
 #include <cstdint>
@@ -93,7 +93,12 @@ public:
     Store(core::lmdb::Env& env, std::string root, bool fsync);
 
     core::lmdb::Env& env() { return env_; }
-    const std::string& spool_dir() const { return spool_; }
+    // Where a body being received is written: one of the 256 objects/<xx>/ directories, at
+    // random, so that adopt() renames it within its directory (no cross-directory rename,
+    // which the kernel serialises filesystem-wide, and no single spool directory whose
+    // lock every upload shares). Leftovers of a crash are unreferenced files there, removed
+    // by collect_garbage() at the next start.
+    std::string spool_dir() const;
     bool fsync() const { return fsync_; }
 
     // ---- files ----
@@ -132,6 +137,7 @@ public:
     void reset();
 
 private:
+    void make_object_dirs();
     std::string slot(std::string_view bucket, std::string_view key) const;
     std::vector<Entry> read_slot(const core::lmdb::Txn& txn, std::string_view slot) const;
 

@@ -230,11 +230,16 @@ class ObjectTest(unittest.TestCase):
                   % (self.b.encode(), k4.encode(), len(body)))
         s.sendall(body[: len(body) // 2])
         s.close()
-        spool = os.path.join(self.d.data_dir, "s3", "spool")
+        # Bodies are spooled beside the objects under temporary names ("upload-XXXXXX"):
+        # none may be left (stored objects have 32-hex names).
+        objects = os.path.join(self.d.data_dir, "s3", "objects")
+
+        def spooled():
+            return [f for _, _, fs in os.walk(objects) for f in fs if "-" in f]
         deadline = time.monotonic() + 5
-        while os.listdir(spool) and time.monotonic() < deadline:
+        while spooled() and time.monotonic() < deadline:
             time.sleep(0.05)
-        self.assertEqual(os.listdir(spool), [])
+        self.assertEqual(spooled(), [])
         self.assertEqual(self.err(self.s3.head_object, Bucket=self.b, Key=k4), ("404", 404))
 
     def test_limits(self):
