@@ -82,6 +82,7 @@ private:
     void on_direct(beast::error_code ec, const char* data, std::size_t n);
     bool take_body(const char* data, std::size_t n);
     bool paused(bool drain);
+    void sink_failed(const std::exception& e);  // answers 500 and closes
     bool body_pending() const { return direct_ ? body_left_ > 0 : parser_ && !parser_->is_done(); }
     void run();
     void write(Response&& response);
@@ -359,11 +360,7 @@ void Session::read_body() {
             try {
                 request_.body_sink = plan_.body.make_sink();
             } catch (const std::exception& e) {
-                log::error("request body sink failed: {}", e.what());
-                Response r;
-                r.status = 500;
-                r.close = true;
-                return write(std::move(r));
+                return sink_failed(e);
             }
         }
         // What the head's read already took in.
@@ -405,6 +402,14 @@ void Session::on_direct(beast::error_code ec, const char* data, std::size_t n) {
     read_body();
 }
 
+void Session::sink_failed(const std::exception& e) {
+    log::error("request body sink failed: {}", e.what());
+    Response r;
+    r.status = 500;
+    r.close = true;
+    write(std::move(r));
+}
+
 // Counts and hands on body bytes; false when it answered instead (too large, sink failed).
 bool Session::take_body(const char* data, std::size_t n) {
     received_ += n;
@@ -421,11 +426,7 @@ bool Session::take_body(const char* data, std::size_t n) {
         else
             request_.body.append(data, n);
     } catch (const std::exception& e) {
-        log::error("request body sink failed: {}", e.what());
-        Response r;
-        r.status = 500;
-        r.close = true;
-        write(std::move(r));
+        sink_failed(e);
         return false;
     }
     return true;
@@ -471,11 +472,7 @@ void Session::on_body(beast::error_code ec) {
             else
                 request_.body.append(chunk_.get(), got);
         } catch (const std::exception& e) {
-            log::error("request body sink failed: {}", e.what());
-            Response r;
-            r.status = 500;
-            r.close = true;
-            return write(std::move(r));
+            return sink_failed(e);
         }
         if (paused(false)) return;
     }
@@ -493,11 +490,7 @@ void Session::run() {
         try {
             request_.body_sink->finish();
         } catch (const std::exception& e) {
-            log::error("request body sink failed: {}", e.what());
-            Response r;
-            r.status = 500;
-            r.close = true;
-            return write(std::move(r));
+            return sink_failed(e);
         }
     }
     // A service may take long (a Lambda invocation): no deadline while it runs.
