@@ -34,6 +34,8 @@ std::string new_request_id(Wire wire);
 
 // A random (version 4) UUID, lowercase: Lambda request ids, DynamoDB TableId, ...
 std::string random_uuid();
+// "2026-11-26T19:58:00.123Z" for Unix epoch milliseconds (UTC).
+std::string iso8601(std::int64_t epoch_ms);
 
 // The error as the protocol renders it (status, headers, body; no body for HEAD).
 Response render_error(const Protocol& protocol, const AwsError& error, const Request& request);

@@ -1,5 +1,7 @@
 #include "core/sigv2.hpp"
 
+#include "core/base64.hpp"
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -22,13 +24,6 @@ constexpr std::string_view signed_params[] = {
     "storageClass", "notification", "replication", "requestPayment", "analytics", "metrics", "inventory", "select",
     "select-type", "object-lock",
 };
-
-std::string base64(const unsigned char* data, std::size_t n) {
-    std::string out(4 * ((n + 2) / 3) + 1, '\0');
-    int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
-    out.resize(static_cast<std::size_t>(len));
-    return out;
-}
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -120,7 +115,8 @@ std::optional<AuthProblem> verify(const Request& req, const Auth& auth, std::str
     unsigned int len = 0;
     HMAC(EVP_sha1(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(sts.data()),
          sts.size(), md, &len);
-    if (base64(md, len) != auth.signature) return AuthProblem{AuthFailure::signature_mismatch, sts};
+    if (base64_encode(std::string_view(reinterpret_cast<const char*>(md), len)) != auth.signature)
+        return AuthProblem{AuthFailure::signature_mismatch, sts};
     return std::nullopt;
 }
 

@@ -14,6 +14,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "core/base64.hpp"
 #include "core/dispatcher.hpp"
 #include "core/http_client.hpp"
 #include "core/lmdb.hpp"
@@ -49,24 +50,6 @@ struct StartOptions {
     std::size_t lambda_queue_size = 100;
     std::string runtimes_dir;
 };
-
-std::string base64_decode_cli(const std::string& text) {
-    static constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    unsigned buffer = 0;
-    int bits = 0;
-    for (char c : text) {
-        auto pos = alphabet.find(c);
-        if (pos == std::string_view::npos) continue;
-        buffer = (buffer << 6) | static_cast<unsigned>(pos);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out.push_back(static_cast<char>((buffer >> bits) & 0xff));
-        }
-    }
-    return out;
-}
 
 std::string env_or(const char* name, std::string fallback) {
     const char* v = std::getenv(name);
@@ -231,7 +214,7 @@ int run_invoke(const std::string& host, std::uint16_t port, const std::string& f
         if (core::iequals(name, "X-Amz-Log-Result")) log = value;
     }
     std::cout << r.body << "\n";
-    if (!log.empty()) std::cerr << base64_decode_cli(log);
+    if (!log.empty()) std::cerr << core::base64_decode(log).value_or("");
     if (r.status != 200) return 1;
     return function_error.empty() ? 0 : 1;
 }

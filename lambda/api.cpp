@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "core/base64.hpp"
 #include "core/log.hpp"
 #include "core/server.hpp"
 #include "lambda/function.hpp"
@@ -296,7 +297,11 @@ private:
     // Decoded zip bytes and their provenance, from a CreateFunction Code or an
     // UpdateFunctionCode body.
     std::string zip_from(const json& code) {
-        if (auto zip = opt<std::string>(code, "ZipFile")) return base64_decode(*zip);
+        if (auto zip = opt<std::string>(code, "ZipFile")) {
+            auto bytes = core::base64_decode(*zip);
+            if (!bytes) throw invalid_parameter("Invalid base64 payload");
+            return std::move(*bytes);
+        }
         if (code.contains("S3Bucket") || code.contains("S3Key") || code.contains("S3ObjectVersion")) {
             auto bucket = opt<std::string>(code, "S3Bucket");
             auto key = opt<std::string>(code, "S3Key");

@@ -37,7 +37,6 @@ struct CodeWatcher::Impl : std::enable_shared_from_this<Impl> {
     };
     std::map<int, Watch> watches;
     struct Tree {
-        std::string root;
         int root_wd = -1;
         std::set<int> wds;
     };
@@ -81,9 +80,11 @@ struct CodeWatcher::Impl : std::enable_shared_from_this<Impl> {
         return wd;
     }
 
-    // Watches `dir` and the directories below it (symbolic links are not followed).
-    void add_tree(const std::string& name, const fs::path& dir) {
-        if (add(name, dir.string()) < 0) return;
+    // Watches `dir` and the directories below it (symbolic links are not followed); returns
+    // the watch of `dir`, -1 when it cannot be watched.
+    int add_tree(const std::string& name, const fs::path& dir) {
+        int root = add(name, dir.string());
+        if (root < 0) return root;
         std::error_code ec;
         fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
         for (; !ec && it != end; it.increment(ec)) {
@@ -98,10 +99,11 @@ struct CodeWatcher::Impl : std::enable_shared_from_this<Impl> {
                     core::log::warn("lambda: hot reload watches the first {} directories of {}", max_dirs_per_function,
                                     dir.string());
                 }
-                return;
+                return root;
             }
             add(name, it->path().string());
         }
+        return root;
     }
 
     void drop(const std::string& name) {
@@ -174,16 +176,13 @@ CodeWatcher::~CodeWatcher() { close(); }
 bool CodeWatcher::watch(const std::string& name, const std::string& dir) {
     impl_->drop(name);
     if (!impl_->open()) return false;
-    impl_->add_tree(name, fs::path(dir));
-    auto t = impl_->trees.find(name);
-    if (t == impl_->trees.end() || t->second.wds.empty()) {
-        impl_->trees.erase(name);
+    int root = impl_->add_tree(name, fs::path(dir));
+    if (root < 0) {
+        impl_->drop(name);
         return false;
     }
-    t->second.root = dir;
-    t->second.root_wd = *t->second.wds.begin();
-    for (int wd : t->second.wds)
-        if (impl_->watches[wd].path == dir) t->second.root_wd = wd;
+    auto& tree = impl_->trees[name];
+    tree.root_wd = root;
     return true;
 }
 

@@ -1,7 +1,6 @@
 #include "lambda/function.hpp"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include <array>
@@ -10,7 +9,10 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "core/base64.hpp"
 #include "core/error.hpp"
+#include "core/protocol.hpp"
+#include "lambda/logs.hpp"
 
 namespace stratus::lambda {
 
@@ -134,47 +136,16 @@ bool known_runtime(std::string_view runtime) {
 }
 
 std::string now_last_modified() {
-    auto now = std::chrono::system_clock::now();
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-    std::time_t t = std::chrono::system_clock::to_time_t(now);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    return fmt::format("{}.{:03}+0000", buf, ms);
-}
-
-std::string base64_encode(std::string_view bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-    out.resize(static_cast<std::size_t>(n));
-    return out;
-}
-
-std::string base64_decode(std::string_view text) {
-    std::string clean;
-    clean.reserve(text.size());
-    for (char c : text)
-        if (c != '\n' && c != '\r' && c != ' ') clean.push_back(c);
-    if (clean.size() % 4 != 0)
-        throw core::AwsError("InvalidParameterValueException", "Invalid base64 payload", 400);
-    std::string out(clean.size() / 4 * 3, '\0');
-    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(clean.data()), static_cast<int>(clean.size()));
-    if (n < 0) throw core::AwsError("InvalidParameterValueException", "Invalid base64 payload", 400);
-    // EVP_DecodeBlock counts the padding as zero bytes.
-    std::size_t pad = 0;
-    if (!clean.empty() && clean.back() == '=') ++pad;
-    if (clean.size() > 1 && clean[clean.size() - 2] == '=') ++pad;
-    out.resize(static_cast<std::size_t>(n) - pad);
-    return out;
+    // Lambda writes the offset, not "Z": 2024-01-01T00:00:00.000+0000.
+    std::string t = core::iso8601(now_ms());
+    t.pop_back();
+    return t + "+0000";
 }
 
 std::string sha256_base64(std::string_view bytes) {
     std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
     SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest.data());
-    return base64_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+    return core::base64_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 
 }  // namespace stratus::lambda

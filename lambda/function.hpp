@@ -63,9 +63,6 @@ void validate_function_name(std::string_view name);
 bool known_runtime(std::string_view runtime);
 
 std::string now_last_modified();
-std::string base64_encode(std::string_view bytes);
-// Throws InvalidParameterValueException on malformed input.
-std::string base64_decode(std::string_view text);
 std::string sha256_base64(std::string_view bytes);
 
 }  // namespace stratus::lambda

@@ -18,6 +18,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/base64.hpp"
 #include "core/http_handler.hpp"
 #include "core/log.hpp"
 #include "core/net.hpp"
@@ -42,16 +43,7 @@ constexpr std::size_t max_payload = 6291556;
 constexpr std::size_t max_line = 256 * 1024;
 constexpr std::size_t tail_bytes = 4096;
 
-std::string iso_now() {
-    auto now = std::chrono::system_clock::now();
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-    std::time_t t = ms / 1000;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    return fmt::format("{}.{:03}Z", buf, ms % 1000);
-}
+std::string iso_now() { return core::iso8601(now_ms()); }
 
 std::string random_hex(std::size_t n) {
     std::string u;
@@ -322,13 +314,10 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         r.headers.set("Lambda-Runtime-Trace-Id", trace_id());
         if (!inv->input.client_context.empty()) {
             // X-Amz-Client-Context is base64 JSON; the runtime gets the JSON.
-            try {
-                r.headers.set("Lambda-Runtime-Client-Context", base64_decode(inv->input.client_context));
-            } catch (const std::exception&) {
-            }
+            if (auto cc = core::base64_decode(inv->input.client_context))
+                r.headers.set("Lambda-Runtime-Client-Context", *cc);
         }
         r.body = inv->input.payload;
-        sb->max_rss_mb = std::max(sb->max_rss_mb, rss_mb(sb->pid));
         sb->deadline.expires_after(std::chrono::seconds(sb->fn.timeout));
         sb->deadline.async_wait([self = shared_from_this(), sb, inv](const boost::system::error_code& ec) {
             if (ec || sb->current != inv || inv->finished) return;
@@ -373,7 +362,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         if (inv->input.tail) {
             std::string_view tail = inv->log;
             if (tail.size() > tail_bytes) tail = tail.substr(tail.size() - tail_bytes);
-            r.log_tail = base64_encode(tail);
+            r.log_tail = core::base64_encode(tail);
         }
         inv->done(std::move(r));
     }
@@ -783,7 +772,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
                     if (inv->input.tail) {
                         std::string_view tail = inv->log;
                         if (tail.size() > tail_bytes) tail = tail.substr(tail.size() - tail_bytes);
-                        r.log_tail = base64_encode(tail);
+                        r.log_tail = core::base64_encode(tail);
                     }
                     inv->done(std::move(r));
                 }

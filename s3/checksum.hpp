@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/base64.hpp"
+
 namespace stratus::s3 {
 
 enum class ChecksumAlgorithm { crc32, crc32c, crc64nvme, sha1, sha256 };
@@ -31,9 +33,8 @@ public:
 std::unique_ptr<Digest> make_digest(ChecksumAlgorithm a);
 std::unique_ptr<Digest> make_md5();
 
-std::string base64_encode(std::string_view raw);
-// nullopt for malformed input.
-std::optional<std::string> base64_decode(std::string_view text);
+using core::base64_decode;  // core/base64.hpp
+using core::base64_encode;
 std::string hex_encode(std::string_view raw);
 
 // One-shot helpers.

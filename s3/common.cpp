@@ -39,15 +39,6 @@ core::AwsError invalid_argument(std::string message, std::string name, std::stri
 
 core::AwsError invalid_request(std::string message) { return {"InvalidRequest", std::move(message), 400}; }
 
-std::string iso8601(std::int64_t ms) {
-    std::time_t t = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[40];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    return fmt::format("{}.{:03}Z", buf, ms % 1000);
-}
-
 std::string http_date(std::int64_t ms) {
     std::time_t t = static_cast<std::time_t>(ms / 1000);
     std::tm tm{};

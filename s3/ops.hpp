@@ -12,6 +12,7 @@
 
 #include "core/error.hpp"
 #include "core/http_types.hpp"
+#include "core/protocol.hpp"
 #include "s3/events.hpp"
 #include "s3/store.hpp"
 
@@ -40,7 +41,7 @@ core::AwsError invalid_argument(std::string message, std::string name = "", std:
 core::AwsError invalid_request(std::string message);
 
 // ---- helpers ----
-std::string iso8601(std::int64_t ms);     // 2026-11-26T19:58:00.000Z
+using core::iso8601;                      // core/protocol.hpp: 2026-11-26T19:58:00.000Z
 std::string http_date(std::int64_t ms);   // Thu, 26 Nov 2026 19:58:00 GMT
 std::optional<std::int64_t> parse_http_date(std::string_view s);  // RFC 1123 / ISO 8601, ms
 std::string new_version_id();

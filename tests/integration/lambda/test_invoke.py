@@ -220,6 +220,12 @@ class InvokeTest(unittest.TestCase):
         self.assertEqual(err["Error"]["Code"], "RequestEntityTooLargeException")
         self.assertEqual(err["ResponseMetadata"]["HTTPStatusCode"], 413)
         self.assertEqual(err["Error"]["Message"], "Request must be smaller than 6291456 bytes for the InvokeFunction operation")
+        # Event payloads: up to 1 MB (AWS's limit since 2025).
+        self.assertEqual(self.lam.invoke(FunctionName=name, InvocationType="Event",
+                                         Payload=json.dumps({"pad": "x" * 900000}))["StatusCode"], 202)
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"pad": "x" * 1100000}))
+        self.assertEqual(cm.exception.response["Error"]["Code"], "RequestEntityTooLargeException")
         # A response over the limit is the invocation's error; the sandbox answers the next one.
         r, body = self.invoke(name, {"big": True})
         self.assertEqual(r["FunctionError"], "Unhandled")
