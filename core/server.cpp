@@ -342,8 +342,12 @@ void Session::on_header(beast::error_code ec) {
         r.close = true;
         return write(std::move(r));
     }
-    if (!parser_->is_done() && iequals(msg[http::field::expect], "100-continue")) {
+    if (iequals(msg[http::field::expect], "100-continue")) {
         // boto3 and the AWS CLI wait (up to a second) for this before sending upload bodies.
+        // Sent for an empty body too, as S3 does: botocore takes a final status line read
+        // while it waits for this one as its response, and then misreads the *next*
+        // response on the connection (its AWSConnection keeps the status it read), so an
+        // empty PutObject stalled the following request until its read timeout.
         auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, version_);
         return http::async_write(socket_, *cont, [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
             if (ec) return self->close();

@@ -85,6 +85,42 @@ class HttpTest(unittest.TestCase):
         self.assertEqual(read_response(s)[2], body)
         s.close()
 
+    def test_expect_100_continue_with_empty_body(self):
+        # Sent for an empty body too (as S3 does), before the final response.
+        s = connect(self.d)
+        s.sendall(b"PUT /_stratus/test/kv/empty HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                  b"Content-Length: 0\r\n\r\n")
+        s.settimeout(5)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += s.recv(4096)
+        self.assertTrue(data.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), data)
+        rest = data[len(b"HTTP/1.1 100 Continue\r\n\r\n"):]
+        while b"\r\n\r\n" not in rest:
+            rest += s.recv(4096)
+        self.assertTrue(rest.startswith(b"HTTP/1.1 200 "), rest)
+        s.close()
+
+    def test_boto3_empty_put_then_more_requests(self):
+        # Regression: without the 100 Continue, botocore read the empty PUT's final status
+        # during its expect wait and then misread the next response on the connection
+        # (that call stalled until its read timeout).
+        import boto3
+        from botocore.config import Config
+        s3 = boto3.client("s3", endpoint_url=self.d.endpoint, region_name="us-east-1",
+                          aws_access_key_id="test", aws_secret_access_key="test",
+                          config=Config(retries={"total_max_attempts": 1}, read_timeout=3))
+        s3.create_bucket(Bucket="empty-then-more")
+        for i in range(3):
+            s3.put_object(Bucket="empty-then-more", Key="e%d" % i, Body=b"")
+            started = time.monotonic()
+            s3.put_object(Bucket="empty-then-more", Key="k%d" % i, Body=b"after")
+            # A stalled call waited for the read timeout, or here for the server's 1 s idle
+            # timeout to close the connection (normally: a few ms).
+            self.assertLess(time.monotonic() - started, 0.8)
+        self.assertEqual(s3.get_object(Bucket="empty-then-more", Key="k2")["Body"].read(), b"after")
+        self.assertEqual(s3.get_object(Bucket="empty-then-more", Key="e2")["ContentLength"], 0)
+
     def test_expect_100_continue_refused_when_too_large(self):
         # Over the limit: the final error comes instead of 100 Continue, and no body is read.
         s = connect(self.d)
