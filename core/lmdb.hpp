@@ -264,14 +264,15 @@ public:
     // freed txn. Cursors of this transaction must be gone already.
     void commit();
 
+    // Some operation of this still-open transaction failed with MDB_MAP_FULL, even if
+    // the caller swallowed the Error (LMDB then refuses to commit it).
+    bool map_full() const noexcept;
+
 private:
     friend class Env;
     WriteTxn(detail::EnvState* state, std::shared_lock<std::shared_mutex>&& lock,
              MDB_txn* txn, std::size_t map_size) noexcept
         : Txn(state, std::move(lock), txn), map_size_(map_size) {}
-    // Some operation of this still-open transaction failed with MDB_MAP_FULL, even if
-    // the caller swallowed the Error (LMDB then refuses to commit it).
-    bool map_full() const noexcept;
 
     std::size_t map_size_;  // map size when this txn began; fixed while it lives
 };

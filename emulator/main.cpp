@@ -295,6 +295,11 @@ int run_start(const StartOptions& o) {
             static const core::Protocol json{core::Wire::internal, "", false};
             return core::json_response(json, out.dump());
         });
+        dispatcher.add_internal("GET", "/_stratus/test/s3/bodies", [s3_service](const core::Request&) {
+            auto c = s3::body_counts(s3_service);
+            static const core::Protocol json{core::Wire::internal, "", false};
+            return core::json_response(json, nlohmann::json{{"files", c.files}, {"inline", c.inline_bodies}}.dump());
+        });
         // What the app model will do in-process: a function whose code is a directory.
         dispatcher.add_internal("POST", "/_stratus/test/lambda/declare", [lambda_service](const core::Request& r) {
             auto in = nlohmann::json::parse(r.body, nullptr, false);

@@ -4,13 +4,13 @@
 
 #include <condition_variable>
 #include <deque>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
 #include <tuple>
 
 #include "core/file_sink.hpp"
+#include "core/group_commit.hpp"
 #include "core/log.hpp"
 #include "s3/cors.hpp"
 #include "s3/object_common.hpp"
@@ -207,16 +207,14 @@ public:
         Version v = load_copy_source(ctx_, CopySource{std::string(bucket), std::string(key), version_id});
         if (v.size > max_bytes)
             throw core::AwsError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", 400);
-        std::string out;
-        if (v.file.empty()) return out;
-        // Files are never rewritten (a new body gets a new file), so what we open is the
-        // version we looked up, or it was deleted in between.
-        std::ifstream in(store_.file_path(v.file), std::ios::binary);
-        if (!in) throw no_such_key(key);
-        out.resize(v.size);
-        in.read(out.data(), static_cast<std::streamsize>(out.size()));
-        if (static_cast<std::uint64_t>(in.gcount()) != v.size) throw no_such_key(key);
-        return out;
+        auto body = store_.read_body(v, max_bytes);
+        if (!body) throw no_such_key(key);  // deleted meanwhile
+        return std::move(*body);
+    }
+
+    BodyCounts body_counts() {
+        auto [files, inline_bodies] = store_.body_counts();
+        return {files, inline_bodies};
     }
 
     core::Response site(const core::Request& req, const std::string& bucket) {
@@ -232,9 +230,9 @@ public:
             // Object bodies stream to disk: 5 GB is S3's single-PUT (and part) limit.
             // aws-chunked framing adds a little on the wire.
             p.limit = 5ULL * 1024 * 1024 * 1024 + 64 * 1024 * 1024;
-            p.make_sink = [dir = store_.spool_dir(), o = upload_options(head, store_.fsync())] {
-                return std::make_unique<UploadSink>(dir, o);
-            };
+            UploadOptions o = upload_options(head, store_.fsync());
+            if (t.sub.empty()) o.inline_max = Store::inline_max;  // PutObject (not UploadPart)
+            p.make_sink = [dir = store_.spool_dir(), o] { return std::make_unique<UploadSink>(dir, o); };
         } else if (head.method == "PUT") {
             // Other PUT bodies (configurations, tagging) are small documents, but every PUT
             // streams to the spool all the same: the operation reads what it needs
@@ -300,6 +298,7 @@ public:
             });
             return;
         }
+        if (it->second == put_object && !request.headers.has("x-amz-copy-source")) return put_grouped(std::move(request), t, std::move(reply));
         Call call{request, t.bucket, t.key, t.sub};
         core::Response r;
         try {
@@ -310,13 +309,47 @@ public:
             r.status = 304;
             for (auto& [n, v] : e.fields()) r.headers.set(n, v);
         }
-        if (request.headers.has("origin") && !t.bucket.empty()) {
-            // Actual CORS requests get the Access-Control-* headers a matching rule allows.
-            auto b = store_.env().read([&](core::lmdb::ReadTxn& txn) { return store_.get_bucket(txn, t.bucket); });
-            if (b)
-                if (auto c = b->configs.find("cors"); c != b->configs.end()) decorate(request, c->second, r);
-        }
+        cors_headers(request, t.bucket, r);
         reply(std::move(r));
+    }
+
+    // Actual CORS requests get the Access-Control-* headers a matching rule allows.
+    void cors_headers(const core::Request& request, const std::string& bucket, core::Response& r) {
+        if (!request.headers.has("origin") || bucket.empty()) return;
+        auto b = store_.env().read([&](core::lmdb::ReadTxn& txn) { return store_.get_bucket(txn, bucket); });
+        if (b)
+            if (auto c = b->configs.find("cors"); c != b->configs.end()) decorate(request, c->second, r);
+    }
+
+    // PutObject with its commit grouped with others' (core/group_commit.hpp): the checks
+    // here (their errors are thrown to the dispatcher), the commit on the committer
+    // thread, which answers.
+    void put_grouped(core::Request&& request, const Target& t, core::Reply reply) {
+        auto req = std::make_shared<core::Request>(std::move(request));
+        Call call{*req, t.bucket, t.key, t.sub};
+        PreparedPut p = prepare_put(ctx_, call);
+        auto commit = std::make_shared<VersionCommit>(ctx_, call, std::move(p.v), "ObjectCreated:Put", true,
+                                                      p.inline_body);
+        commits_.submit([this, commit](core::lmdb::WriteTxn& txn) { commit->run(ctx_, txn); },
+                        [this, commit, req, bucket = t.bucket, reply = std::move(reply)](std::exception_ptr error) {
+                            core::Response r;
+                            if (!error) {
+                                commit->committed(ctx_);
+                                r = put_response(commit->v);
+                                cors_headers(*req, bucket, r);
+                                return reply(std::move(r));
+                            }
+                            commit->failed(ctx_);
+                            try {
+                                std::rethrow_exception(error);
+                            } catch (const core::AwsError& e) {
+                                r = core::render_error(protocol_, e, *req);
+                            } catch (const std::exception& e) {
+                                core::log::error("s3 request {} failed: {}", req->request_id, e.what());
+                                r = core::render_error(protocol_, core::AwsError::internal(), *req);
+                            }
+                            reply(std::move(r));
+                        });
     }
 
     void reset() override { store_.reset(); }
@@ -327,7 +360,8 @@ private:
     std::shared_ptr<EventSink> events_;
     Context ctx_;
     std::map<OperationKey, Op> operations_;
-    // Last member: its destructor joins the threads before the store goes away.
+    // Last members: their destructors finish what was submitted before the store goes.
+    core::lmdb::GroupCommit commits_{store_.env()};
     Workers workers_{2};
 };
 
@@ -382,6 +416,12 @@ std::string read_object(const std::shared_ptr<core::Service>& s3, std::string_vi
     auto service = std::dynamic_pointer_cast<S3Service>(s3);
     if (!service) throw std::logic_error("read_object needs the S3 service");
     return service->read_whole(bucket, key, version_id, max_bytes);
+}
+
+BodyCounts body_counts(const std::shared_ptr<core::Service>& s3) {
+    auto service = std::dynamic_pointer_cast<S3Service>(s3);
+    if (!service) throw std::logic_error("body_counts needs the S3 service");
+    return service->body_counts();
 }
 
 std::shared_ptr<core::Service> make_service(core::lmdb::Env& env, Options options, std::shared_ptr<EventSink> events) {

@@ -126,7 +126,13 @@ std::string body_of(core::Request& req, std::size_t limit) {
     if (!req.body_sink) return req.body;
     std::string path;
     if (auto* f = dynamic_cast<core::FileSink*>(req.body_sink.get())) path = f->path();
-    else if (auto* u = dynamic_cast<UploadSink*>(req.body_sink.get())) path = u->path();
+    else if (auto* u = dynamic_cast<UploadSink*>(req.body_sink.get())) {
+        if (u->in_memory()) {
+            if (u->memory().size() > limit) throw malformed_xml();
+            return u->memory();
+        }
+        path = u->path();
+    }
     if (path.empty()) return {};
     std::ifstream in(path, std::ios::binary);
     std::string out;

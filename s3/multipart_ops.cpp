@@ -148,7 +148,18 @@ core::Response upload_part(Context& ctx, Call& call) {
         if (out.fd < 0) throw std::system_error(errno, std::generic_category(), "create part file");
         spool_path = tmpl;
         try {
-            if (length > 0) {
+            if (length > 0 && Store::is_inline(source.file)) {
+                auto body = ctx.store.read_body(source, Store::inline_max);
+                if (!body) throw no_such_key(src.key);  // deleted meanwhile
+                std::string_view range = std::string_view(*body).substr(static_cast<std::size_t>(offset),
+                                                                        static_cast<std::size_t>(length));
+                while (!range.empty()) {
+                    ssize_t n = ::write(out.fd, range.data(), range.size());
+                    if (n < 0 && errno == EINTR) continue;
+                    if (n < 0) throw std::system_error(errno, std::generic_category(), "write part");
+                    range.remove_prefix(static_cast<std::size_t>(n));
+                }
+            } else if (length > 0) {
                 Fd in{::open(ctx.store.file_path(source.file).c_str(), O_RDONLY | O_CLOEXEC)};
                 if (in.fd < 0) throw no_such_key(src.key);
                 copy_range(in.fd, offset, length, out.fd);

@@ -168,50 +168,67 @@ Received check_received(const core::Request& req, UploadSink* sink) {
     return got;
 }
 
-Version commit_version(Context& ctx, Call& call, Version v, const std::string& event_name, bool conditional) {
-    std::vector<std::string> garbage;
-    std::string notification;
+VersionCommit::VersionCommit(Context& ctx, Call& call, Version version, std::string event, bool conditional,
+                             const std::string* body)
+    : v(std::move(version)), bucket(call.bucket), key(call.key), event_name(std::move(event)),
+      request_id(call.req.request_id), remote_address(call.req.remote_address), inline_body(body) {
     v.last_modified_ms = ctx.now_ms();
-    try {
-        ctx.store.env().write([&](core::lmdb::WriteTxn& txn) {
-            garbage.clear();
-            Bucket b = require_bucket(txn, ctx, call.bucket);
-            auto found = ctx.store.get_entry(txn, call.bucket, call.key);
-            Entry e = found ? std::move(*found) : Entry{call.key, {}};
-            if (conditional) {
-                const Version* cur = e.current();
-                if (auto inm = call.req.headers.get("if-none-match"); inm && cur && etag_matches(*inm, cur->etag))
-                    throw precondition_failed("If-None-Match");
-                if (auto im = call.req.headers.get("if-match")) {
-                    if (!cur) throw no_such_key(call.key);
-                    if (!etag_matches(*im, cur->etag)) throw precondition_failed("If-Match");
-                }
-            }
-            v.version_id = b.versioning == "Enabled" ? new_version_id() : "null";
-            if (v.version_id == "null")
-                std::erase_if(e.versions, [&](const Version& old) {
-                    if (old.version_id != "null") return false;
-                    garbage.push_back(old.file);
-                    return true;
-                });
-            e.versions.insert(e.versions.begin(), v);
-            ctx.store.put_entry(txn, call.bucket, e);
-            auto n = b.configs.find("notification");
-            notification = n == b.configs.end() ? "" : n->second;
+    if (conditional) {
+        if (auto h = call.req.headers.get("if-match")) if_match = std::string(*h);
+        if (auto h = call.req.headers.get("if-none-match")) if_none_match = std::string(*h);
+    }
+}
+
+void VersionCommit::run(Context& ctx, core::lmdb::WriteTxn& txn) {
+    garbage.clear();
+    Bucket b = require_bucket(txn, ctx, bucket);
+    auto found = ctx.store.get_entry(txn, bucket, key);
+    Entry e = found ? std::move(*found) : Entry{key, {}};
+    const Version* cur = e.current();
+    if (if_none_match && cur && etag_matches(*if_none_match, cur->etag)) throw precondition_failed("If-None-Match");
+    if (if_match) {
+        if (!cur) throw no_such_key(key);
+        if (!etag_matches(*if_match, cur->etag)) throw precondition_failed("If-Match");
+    }
+    v.version_id = b.versioning == "Enabled" ? new_version_id() : "null";
+    if (v.version_id == "null")
+        std::erase_if(e.versions, [&](const Version& old) {
+            if (old.version_id != "null") return false;
+            garbage.push_back(old.file);
+            return true;
         });
+    if (inline_body) v.file = ctx.store.put_inline(txn, *inline_body);
+    e.versions.insert(e.versions.begin(), v);
+    ctx.store.put_entry(txn, bucket, e);
+    ctx.store.drop_inline(txn, garbage);
+    auto n = b.configs.find("notification");
+    notification = n == b.configs.end() ? "" : n->second;
+}
+
+void VersionCommit::committed(Context& ctx) {
+    ctx.store.remove_files(garbage);
+    if (notification.empty()) return;
+    std::string etag = v.etag.size() >= 2 ? v.etag.substr(1, v.etag.size() - 2) : v.etag;
+    ctx.events.publish(notification, ObjectChange{bucket, key, event_name, v.size, etag,
+                                                  v.version_id == "null" ? "" : v.version_id, v.last_modified_ms,
+                                                  request_id, remote_address});
+}
+
+void VersionCommit::failed(Context& ctx) {
+    if (!inline_body) ctx.store.remove_files({v.file});
+}
+
+Version commit_version(Context& ctx, Call& call, Version v, const std::string& event_name, bool conditional,
+                       const std::string* inline_body) {
+    VersionCommit c(ctx, call, std::move(v), event_name, conditional, inline_body);
+    try {
+        ctx.store.env().write([&](core::lmdb::WriteTxn& txn) { c.run(ctx, txn); });
     } catch (...) {
-        ctx.store.remove_files({v.file});
+        c.failed(ctx);
         throw;
     }
-    ctx.store.remove_files(garbage);
-    if (!notification.empty()) {
-        std::string etag = v.etag.size() >= 2 ? v.etag.substr(1, v.etag.size() - 2) : v.etag;
-        ctx.events.publish(notification,
-                           ObjectChange{call.bucket, call.key, event_name, v.size, etag,
-                                        v.version_id == "null" ? "" : v.version_id, v.last_modified_ms,
-                                        call.req.request_id, call.req.remote_address});
-    }
-    return v;
+    c.committed(ctx);
+    return std::move(c.v);
 }
 
 void check_conditions(const core::Request& req, const Version& v, bool copy_source) {
@@ -406,8 +423,14 @@ core::Response copy_object(Context& ctx, Call& call) {
         v.tags = parse_tagging_header(call.req.headers.get_or("x-amz-tagging", ""));
         validate_tags(v.tags, true);
     }
-    // Files never change once written, so a copy is a second link to the same bytes.
-    if (!source.file.empty()) {
+    // A small source stored inline is copied; files never change once written, so a copy
+    // of one is a second link to the same bytes.
+    std::optional<std::string> inline_copy;
+    if (Store::is_inline(source.file)) {
+        inline_copy = ctx.store.read_body(source, Store::inline_max);
+        if (!inline_copy) throw no_such_key(src.key);  // deleted meanwhile
+        v.file.clear();
+    } else if (!source.file.empty()) {
         std::string id = Store::new_file_id();
         std::string target = ctx.store.file_path(id);
         if (::link(ctx.store.file_path(source.file).c_str(), target.c_str()) != 0) {
@@ -421,7 +444,8 @@ core::Response copy_object(Context& ctx, Call& call) {
         }
         v.file = id;
     }
-    Version stored = commit_version(ctx, call, std::move(v), "ObjectCreated:Copy", false);
+    Version stored = commit_version(ctx, call, std::move(v), "ObjectCreated:Copy", false,
+                                    inline_copy ? &*inline_copy : nullptr);
     XmlWriter w("CopyObjectResult");
     w.leaf("ETag", stored.etag).leaf("LastModified", iso8601(stored.last_modified_ms));
     if (!stored.checksum_algorithm.empty()) {

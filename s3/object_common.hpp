@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/http_types.hpp"
 #include "s3/checksum.hpp"
@@ -26,9 +27,39 @@ struct Received {
 Received check_received(const core::Request& req, UploadSink* sink);
 
 // Records v as the newest version of call.key (a new version id when versioning is
-// Enabled, else replacing the "null" version), removes replaced files, publishes the
-// event. On failure the file of v is removed. Returns v as stored.
-Version commit_version(Context& ctx, Call& call, Version v, const std::string& event_name, bool conditional);
+// Enabled, else replacing the "null" version), removes replaced bodies, publishes the
+// event. `inline_body`: v's body, stored in LMDB in the same transaction (v.file is then
+// set); else v.file is v's file or empty. On failure the file of v is removed. Returns v
+// as stored.
+Version commit_version(Context& ctx, Call& call, Version v, const std::string& event_name, bool conditional,
+                       const std::string* inline_body = nullptr);
+
+// commit_version in its three parts, for a commit that runs elsewhere (group commit):
+// run() is the write transaction's work (rerunnable), then committed() or failed().
+struct VersionCommit {
+    Version v;
+    std::string bucket, key, event_name, request_id, remote_address;
+    std::optional<std::string> if_match, if_none_match;  // conditional writes only
+    const std::string* inline_body = nullptr;            // must outlive the commit
+    std::vector<std::string> garbage;                    // set by run()
+    std::string notification;                            // set by run()
+
+    VersionCommit(Context& ctx, Call& call, Version v, std::string event_name, bool conditional,
+                  const std::string* inline_body);
+    void run(Context& ctx, core::lmdb::WriteTxn& txn);
+    void committed(Context& ctx);  // removes replaced files, publishes the event
+    void failed(Context& ctx);     // removes v's file
+};
+
+// PutObject (not a copy) up to its commit: the checks, and v with its body adopted when
+// it went to a file; in_memory: the body is the sink's memory(), to be stored inline.
+struct PreparedPut {
+    Version v;
+    const std::string* inline_body = nullptr;
+};
+PreparedPut prepare_put(Context& ctx, Call& call);
+// PutObject's answer for the version stored.
+core::Response put_response(const Version& stored);
 
 // If-Match / If-None-Match / If-Modified-Since / If-Unmodified-Since (or their
 // x-amz-copy-source-if-* forms): throws 412 PreconditionFailed, or 304 (as an AwsError

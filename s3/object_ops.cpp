@@ -69,10 +69,11 @@ Located locate(const core::lmdb::Txn& txn, Context& ctx, Call& call, bool allow_
 
 }  // namespace
 
-core::Response put_object(Context& ctx, Call& call) {
-    if (call.req.headers.has("x-amz-copy-source")) return copy_object(ctx, call);
+PreparedPut prepare_put(Context& ctx, Call& call) {
     validate_key(call.key);
-    Version v = version_from_headers(call.req);
+    PreparedPut p;
+    Version& v = p.v;
+    v = version_from_headers(call.req);
     auto* sink = dynamic_cast<UploadSink*>(call.req.body_sink.get());
     Received got = check_received(call.req, sink);
     v.size = got.size;
@@ -86,12 +87,18 @@ core::Response put_object(Context& ctx, Call& call) {
         v.tags = parse_tagging_header(*t);
         validate_tags(v.tags, true);
     }
-    {
-        // The bucket must exist before the body is adopted.
-        ctx.store.env().read([&](core::lmdb::ReadTxn& txn) { require_bucket(txn, ctx, call.bucket); });
+    if (!sink || got.size == 0) return p;
+    if (sink->in_memory()) {
+        p.inline_body = &sink->memory();
+        return p;
     }
-    if (sink && got.size > 0) v.file = ctx.store.adopt(sink->release());
-    Version stored = commit_version(ctx, call, std::move(v), "ObjectCreated:Put", true);
+    // The bucket must exist before the body is adopted.
+    ctx.store.env().read([&](core::lmdb::ReadTxn& txn) { require_bucket(txn, ctx, call.bucket); });
+    v.file = ctx.store.adopt(sink->release());
+    return p;
+}
+
+core::Response put_response(const Version& stored) {
     auto r = empty_response();
     r.headers.set("ETag", stored.etag);
     if (stored.version_id != "null") r.headers.set("x-amz-version-id", stored.version_id);
@@ -103,15 +110,27 @@ core::Response put_object(Context& ctx, Call& call) {
     return r;
 }
 
+core::Response put_object(Context& ctx, Call& call) {
+    if (call.req.headers.has("x-amz-copy-source")) return copy_object(ctx, call);
+    PreparedPut p = prepare_put(ctx, call);
+    return put_response(commit_version(ctx, call, std::move(p.v), "ObjectCreated:Put", true, p.inline_body));
+}
+
 core::Response get_object(Context& ctx, Call& call) {
     bool head = call.req.method == "HEAD";
     std::optional<Located> l;
     int fd = -1;
+    std::string inline_body;
     ctx.store.env().read([&](core::lmdb::ReadTxn& txn) {
         l = locate(txn, ctx, call);
-        // Opened inside the snapshot: an overwrite or delete that commits now cannot
-        // take the bytes away (the descriptor keeps the file).
-        if (!l->version->file.empty() && !head) {
+        // Opened (or copied) inside the snapshot: an overwrite or delete that commits now
+        // cannot take the bytes away (the descriptor keeps the file).
+        if (head || l->version->file.empty()) return;
+        if (Store::is_inline(l->version->file)) {
+            auto b = ctx.store.inline_body(txn, l->version->file);
+            if (!b) throw std::runtime_error("s3: inline body " + l->version->file + " missing");
+            inline_body.assign(*b);
+        } else {
             fd = ::open(ctx.store.file_path(l->version->file).c_str(), O_RDONLY | O_CLOEXEC);
             if (fd < 0) throw std::system_error(errno, std::generic_category(), "open object file");
         }
@@ -170,6 +189,10 @@ core::Response get_object(Context& ctx, Call& call) {
     if (length > 0 && fd >= 0) {
         file->fd = -1;  // attach_body owns the descriptor now
         attach_body(r, fd, offset, length);
+    } else if (length > 0 && !head) {
+        r.body = offset == 0 && length == inline_body.size()
+                     ? std::move(inline_body)
+                     : inline_body.substr(static_cast<std::size_t>(offset), static_cast<std::size_t>(length));
     }
     r.operation = head ? "HeadObject" : "GetObject";
     return r;
@@ -226,6 +249,7 @@ core::Response delete_object(Context& ctx, Call& call) {
             change = ObjectChange{call.bucket, call.key, "ObjectRemoved:DeleteMarkerCreated", 0, "",
                                   marker.version_id, ctx.now_ms(), call.req.request_id, call.req.remote_address};
         }
+        ctx.store.drop_inline(txn, garbage);
         auto n = b.configs.find("notification");
         notification = n == b.configs.end() ? "" : n->second;
     });

@@ -118,7 +118,8 @@ std::vector<Entry> decode_entries(std::string_view data) {
 
 Store::Store(core::lmdb::Env& env, std::string root, bool fsync)
     : env_(env), root_(std::move(root)), objects_(root_ + "/objects"), spool_(root_ + "/spool"), fsync_(fsync),
-      buckets_(env.open_db("s3_buckets")), objects_db_(env.open_db("s3_objects")), uploads_(env.open_db("s3_uploads")) {
+      buckets_(env.open_db("s3_buckets")), objects_db_(env.open_db("s3_objects")), uploads_(env.open_db("s3_uploads")),
+      blobs_(env.open_db("s3_blobs")) {
     make_object_dirs();
 }
 
@@ -159,7 +160,65 @@ std::string Store::adopt(const std::string& spool_path) {
 
 void Store::remove_files(const std::vector<std::string>& ids) {
     for (auto& id : ids)
-        if (!id.empty()) ::unlink(file_path(id).c_str());
+        if (!id.empty() && !is_inline(id)) ::unlink(file_path(id).c_str());
+}
+
+std::string Store::put_inline(core::lmdb::WriteTxn& txn, std::string_view bytes) {
+    std::string id = "m" + new_file_id();
+    txn.put(blobs_, id, bytes);
+    return id;
+}
+
+std::optional<std::string_view> Store::inline_body(const core::lmdb::Txn& txn, std::string_view id) const {
+    return txn.get(blobs_, id);
+}
+
+void Store::drop_inline(core::lmdb::WriteTxn& txn, const std::vector<std::string>& ids) {
+    for (auto& id : ids)
+        if (is_inline(id)) txn.del(blobs_, id);
+}
+
+std::optional<std::string> Store::read_body(const Version& v, std::size_t max_bytes) {
+    if (v.size > max_bytes) return std::nullopt;
+    if (v.file.empty()) return std::string();
+    if (is_inline(v.file))
+        return env_.read([&](core::lmdb::ReadTxn& txn) -> std::optional<std::string> {
+            auto b = inline_body(txn, v.file);
+            if (!b) return std::nullopt;
+            return std::string(*b);
+        });
+    // Files are never rewritten (a new body gets a new file): what opens is v's body, or
+    // it was deleted in between.
+    int fd = ::open(file_path(v.file).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    std::string out(static_cast<std::size_t>(v.size), '\0');
+    std::size_t got = 0;
+    while (got < out.size()) {
+        ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    if (got != out.size()) return std::nullopt;
+    return out;
+}
+
+std::pair<std::size_t, std::size_t> Store::body_counts() {
+    std::size_t files = 0;
+    std::error_code ec;
+    for (auto& dir : fs::directory_iterator(objects_, ec))
+        for (auto& f : fs::directory_iterator(dir.path(), ec)) {
+            (void)f;
+            ++files;
+        }
+    std::size_t inline_bodies = env_.read([&](core::lmdb::ReadTxn& txn) {
+        std::size_t n = 0;
+        auto c = core::lmdb::Cursor::open(txn, blobs_);
+        for (bool ok = c.first(); ok; ok = c.next()) ++n;
+        return n;
+    });
+    return {files, inline_bodies};
 }
 
 void Store::collect_garbage() {
@@ -178,6 +237,19 @@ void Store::collect_garbage() {
             for (auto& [n, p] : j.at("parts").items()) live.insert(p.at("f").get<std::string>());
         }
     });
+    // Inline bodies are written with their record, so none should be unreferenced; a
+    // check costs one pass over their keys.
+    std::size_t removed_inline = env_.write([&](core::lmdb::WriteTxn& txn) {
+        std::size_t n = 0;
+        auto c = core::lmdb::Cursor::open(txn, blobs_);
+        for (bool ok = c.first(); ok; ok = c.next())
+            if (!live.contains(std::string(c.key()))) {
+                c.del();
+                ++n;
+            }
+        return n;
+    });
+    if (removed_inline) core::log::warn("s3: removed {} unreferenced inline object bod(y/ies)", removed_inline);
     std::size_t removed = 0;
     for (auto& dir : fs::directory_iterator(objects_, ec))
         for (auto& f : fs::directory_iterator(dir.path(), ec))
@@ -351,6 +423,7 @@ void Store::reset() {
         txn.clear(buckets_);
         txn.clear(objects_db_);
         txn.clear(uploads_);
+        txn.clear(blobs_);
     });
     std::error_code ec;
     for (auto& e : fs::directory_iterator(objects_, ec)) fs::remove_all(e.path(), ec);

@@ -8,6 +8,13 @@
 //               kept sorted by full key. Cutting is monotone, so slot order plus the
 //               order inside a slot is the key order S3 lists in (UTF-8 bytes).
 //   s3_uploads  upload id -> Upload (JSON), with its parts.
+//   s3_blobs    body id -> bytes: the bodies of small objects (inline_max bytes or
+//               fewer, uploaded with PutObject or copied from such an object), written in
+//               the write transaction that records their version, as MinIO inlines small
+//               objects in their metadata. A file per 4 KiB object cost a file create and
+//               a rename per PUT, which is most of a small PUT's time.
+// A version's body id names either: ids of inline bodies start with 'm' (is_inline), file
+// ids are 32 hex digits.
 // Files: <root>/objects/<2 hex>/<32 hex>. A body is written to a temporary name in one of
 // those directories (spool_dir()), renamed to its id within it and then recorded in LMDB
 // in one write transaction, so a reader sees the old or the new object, never part of one.
@@ -30,7 +37,7 @@ namespace stratus::s3 {
 struct Version {
     std::string version_id = "null";
     bool delete_marker = false;
-    std::string file;  // file id; empty for delete markers and empty objects
+    std::string file;  // body id (file or inline); empty for delete markers and empty objects
     std::uint64_t size = 0;
     std::string etag;  // quoted, as returned
     std::int64_t last_modified_ms = 0;
@@ -107,8 +114,24 @@ public:
     std::string file_path(std::string_view id) const;
     // Moves a finished spool file into the object area under a new id.
     std::string adopt(const std::string& spool_path);
-    // Removes files no longer referenced (after the transaction that dropped them).
+    // Removes the files of bodies no longer referenced, after the transaction that dropped
+    // them (inline bodies are skipped: drop_inline removed them in that transaction).
     void remove_files(const std::vector<std::string>& ids);
+
+    // ---- inline bodies ----
+    static constexpr std::size_t inline_max = 16 * 1024;
+    static bool is_inline(std::string_view id) { return !id.empty() && id.front() == 'm'; }
+    // Stores a body in LMDB under a new inline id.
+    std::string put_inline(core::lmdb::WriteTxn& txn, std::string_view bytes);
+    // The inline body `id` as of txn (a view into the map, valid while txn lives).
+    std::optional<std::string_view> inline_body(const core::lmdb::Txn& txn, std::string_view id) const;
+    // Deletes the inline bodies among ids (bodies the transaction stops referencing).
+    void drop_inline(core::lmdb::WriteTxn& txn, const std::vector<std::string>& ids);
+    // The whole body of v (file or inline), at most max_bytes; nullopt when it is gone
+    // (deleted meanwhile) or larger.
+    std::optional<std::string> read_body(const Version& v, std::size_t max_bytes);
+    // Files under objects/ and inline bodies (tests).
+    std::pair<std::size_t, std::size_t> body_counts();
     // At startup: removes spool leftovers and object files no record points to.
     void collect_garbage();
 
@@ -149,6 +172,7 @@ private:
     core::lmdb::Dbi buckets_;
     core::lmdb::Dbi objects_db_;
     core::lmdb::Dbi uploads_;
+    core::lmdb::Dbi blobs_;
 };
 
 // Encoding helpers, exposed for tests.

@@ -228,13 +228,15 @@ private:
     std::thread hasher_, writer_;  // last: they start once the rest is built
 };
 
-UploadSink::UploadSink(const std::string& spool_dir, UploadOptions options) : options_(options) {
-    std::string tmpl = spool_dir + "/upload-XXXXXX";
-    fd_ = ::mkostemp(tmpl.data(), O_CLOEXEC);
-    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot create " + tmpl);
-    path_ = std::move(tmpl);
+UploadSink::UploadSink(const std::string& spool_dir, UploadOptions options)
+    : options_(options), spool_dir_(spool_dir) {
     md5_digest_ = make_md5();
     if (options_.checksum) checksum_digest_ = make_digest(*options_.checksum);
+    // A small body stays in memory (what aws-chunked framing adds is allowed for; a
+    // body that turns out larger spills to a file).
+    constexpr std::uint64_t framing_allowance = 8192;
+    if (options_.inline_max > 0 && options_.expected_size <= options_.inline_max + framing_allowance) return;
+    open_file();
     if (options_.expected_size >= pipeline_min) {
         std::vector<Digest*> digests{md5_digest_.get()};
         if (checksum_digest_) digests.push_back(checksum_digest_.get());
@@ -251,6 +253,19 @@ UploadSink::UploadSink(const std::string& spool_dir, UploadOptions options) : op
             throw;
         }
     }
+}
+
+void UploadSink::open_file() {
+    std::string tmpl = spool_dir_ + "/upload-XXXXXX";
+    fd_ = ::mkostemp(tmpl.data(), O_CLOEXEC);
+    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot create " + tmpl);
+    path_ = std::move(tmpl);
+}
+
+void UploadSink::spill() {
+    open_file();
+    write_buffer_ = std::move(memory_);
+    memory_.clear();
 }
 
 UploadSink::~UploadSink() {
@@ -287,6 +302,11 @@ void UploadSink::payload(std::string_view bytes) {
     }
     md5_digest_->update(bytes);
     if (checksum_digest_) checksum_digest_->update(bytes);
+    if (fd_ < 0) {
+        memory_.append(bytes);
+        if (memory_.size() > options_.inline_max) spill();
+        return;
+    }
     // Small network reads are batched into fewer write calls.
     if (write_buffer_.empty() && bytes.size() >= write_batch) return write_all(fd_, bytes, path_);
     write_buffer_.append(bytes);
@@ -476,9 +496,11 @@ void UploadSink::finish() {
         fail("incomplete aws-chunked body");
     md5_ = md5_digest_->final();
     if (checksum_digest_) checksum_ = checksum_digest_->final();
+    if (fd_ < 0) return;  // in memory
     if (options_.fsync && ::fsync(fd_) != 0) throw std::system_error(errno, std::generic_category(), "fsync " + path_);
     int rc = ::close(fd_);
     fd_ = -1;
+    finished_file_ = true;
     if (rc != 0) throw std::system_error(errno, std::generic_category(), "cannot close " + path_);
 }
 

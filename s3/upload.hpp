@@ -28,6 +28,9 @@ struct UploadOptions {
     std::optional<ChecksumAlgorithm> checksum;  // digest to compute besides MD5
     bool fsync = false;  // fsync the file before finish() returns (--durability full)
     std::uint64_t expected_size = 0;  // Content-Length as sent (framing included); 0: unknown
+    // PutObject: a body of at most this many bytes is kept in memory (no file), for the
+    // store to keep inline (Store::inline_max); 0: always a file (UploadPart).
+    std::size_t inline_max = 0;
 };
 
 constexpr std::size_t pipeline_block = 1024 * 1024;
@@ -61,9 +64,13 @@ public:
     std::optional<std::string> trailer_signature() const;
     std::optional<std::pair<std::string, std::string>> signed_trailer() const override;
 
+    // The file the body went to; empty when it stayed in memory (in_memory()).
     const std::string& path() const { return path_; }
     // The caller owns the file now (renamed it into the store).
     std::string release();
+    // The body was small enough to stay in memory (UploadOptions::inline_max): no file.
+    bool in_memory() const { return fd_ < 0 && path_.empty() && !finished_file_; }
+    const std::string& memory() const { return memory_; }
 
     struct Block;
     class Pipeline;
@@ -74,12 +81,17 @@ private:
     void seal();               // cur_ to the file and the hasher
     void payload(std::string_view bytes);
     void fail(std::string why);
+    void open_file();  // creates the spool file
+    void spill();      // the body outgrew inline_max: to a file
     void header_line(std::string_view line);
     void trailer_line(std::string_view line);
 
     UploadOptions options_;
+    std::string spool_dir_;
     std::string path_;
     int fd_ = -1;
+    bool finished_file_ = false;  // finish() closed the file (fd_ is -1 again)
+    std::string memory_;          // the body while it stays in memory
     std::unique_ptr<Digest> md5_digest_;
     std::unique_ptr<Digest> checksum_digest_;
     std::unique_ptr<Digest> chunk_digest_;

@@ -60,25 +60,6 @@ std::optional<Version> lookup(Context& ctx, const std::string& bucket, const std
     });
 }
 
-std::optional<std::string> read_all(const std::string& path, std::uint64_t limit) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return std::nullopt;
-    std::string out;
-    char buf[65536];
-    for (;;) {
-        ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        out.append(buf, static_cast<std::size_t>(n));
-        if (out.size() > limit) {
-            ::close(fd);
-            return std::nullopt;
-        }
-    }
-    ::close(fd);
-    return out;
-}
-
 // Bodies of small site files (index.html, icons, chunks) by file id. An object file never
 // changes once stored (a new version gets a new, random id), so an entry cannot go stale:
 // the id comes from the key's current version, read from LMDB on every request. Saves
@@ -119,8 +100,8 @@ std::shared_ptr<const std::string> small_file(Context& ctx, const Version& v) {
     if (v.file.empty() || v.size > SmallFileCache::max_file) return nullptr;
     auto& cache = small_files();
     if (auto hit = cache.get(v.file)) return hit;
-    auto body = read_all(ctx.store.file_path(v.file), SmallFileCache::max_file);
-    if (!body || body->size() != v.size) return nullptr;
+    auto body = ctx.store.read_body(v, SmallFileCache::max_file);
+    if (!body) return nullptr;
     auto shared = std::make_shared<const std::string>(std::move(*body));
     cache.put(v.file, shared);
     return shared;
@@ -208,7 +189,7 @@ core::Response serve(Context& ctx, const core::Request& req, const std::string& 
     bool encoded = coding == "gzip" || coding == "br";
     if (encoded) r.headers.set("Vary", "Accept-Encoding");
     if (encoded && !accepts_encoding(req.headers.get_or("accept-encoding", ""), coding)) {
-        auto raw = v.file.empty() ? std::optional<std::string>("") : read_all(ctx.store.file_path(v.file), max_decode);
+        auto raw = ctx.store.read_body(v, max_decode);
         std::optional<std::string> plain;
         if (raw) plain = coding == "gzip" ? gunzip(*raw) : unbrotli(*raw);
         if (!plain) return html(500, "InternalError", "The stored object could not be decoded", {}, req);

@@ -2,11 +2,13 @@
 partial object is visible (every listed object's bytes match its ETag and size); spool
 leftovers and unreferenced files are cleaned up."""
 import hashlib
+import json
 import os
 import tempfile
 import threading
 import time
 import unittest
+import urllib.request
 import uuid
 
 from botocore.config import Config
@@ -65,10 +67,15 @@ class KillDuringUploadsTest(unittest.TestCase):
                     body = s3.get_object(Bucket=b, Key=key)["Body"].read()
                     self.assertEqual(len(body), o["Size"], key)
                     self.assertEqual('"%s"' % hashlib.md5(body).hexdigest(), o["ETag"], key)
-                # Every object file is referenced (bodies cut short by the kill, spooled beside
-                # the objects, are gone): as many files as stored objects.
+                # Every body is referenced (bodies cut short by the kill, spooled beside the
+                # objects, are gone): as many files as stored objects over 16 KiB, as many
+                # inline bodies as smaller ones.
                 files = sum(len(f) for _, _, f in os.walk(os.path.join(data, "s3", "objects")))
-                self.assertEqual(files, len([o for o in listed.values() if o["Size"] > 0]))
+                self.assertEqual(files, len([o for o in listed.values() if o["Size"] > 16 * 1024]))
+                with urllib.request.urlopen(d2.endpoint + "/_stratus/test/s3/bodies") as r:
+                    counts = json.loads(r.read())
+                self.assertEqual(counts["files"], files)
+                self.assertEqual(counts["inline"], len([o for o in listed.values() if 0 < o["Size"] <= 16 * 1024]))
             finally:
                 d2.stop()
 
