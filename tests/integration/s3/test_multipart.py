@@ -107,6 +107,24 @@ class MultipartTest(unittest.TestCase):
             {"PartNumber": 2, "ETag": c2["CopyPartResult"]["ETag"]}]})
         self.assertEqual(self.s3.get_object(Bucket=self.b, Key=k)["Body"].read(), data)
 
+    def test_upload_part_copy_from_a_small_object(self):
+        # A source of 16 KiB or less is stored inline in LMDB, not as a file.
+        src = "copysrc/" + uuid.uuid4().hex
+        small = os.urandom(3000)
+        self.s3.put_object(Bucket=self.b, Key=src, Body=small)
+        k = "copydst/" + uuid.uuid4().hex
+        uid = self.s3.create_multipart_upload(Bucket=self.b, Key=k)["UploadId"]
+        p1 = self.s3.upload_part(Bucket=self.b, Key=k, UploadId=uid, PartNumber=1, Body=b"a" * (5 * MB))
+        c2 = self.s3.upload_part_copy(Bucket=self.b, Key=k, UploadId=uid, PartNumber=2,
+                                      CopySource={"Bucket": self.b, "Key": src}, CopySourceRange="bytes=100-1099")
+        self.assertEqual(c2["CopyPartResult"]["ETag"], '"%s"' % hashlib.md5(small[100:1100]).hexdigest())
+        c3 = self.s3.upload_part_copy(Bucket=self.b, Key=k, UploadId=uid, PartNumber=3,
+                                      CopySource={"Bucket": self.b, "Key": src})
+        # Part 2 (1000 bytes, not last) would be EntityTooSmall: completed without it.
+        self.s3.complete_multipart_upload(Bucket=self.b, Key=k, UploadId=uid, MultipartUpload={"Parts": [
+            {"PartNumber": 1, "ETag": p1["ETag"]}, {"PartNumber": 3, "ETag": c3["CopyPartResult"]["ETag"]}]})
+        self.assertEqual(self.s3.get_object(Bucket=self.b, Key=k)["Body"].read(), b"a" * (5 * MB) + small)
+
     def test_checksum_upload(self):
         k = "ck/" + uuid.uuid4().hex
         uid = self.s3.create_multipart_upload(Bucket=self.b, Key=k, ChecksumAlgorithm="SHA256")["UploadId"]

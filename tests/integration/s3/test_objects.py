@@ -329,6 +329,23 @@ class ObjectTest(unittest.TestCase):
         self.assertEqual(self.bodies(), (files, inline))
         self.s3.delete_bucket(Bucket=b)
 
+    def test_versions_keep_and_free_their_bodies(self):
+        b = "freev-" + uuid.uuid4().hex[:8]
+        self.s3.create_bucket(Bucket=b)
+        self.s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+        files, inline = self.bodies()
+        v1 = self.s3.put_object(Bucket=b, Key="k", Body=b"one")["VersionId"]
+        v2 = self.s3.put_object(Bucket=b, Key="k", Body=b"two" * 8000)["VersionId"]  # 24 KB: a file
+        v3 = self.s3.put_object(Bucket=b, Key="k", Body=b"three")["VersionId"]
+        marker = self.s3.delete_object(Bucket=b, Key="k")["VersionId"]
+        self.assertEqual(self.bodies(), (files + 1, inline + 2))
+        self.assertEqual(self.s3.get_object(Bucket=b, Key="k", VersionId=v1)["Body"].read(), b"one")
+        self.assertEqual(self.s3.get_object(Bucket=b, Key="k", VersionId=v3)["Body"].read(), b"three")
+        for v in [v1, v2, v3, marker]:
+            self.s3.delete_object(Bucket=b, Key="k", VersionId=v)
+        self.assertEqual(self.bodies(), (files, inline))
+        self.s3.delete_bucket(Bucket=b)
+
     def test_inline_boundary(self):
         # Sizes around the 16 KiB inline limit, through boto3 (aws-chunked with a CRC32
         # trailer) and plain unsigned PUTs: the same bytes, ETag and ranges either way.
