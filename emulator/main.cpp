@@ -228,7 +228,6 @@ int run_start(const StartOptions& o) {
     core::log::set_level(*level);
 
     DataDir data(o);
-    fs::create_directories(data.path() / "s3" / "spool");
     core::lmdb::EnvOptions env_options;
     env_options.durability = o.durability == "full" ? core::lmdb::Durability::full : core::lmdb::Durability::normal;
     fs::create_directories(data.path() / "db");

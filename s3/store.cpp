@@ -120,17 +120,20 @@ Store::Store(core::lmdb::Env& env, std::string root, bool fsync)
     : env_(env), root_(std::move(root)), objects_(root_ + "/objects"), spool_(root_ + "/spool"), fsync_(fsync),
       buckets_(env.open_db("s3_buckets")), objects_db_(env.open_db("s3_objects")), uploads_(env.open_db("s3_uploads")),
       blobs_(env.open_db("s3_blobs")) {
-    make_object_dirs();
-}
-
-void Store::make_object_dirs() {
-    static constexpr char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 256; ++i) fs::create_directories(objects_ + "/" + hex[i >> 4] + hex[i & 15]);
+    fs::create_directories(objects_);
 }
 
 std::string Store::spool_dir() const {
     std::string id = new_file_id();
-    return objects_ + "/" + id.substr(0, 2);
+    std::string dir = objects_ + "/" + id.substr(0, 2);
+    // The 256 directories are made as first used, not at startup (256 mkdirs are most of
+    // a start's file system work, and slow when the disk is busy).
+    auto& made = made_[std::stoul(id.substr(0, 2), nullptr, 16)];
+    if (!made.load(std::memory_order_relaxed)) {
+        fs::create_directories(dir);
+        made.store(true, std::memory_order_relaxed);
+    }
+    return dir;
 }
 
 std::string Store::new_file_id() { return hex_random(16); }
@@ -223,7 +226,7 @@ std::pair<std::size_t, std::size_t> Store::body_counts() {
 
 void Store::collect_garbage() {
     std::error_code ec;
-    for (auto& e : fs::directory_iterator(spool_, ec)) fs::remove(e.path(), ec);
+    fs::remove_all(spool_, ec);  // the shared spool directory of versions before 2026-11-27
     std::set<std::string> live;
     env_.read([&](core::lmdb::ReadTxn& txn) {
         auto c = core::lmdb::Cursor::open(txn, objects_db_);
@@ -426,8 +429,8 @@ void Store::reset() {
         txn.clear(blobs_);
     });
     std::error_code ec;
+    for (auto& made : made_) made.store(false, std::memory_order_relaxed);
     for (auto& e : fs::directory_iterator(objects_, ec)) fs::remove_all(e.path(), ec);
-    make_object_dirs();
 }
 
 }  // namespace stratus::s3

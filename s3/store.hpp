@@ -22,6 +22,8 @@
 // (collect_garbage). Keys never reach a file name.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -96,7 +98,7 @@ struct Upload {
 
 class Store {
 public:
-    // `root`: <data dir>/s3; creates objects/ and spool/ below it.
+    // `root`: <data dir>/s3; creates objects/ below it (its 256 subdirectories as used).
     Store(core::lmdb::Env& env, std::string root, bool fsync);
 
     core::lmdb::Env& env() { return env_; }
@@ -160,15 +162,15 @@ public:
     void reset();
 
 private:
-    void make_object_dirs();
     std::string slot(std::string_view bucket, std::string_view key) const;
     std::vector<Entry> read_slot(const core::lmdb::Txn& txn, std::string_view slot) const;
 
     core::lmdb::Env& env_;
     std::string root_;
     std::string objects_;
-    std::string spool_;
+    std::string spool_;  // where versions before 2026-11-27 spooled bodies: removed at start
     bool fsync_;
+    mutable std::array<std::atomic<bool>, 256> made_{};  // objects/<xx>/ known to exist
     core::lmdb::Dbi buckets_;
     core::lmdb::Dbi objects_db_;
     core::lmdb::Dbi uploads_;

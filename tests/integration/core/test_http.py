@@ -252,14 +252,17 @@ class HttpTest(unittest.TestCase):
         self.assertEqual(status, 501)  # no S3 operation takes it yet; the body was still read whole
         peak = max(peak, self.d.rss_kb())
         self.assertLess(peak - rss_before, 64 * 1024, "daemon RSS grew by %d KB" % (peak - rss_before))
-        # The spool file goes when the request ends, which may be just after the client
-        # has the answer.
-        spool = os.path.join(self.d.data_dir, "s3", "spool")
+        # The spool file (spooled beside the objects as upload-XXXXXX) goes when the
+        # request ends, which may be just after the client has the answer.
+        objects = os.path.join(self.d.data_dir, "s3", "objects")
+
+        def spooled():
+            return [f for _, _, files in os.walk(objects) for f in files if f.startswith("upload-")]
         for _ in range(100):
-            if not os.listdir(spool):
+            if not spooled():
                 break
             time.sleep(0.02)
-        self.assertEqual(os.listdir(spool), [])
+        self.assertEqual(spooled(), [])
 
 
 class ShutdownTest(unittest.TestCase):
