@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -94,7 +95,166 @@ void fsync_dir(const std::string& dir) {
 
 }  // namespace
 
+namespace {
+
+// UTF-8 as RFC 3629 has it (no overlongs, surrogates or code points past U+10FFFF).
+bool valid_utf8(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t n = 0;
+        if (c >= 0xC2 && c <= 0xDF) n = 1;
+        else if (c >= 0xE0 && c <= 0xEF) n = 2;
+        else if (c >= 0xF0 && c <= 0xF4) n = 3;
+        else return false;
+        if (s.size() - i <= n) return false;
+        auto c1 = static_cast<unsigned char>(s[i + 1]);
+        if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F))
+            return false;
+        for (std::size_t k = 1; k <= n; ++k)
+            if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+// A JSON string; false (out unusable) when s is not valid UTF-8.
+bool put_string(std::string& out, std::string_view s) {
+    if (!valid_utf8(s)) return false;
+    static constexpr char hex[] = "0123456789abcdef";
+    out += '"';
+    std::size_t run = 0;  // start of the bytes not yet copied
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        out.append(s.substr(run, i - run));
+        run = i + 1;
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                out += "\\u00";
+                out += hex[c >> 4];
+                out += hex[c & 15];
+        }
+    }
+    out.append(s.substr(run));
+    out += '"';
+    return true;
+}
+
+template <class N>
+void put_number(std::string& out, N n) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+    out.append(buf, end);
+}
+
+// What version_json(v).dump() says, written directly (PutObject's commit encodes an
+// entry per request; nlohmann's tree costs about four times as much). False when a
+// string is not valid UTF-8: the caller then takes nlohmann's path, which replaces it.
+bool put_version(std::string& out, const Version& v) {
+    auto field = [&](const char* name) {
+        out += ",\"";
+        out += name;
+        out += "\":";
+    };
+    out += "{\"v\":";
+    if (!put_string(out, v.version_id)) return false;
+    field("s");
+    put_number(out, v.size);
+    field("t");
+    put_number(out, v.last_modified_ms);
+    if (v.delete_marker) out += ",\"d\":true";
+    if (!v.file.empty()) {
+        field("f");
+        if (!put_string(out, v.file)) return false;
+    }
+    if (!v.etag.empty()) {
+        field("e");
+        if (!put_string(out, v.etag)) return false;
+    }
+    for (auto [name, map] : {std::pair{"h", &v.headers}, std::pair{"m", &v.meta}}) {
+        if (map->empty()) continue;
+        field(name);
+        out += '{';
+        bool first = true;
+        for (auto& [k, val] : *map) {
+            if (!first) out += ',';
+            first = false;
+            if (!put_string(out, k)) return false;
+            out += ':';
+            if (!put_string(out, val)) return false;
+        }
+        out += '}';
+    }
+    if (!v.checksum_algorithm.empty()) {
+        field("ca");
+        if (!put_string(out, v.checksum_algorithm)) return false;
+        field("c");
+        if (!put_string(out, v.checksum)) return false;
+        field("ct");
+        if (!put_string(out, v.checksum_type)) return false;
+    }
+    if (!v.tags.empty()) {
+        field("g");
+        out += '[';
+        for (std::size_t i = 0; i < v.tags.size(); ++i) {
+            if (i) out += ',';
+            out += '[';
+            if (!put_string(out, v.tags[i].first)) return false;
+            out += ',';
+            if (!put_string(out, v.tags[i].second)) return false;
+            out += ']';
+        }
+        out += ']';
+    }
+    if (!v.part_sizes.empty()) {
+        field("p");
+        out += '[';
+        for (std::size_t i = 0; i < v.part_sizes.size(); ++i) {
+            if (i) out += ',';
+            put_number(out, v.part_sizes[i]);
+        }
+        out += ']';
+    }
+    if (v.storage_class != "STANDARD") {
+        field("sc");
+        if (!put_string(out, v.storage_class)) return false;
+    }
+    out += '}';
+    return true;
+}
+
+}  // namespace
+
 std::string encode_entries(const std::vector<Entry>& entries) {
+    std::string out = "[";
+    bool ok = true;
+    for (std::size_t i = 0; ok && i < entries.size(); ++i) {
+        if (i) out += ',';
+        out += "{\"k\":";
+        ok = put_string(out, entries[i].key);
+        out += ",\"vs\":[";
+        for (std::size_t j = 0; ok && j < entries[i].versions.size(); ++j) {
+            if (j) out += ',';
+            ok = put_version(out, entries[i].versions[j]);
+        }
+        out += "]}";
+    }
+    out += ']';
+    if (ok) return out;
+    return encode_entries_json(entries);
+}
+
+std::string encode_entries_json(const std::vector<Entry>& entries) {
     json a = json::array();
     for (auto& e : entries) {
         json vs = json::array();
@@ -266,6 +426,14 @@ void Store::collect_garbage() {
 std::optional<Bucket> Store::get_bucket(const core::lmdb::Txn& txn, std::string_view name) const {
     auto v = txn.get(buckets_, name);
     if (!v) return std::nullopt;
+    // Every object call reads its bucket; the record rarely changes, so each thread keeps
+    // the last one it parsed, reused while the stored bytes are the same.
+    struct Parsed {
+        std::string name, raw;
+        Bucket bucket;
+    };
+    thread_local Parsed last;
+    if (last.name == name && last.raw == *v) return last.bucket;
     json j = json::parse(*v);
     Bucket b;
     b.name = std::string(name);
@@ -277,6 +445,7 @@ std::optional<Bucket> Store::get_bucket(const core::lmdb::Txn& txn, std::string_
         b.tags = tags_from(*it);
         b.has_tags = true;
     }
+    last = Parsed{std::string(name), std::string(*v), b};
     return b;
 }
 

@@ -177,8 +177,11 @@ private:
     core::lmdb::Dbi blobs_;
 };
 
-// Encoding helpers, exposed for tests.
+// Encoding helpers, exposed for tests. encode_entries writes the JSON directly;
+// encode_entries_json builds it with nlohmann (the fallback for strings that are not
+// valid UTF-8, which it replaces with U+FFFD, and the reference the tests compare to).
 std::string encode_entries(const std::vector<Entry>& entries);
+std::string encode_entries_json(const std::vector<Entry>& entries);
 std::vector<Entry> decode_entries(std::string_view data);
 
 }  // namespace stratus::s3

@@ -12,6 +12,7 @@
 #include <functional>
 #include <mutex>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "s3/store.hpp"
@@ -357,4 +358,131 @@ TEST_CASE("object store: versions and uploads survive encoding; garbage collecti
     store.reset();
     CHECK_FALSE(fs::exists(store.file_path(live)));
     env.read([&](lmdb::ReadTxn& txn) { CHECK(store.list_buckets(txn).empty()); });
+}
+
+TEST_CASE("object store: the direct entry encoder says what nlohmann's would") {
+    Version full;
+    full.version_id = "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY";
+    full.file = "m0123456789abcdef0123456789abcdef";
+    full.size = 18446744073709551615ull;
+    full.last_modified_ms = 1764201600123;
+    full.etag = "\"9b2cf535f27731c974343645a3985328-2\"";
+    full.headers = {{"Content-Type", "text/html; charset=\"utf-8\""}, {"Cache-Control", "max-age=60"}};
+    full.meta = {{"emoji", "\xF0\x9F\x98\x80"}, {"ctl", std::string("a\x01\x1f\n\r\t\\/b")}, {"", ""}};
+    full.checksum_algorithm = "CRC64NVME";
+    full.checksum = "AAAAAAAAAAA=";
+    full.checksum_type = "COMPOSITE";
+    full.tags = {{"k", "v"}, {"quote\"d", "back\\slash"}};
+    full.part_sizes = {5242880, 1};
+    full.storage_class = "GLACIER";
+    Version marker;
+    marker.delete_marker = true;
+    marker.version_id = "null";
+    std::vector<std::vector<Entry>> cases = {
+        {},
+        {Entry{"k", {}}},
+        {Entry{"a/b/\xE2\x82\xAC.txt", {full, marker}}, Entry{std::string("nul\0key", 7), {Version{}}}},
+    };
+    for (auto& entries : cases) {
+        std::string direct = encode_entries(entries);
+        CHECK(nlohmann::json::parse(direct) == nlohmann::json::parse(encode_entries_json(entries)));
+        auto back = decode_entries(direct);
+        REQUIRE(back.size() == entries.size());
+        for (std::size_t i = 0; i < back.size(); ++i) {
+            CHECK(back[i].key == entries[i].key);
+            REQUIRE(back[i].versions.size() == entries[i].versions.size());
+            for (std::size_t j = 0; j < back[i].versions.size(); ++j)
+                CHECK(encode_entries({Entry{"x", {back[i].versions[j]}}}) ==
+                      encode_entries({Entry{"x", {entries[i].versions[j]}}}));
+        }
+    }
+    // Not UTF-8 (a lone continuation byte, an overlong, a surrogate, a cut sequence): the
+    // nlohmann path, which replaces the bytes, so the record still parses.
+    for (std::string bad : {"\x80", "\xC0\xAF", "\xED\xA0\x80", "ok\xE2\x82", "\xF5\x80\x80\x80"}) {
+        CAPTURE(bad);
+        Version v;
+        v.meta = {{"m", bad}};
+        std::vector<Entry> e{Entry{"k", {v}}};
+        CHECK(encode_entries(e) == encode_entries_json(e));
+        CHECK_NOTHROW(decode_entries(encode_entries(e)));
+    }
+}
+
+TEST_CASE("object store: inline bodies are written, read and dropped with their transaction") {
+    TempDir dir;
+    auto env = lmdb::Env::open(dir.path + "/db");
+    Store store(env, dir.path + "/s3", false);
+    std::string id = env.write([&](lmdb::WriteTxn& txn) { return store.put_inline(txn, "small body"); });
+    CHECK(Store::is_inline(id));
+    CHECK_FALSE(Store::is_inline(Store::new_file_id()));
+    Version v;
+    v.file = id;
+    v.size = 10;
+    CHECK(store.read_body(v, 100) == "small body");
+    CHECK_FALSE(store.read_body(v, 5).has_value());  // over the limit
+    CHECK(store.body_counts() == std::pair<std::size_t, std::size_t>{0, 1});
+    // An aborted transaction drops nothing; files in the list are left to remove_files.
+    try {
+        env.write([&](lmdb::WriteTxn& txn) {
+            store.drop_inline(txn, {id});
+            throw std::runtime_error("abort");
+        });
+    } catch (const std::runtime_error&) {
+    }
+    CHECK(store.read_body(v, 100) == "small body");
+    env.write([&](lmdb::WriteTxn& txn) { store.drop_inline(txn, {id, "", Store::new_file_id()}); });
+    CHECK_FALSE(store.read_body(v, 100).has_value());
+    // Unreferenced inline bodies (none should exist) go at the next start; referenced stay.
+    std::string kept = env.write([&](lmdb::WriteTxn& txn) {
+        std::string k = store.put_inline(txn, "kept");
+        Version kv;
+        kv.file = k;
+        kv.size = 4;
+        store.put_entry(txn, "bkt", Entry{"key", {kv}});
+        store.put_inline(txn, "orphan");
+        return k;
+    });
+    CHECK(store.body_counts().second == 2);
+    store.collect_garbage();
+    CHECK(store.body_counts().second == 1);
+    Version kv;
+    kv.file = kept;
+    kv.size = 4;
+    CHECK(store.read_body(kv, 100) == "kept");
+    store.reset();
+    CHECK(store.body_counts() == std::pair<std::size_t, std::size_t>{0, 0});
+}
+
+TEST_CASE("upload sink: small PutObject bodies stay in memory, larger ones spill to a file") {
+    TempDir dir;
+    UploadOptions o;
+    o.inline_max = 100;
+    o.expected_size = 50;
+    {
+        UploadSink sink(dir.path, o);
+        feed(sink, std::string(100, 'a'), 7);
+        CHECK(sink.in_memory());
+        CHECK(sink.path().empty());
+        CHECK(sink.memory() == std::string(100, 'a'));
+        CHECK(sink.size() == 100);
+    }
+    CHECK(fs::is_empty(dir.path));
+    {
+        // Announced small, turned out larger (aws-chunked bodies announce their framing).
+        UploadSink sink(dir.path, o);
+        std::string body = pseudo_random(1000);
+        feed(sink, body, 33);
+        CHECK_FALSE(sink.in_memory());
+        CHECK(slurp(sink.path()) == body);
+        CHECK(sink.size() == 1000);
+    }
+    CHECK(fs::is_empty(dir.path));
+    {
+        o.expected_size = 100000;  // announced large: a file from the start
+        UploadSink sink(dir.path, o);
+        CHECK_FALSE(sink.path().empty());
+        feed(sink, "tiny", 4);
+        CHECK_FALSE(sink.in_memory());
+        CHECK(slurp(sink.path()) == "tiny");
+    }
 }
