@@ -288,11 +288,8 @@ public:
                 try {
                     Call call{*req, t.bucket, t.key, t.sub};
                     r = op(ctx_, call);
-                } catch (const core::AwsError& e) {
-                    r = core::render_error(protocol_, e, *req);
-                } catch (const std::exception& e) {
-                    core::log::error("s3 request {} failed: {}", req->request_id, e.what());
-                    r = core::render_error(protocol_, core::AwsError::internal(), *req);
+                } catch (...) {
+                    r = failure(*req);
                 }
                 reply(std::move(r));
             });
@@ -311,6 +308,21 @@ public:
         }
         cors_headers(request, t.bucket, r);
         reply(std::move(r));
+    }
+
+    // The answer for the exception being handled (call it inside a catch block): S3's
+    // error document, InternalError (logged) for what is not an AwsError.
+    core::Response failure(const core::Request& req) {
+        try {
+            throw;
+        } catch (const core::AwsError& e) {
+            return core::render_error(protocol_, e, req);
+        } catch (const std::exception& e) {
+            core::log::error("s3 request {} failed: {}", req.request_id, e.what());
+        } catch (...) {
+            core::log::error("s3 request {} failed", req.request_id);
+        }
+        return core::render_error(protocol_, core::AwsError::internal(), req);
     }
 
     // Actual CORS requests get the Access-Control-* headers a matching rule allows.
@@ -342,11 +354,8 @@ public:
                             commit->failed(ctx_);
                             try {
                                 std::rethrow_exception(error);
-                            } catch (const core::AwsError& e) {
-                                r = core::render_error(protocol_, e, *req);
-                            } catch (const std::exception& e) {
-                                core::log::error("s3 request {} failed: {}", req->request_id, e.what());
-                                r = core::render_error(protocol_, core::AwsError::internal(), *req);
+                            } catch (...) {
+                                r = failure(*req);
                             }
                             reply(std::move(r));
                         });

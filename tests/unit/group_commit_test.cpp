@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include "temp_dir.hpp"
+
 #include <stdlib.h>
 
 #include <atomic>
@@ -18,20 +20,7 @@ namespace lmdb = stratus::core::lmdb;
 
 namespace {
 
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char pattern[] = "/tmp/stratus-group-XXXXXX";
-        REQUIRE(mkdtemp(pattern) != nullptr);
-        path = pattern;
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-};
+using stratus::test::TempDir;
 
 std::optional<std::string> read_copy(lmdb::Env& env, lmdb::Dbi db, std::string_view key) {
     return env.read([&](lmdb::ReadTxn& txn) -> std::optional<std::string> {

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "temp_dir.hpp"
+
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -23,20 +25,7 @@ namespace lmdb = stratus::core::lmdb;
 
 namespace {
 
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char pattern[] = "/tmp/stratus-lmdb-XXXXXX";
-        REQUIRE(mkdtemp(pattern) != nullptr);
-        path = pattern;
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-};
+using stratus::test::TempDir;
 
 // Fixed-width big-endian keys sort numerically (STYLE.md, LMDB).
 std::string be32(std::uint32_t n) {

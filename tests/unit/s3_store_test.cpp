@@ -2,6 +2,8 @@
 // keys past LMDB's key size sharing a slot, versions, uploads, garbage collection).
 #include <doctest/doctest.h>
 
+#include "temp_dir.hpp"
+
 #include <stdlib.h>
 
 #include <chrono>
@@ -24,18 +26,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char pattern[] = "/tmp/stratus-s3-XXXXXX";
-        REQUIRE(mkdtemp(pattern) != nullptr);
-        path = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
+using stratus::test::TempDir;
 
 std::string slurp(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
