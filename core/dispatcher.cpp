@@ -14,12 +14,12 @@
 
 namespace stratus::core {
 
-namespace {
-
 const Protocol& internal_protocol() {
     static const Protocol p{Wire::internal, "", false};
     return p;
 }
+
+namespace {
 
 bool ends_with_ci(std::string_view s, std::string_view suffix) {
     return s.size() >= suffix.size() && iequals(s.substr(s.size() - suffix.size()), suffix);

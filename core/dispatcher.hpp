@@ -25,6 +25,9 @@ struct DispatchOptions {
 // An internal endpoint under /_stratus/: synchronous, JSON.
 using InternalHandler = std::function<Response(const Request&)>;
 
+// How stratus's own endpoints (/_stratus/...) answer: JSON, no AWS protocol.
+const Protocol& internal_protocol();
+
 class Dispatcher : public HttpHandler {
 public:
     explicit Dispatcher(DispatchOptions options);

@@ -20,16 +20,20 @@ FileSink::~FileSink() {
     if (!path_.empty()) ::unlink(path_.c_str());
 }
 
-void FileSink::write(std::string_view bytes) {
+void write_all(int fd, std::string_view bytes, const std::string& what) {
     while (!bytes.empty()) {
-        ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+        ssize_t n = ::write(fd, bytes.data(), bytes.size());
         if (n < 0) {
             if (errno == EINTR) continue;
-            throw std::system_error(errno, std::generic_category(), "cannot write " + path_);
+            throw std::system_error(errno, std::generic_category(), "cannot write " + what);
         }
         bytes.remove_prefix(static_cast<std::size_t>(n));
-        size_ += static_cast<std::uint64_t>(n);
     }
+}
+
+void FileSink::write(std::string_view bytes) {
+    write_all(fd_, bytes, path_);
+    size_ += bytes.size();
 }
 
 void FileSink::finish() {

@@ -5,10 +5,15 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "core/http_types.hpp"
 
 namespace stratus::core {
+
+// Writes all of bytes to fd (retrying short and interrupted writes). Throws
+// std::system_error naming `what` (a path).
+void write_all(int fd, std::string_view bytes, const std::string& what);
 
 class FileSink : public BodySink {
 public:

@@ -95,9 +95,9 @@ std::string json_type(const Protocol& protocol, const std::string& code) {
 
 }  // namespace
 
-std::uint32_t crc32(std::string_view data) {
+std::uint32_t crc32(std::uint32_t crc, std::string_view data) {
     // zlib's (several bytes per step): a 1 MB Scan page is CRC'd for x-amz-crc32.
-    uLong c = ::crc32(0L, Z_NULL, 0);
+    uLong c = crc;
     while (!data.empty()) {
         auto n = static_cast<uInt>(std::min<std::size_t>(data.size(), 1u << 30));
         c = ::crc32(c, reinterpret_cast<const Bytef*>(data.data()), n);
@@ -105,6 +105,8 @@ std::uint32_t crc32(std::string_view data) {
     }
     return static_cast<std::uint32_t>(c);
 }
+
+std::uint32_t crc32(std::string_view data) { return crc32(0, data); }
 
 std::string new_request_id(Wire wire) {
     switch (wire) {

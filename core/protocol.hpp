@@ -56,5 +56,7 @@ AwsError default_too_large(Wire wire, std::uint64_t limit);
 
 std::string xml_escape(std::string_view s);
 std::uint32_t crc32(std::string_view data);
+// The CRC-32 of what `crc` covered followed by data (crc32(0, d) == crc32(d)).
+std::uint32_t crc32(std::uint32_t crc, std::string_view data);
 
 }  // namespace stratus::core

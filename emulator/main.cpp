@@ -94,12 +94,11 @@ private:
 void add_test_api(core::Dispatcher& dispatcher, core::lmdb::Env& env) {
     auto dbi = env.open_db("test_kv", MDB_CREATE);
     static constexpr std::string_view prefix = "/_stratus/test/kv/";
-    static const core::Protocol json{core::Wire::internal, "", false};
     dispatcher.add_internal("PUT", std::string(prefix), [&env, dbi](const core::Request& r) {
         std::string key = r.decoded_path().substr(prefix.size());
         if (key.empty()) throw core::AwsError::validation("empty key");
         env.write([&](core::lmdb::WriteTxn& txn) { txn.put(dbi, key, r.body); });
-        return core::json_response(json, "{}");
+        return core::json_response(core::internal_protocol(), "{}");
     });
     dispatcher.add_internal("GET", std::string(prefix), [&env, dbi](const core::Request& r) {
         std::string key = r.decoded_path().substr(prefix.size());
@@ -121,7 +120,6 @@ void add_test_api(core::Dispatcher& dispatcher, core::lmdb::Env& env) {
 // lines, for `stratus logs`.
 void add_lambda_logs_api(core::Dispatcher& dispatcher, lambda::LambdaService& service) {
     static constexpr std::string_view prefix = "/_stratus/lambda/logs/";
-    static const core::Protocol json{core::Wire::internal, "", false};
     dispatcher.add_internal("GET", std::string(prefix), [&service](const core::Request& r) {
         std::string name = r.decoded_path().substr(prefix.size());
         auto number = [&r](const char* key) -> std::int64_t {
@@ -136,7 +134,7 @@ void add_lambda_logs_api(core::Dispatcher& dispatcher, lambda::LambdaService& se
         auto lines = service.logs().read(name, number("since"), static_cast<std::uint64_t>(number("after")), 10000);
         nlohmann::json out = {{"lines", nlohmann::json::array()}};
         for (auto& l : lines) out["lines"].push_back({{"time", l.time_ms}, {"seq", l.seq}, {"text", l.text}});
-        return core::json_response(json, out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        return core::json_response(core::internal_protocol(), out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     });
 }
 
@@ -291,13 +289,11 @@ int run_start(const StartOptions& o) {
                 out.push_back({{"functionArn", r.function_arn},
                                {"configurationId", r.configuration_id},
                                {"event", nlohmann::json::parse(r.record_json)}});
-            static const core::Protocol json{core::Wire::internal, "", false};
-            return core::json_response(json, out.dump());
+            return core::json_response(core::internal_protocol(), out.dump());
         });
         dispatcher.add_internal("GET", "/_stratus/test/s3/bodies", [s3_service](const core::Request&) {
             auto c = s3::body_counts(s3_service);
-            static const core::Protocol json{core::Wire::internal, "", false};
-            return core::json_response(json, nlohmann::json{{"files", c.files}, {"inline", c.inline_bodies}}.dump());
+            return core::json_response(core::internal_protocol(), nlohmann::json{{"files", c.files}, {"inline", c.inline_bodies}}.dump());
         });
         // What the app model will do in-process: a function whose code is a directory.
         dispatcher.add_internal("POST", "/_stratus/test/lambda/declare", [lambda_service](const core::Request& r) {
@@ -312,8 +308,7 @@ int run_start(const StartOptions& o) {
             spec.memory_size = in.value("memory_size", 128);
             if (in.contains("environment")) spec.environment = in["environment"].get<std::map<std::string, std::string>>();
             lambda_service->declare_function(spec);
-            static const core::Protocol json{core::Wire::internal, "", false};
-            return core::json_response(json, "{}");
+            return core::json_response(core::internal_protocol(), "{}");
         });
     }
     runtime.on_shutdown([&env] { env.sync(); });

@@ -60,7 +60,9 @@ std::map<OperationKey, Op> make_table() {
         if (c != "versioning" && c != "acl" && c != "notification")
             t[{R::bucket, "DELETE", std::string(c)}] = delete_bucket_config;
     }
-    t[{R::object, "PUT", ""}] = put_object;
+    // PUT on an object is CopyObject with x-amz-copy-source; a plain PutObject never gets
+    // here: handle() gives it to put_grouped (its commit runs on the group committer).
+    t[{R::object, "PUT", ""}] = copy_object;
     t[{R::object, "GET", ""}] = get_object;
     t[{R::object, "HEAD", ""}] = get_object;
     t[{R::object, "DELETE", ""}] = delete_object;
@@ -212,10 +214,7 @@ public:
         return std::move(*body);
     }
 
-    BodyCounts body_counts() {
-        auto [files, inline_bodies] = store_.body_counts();
-        return {files, inline_bodies};
-    }
+    Store::BodyCounts body_counts() { return store_.body_counts(); }
 
     core::Response site(const core::Request& req, const std::string& bucket) {
         return site_request(ctx_, req, bucket);
@@ -295,7 +294,8 @@ public:
             });
             return;
         }
-        if (it->second == put_object && !request.headers.has("x-amz-copy-source")) return put_grouped(std::move(request), t, std::move(reply));
+        if (it->second == copy_object && !request.headers.has("x-amz-copy-source"))
+            return put_grouped(std::move(request), t, std::move(reply));
         Call call{request, t.bucket, t.key, t.sub};
         core::Response r;
         try {
@@ -427,7 +427,7 @@ std::string read_object(const std::shared_ptr<core::Service>& s3, std::string_vi
     return service->read_whole(bucket, key, version_id, max_bytes);
 }
 
-BodyCounts body_counts(const std::shared_ptr<core::Service>& s3) {
+Store::BodyCounts body_counts(const std::shared_ptr<core::Service>& s3) {
     auto service = std::dynamic_pointer_cast<S3Service>(s3);
     if (!service) throw std::logic_error("body_counts needs the S3 service");
     return service->body_counts();

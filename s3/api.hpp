@@ -12,6 +12,7 @@
 #include "core/lmdb.hpp"
 #include "core/service.hpp"
 #include "s3/events.hpp"
+#include "s3/store.hpp"
 
 namespace stratus::s3 {
 
@@ -33,12 +34,8 @@ std::unique_ptr<core::HttpHandler> make_site_handler(const std::shared_ptr<core:
 std::string read_object(const std::shared_ptr<core::Service>& s3, std::string_view bucket, std::string_view key,
                         const std::optional<std::string>& version_id, std::size_t max_bytes);
 
-// How many object bodies are stored, as files and inline in LMDB (spool files included):
-// for tests (/_stratus/test/s3/bodies) that check deletes free what they should.
-struct BodyCounts {
-    std::size_t files = 0;
-    std::size_t inline_bodies = 0;
-};
-BodyCounts body_counts(const std::shared_ptr<core::Service>& s3);
+// How many object bodies are stored, as files and inline in LMDB: for tests
+// (/_stratus/test/s3/bodies) that check deletes free what they should.
+Store::BodyCounts body_counts(const std::shared_ptr<core::Service>& s3);
 
 }  // namespace stratus::s3

@@ -1,11 +1,11 @@
 #include "s3/checksum.hpp"
 
 #include <openssl/evp.h>
-#include <zlib.h>
 
-#include <algorithm>
 #include <array>
 #include <stdexcept>
+
+#include "core/protocol.hpp"
 
 namespace stratus::s3 {
 
@@ -44,21 +44,15 @@ std::string big_endian(T v) {
     return out;
 }
 
-// CRC-32 (the AWS CLI's and boto3's default checksum) is zlib's: the same polynomial and
-// conventions, several times faster than the table loop above on large bodies.
+// CRC-32 (the AWS CLI's and boto3's default checksum) is core's (zlib's): the same
+// polynomial and conventions, several times faster than the table loop above.
 class Crc32Digest final : public Digest {
 public:
-    void update(std::string_view bytes) override {
-        while (!bytes.empty()) {
-            auto n = static_cast<uInt>(std::min<std::size_t>(bytes.size(), 1u << 30));
-            crc_ = ::crc32(crc_, reinterpret_cast<const Bytef*>(bytes.data()), n);
-            bytes.remove_prefix(n);
-        }
-    }
-    std::string final() override { return big_endian(static_cast<std::uint32_t>(crc_)); }
+    void update(std::string_view bytes) override { crc_ = core::crc32(crc_, bytes); }
+    std::string final() override { return big_endian(crc_); }
 
 private:
-    uLong crc_ = 0;
+    std::uint32_t crc_ = 0;
 };
 
 template <class T, T poly>

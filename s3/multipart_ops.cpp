@@ -9,8 +9,9 @@
 #include <cerrno>
 #include <system_error>
 
-#include "s3/object_common.hpp"
+#include "core/file_sink.hpp"
 #include "core/protocol.hpp"
+#include "s3/object_common.hpp"
 #include "s3/ops.hpp"
 #include "s3/xml.hpp"
 
@@ -151,14 +152,10 @@ core::Response upload_part(Context& ctx, Call& call) {
             if (length > 0 && Store::is_inline(source.file)) {
                 auto body = ctx.store.read_body(source, Store::inline_max);
                 if (!body) throw no_such_key(src.key);  // deleted meanwhile
-                std::string_view range = std::string_view(*body).substr(static_cast<std::size_t>(offset),
-                                                                        static_cast<std::size_t>(length));
-                while (!range.empty()) {
-                    ssize_t n = ::write(out.fd, range.data(), range.size());
-                    if (n < 0 && errno == EINTR) continue;
-                    if (n < 0) throw std::system_error(errno, std::generic_category(), "write part");
-                    range.remove_prefix(static_cast<std::size_t>(n));
-                }
+                core::write_all(out.fd,
+                          std::string_view(*body).substr(static_cast<std::size_t>(offset),
+                                                         static_cast<std::size_t>(length)),
+                          spool_path);
             } else if (length > 0) {
                 Fd in{::open(ctx.store.file_path(source.file).c_str(), O_RDONLY | O_CLOEXEC)};
                 if (in.fd < 0) throw no_such_key(src.key);
@@ -338,7 +335,7 @@ core::Response complete_multipart_upload(Context& ctx, Call& call) {
         throw no_such_upload(id);
     }
     ctx.store.remove_files(part_files);
-    Version stored = commit_version(ctx, call, std::move(v), "ObjectCreated:CompleteMultipartUpload", false);
+    Version stored = commit_version(ctx, call, std::move(v), "ObjectCreated:CompleteMultipartUpload");
     XmlWriter w("CompleteMultipartUploadResult");
     w.leaf("Location", fmt::format("http://{}.s3.localhost/{}", call.bucket, core::uri_encode(call.key, false)));
     w.leaf("Bucket", call.bucket).leaf("Key", call.key).leaf("ETag", stored.etag);

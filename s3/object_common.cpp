@@ -218,9 +218,9 @@ void VersionCommit::failed(Context& ctx) {
     if (!inline_body) ctx.store.remove_files({v.file});
 }
 
-Version commit_version(Context& ctx, Call& call, Version v, const std::string& event_name, bool conditional,
+Version commit_version(Context& ctx, Call& call, Version v, const std::string& event_name,
                        const std::string* inline_body) {
-    VersionCommit c(ctx, call, std::move(v), event_name, conditional, inline_body);
+    VersionCommit c(ctx, call, std::move(v), event_name, false, inline_body);
     try {
         ctx.store.env().write([&](core::lmdb::WriteTxn& txn) { c.run(ctx, txn); });
     } catch (...) {
@@ -444,8 +444,8 @@ core::Response copy_object(Context& ctx, Call& call) {
         }
         v.file = id;
     }
-    Version stored = commit_version(ctx, call, std::move(v), "ObjectCreated:Copy", false,
-                                    inline_copy ? &*inline_copy : nullptr);
+    Version stored =
+        commit_version(ctx, call, std::move(v), "ObjectCreated:Copy", inline_copy ? &*inline_copy : nullptr);
     XmlWriter w("CopyObjectResult");
     w.leaf("ETag", stored.etag).leaf("LastModified", iso8601(stored.last_modified_ms));
     if (!stored.checksum_algorithm.empty()) {

@@ -31,11 +31,12 @@ Received check_received(const core::Request& req, UploadSink* sink);
 // event. `inline_body`: v's body, stored in LMDB in the same transaction (v.file is then
 // set); else v.file is v's file or empty. On failure the file of v is removed. Returns v
 // as stored.
-Version commit_version(Context& ctx, Call& call, Version v, const std::string& event_name, bool conditional,
+Version commit_version(Context& ctx, Call& call, Version v, const std::string& event_name,
                        const std::string* inline_body = nullptr);
 
 // commit_version in its three parts, for a commit that runs elsewhere (group commit):
 // run() is the write transaction's work (rerunnable), then committed() or failed().
+// `conditional`: the request's If-Match / If-None-Match apply (PutObject).
 struct VersionCommit {
     Version v;
     std::string bucket, key, event_name, request_id, remote_address;

@@ -110,12 +110,6 @@ core::Response put_response(const Version& stored) {
     return r;
 }
 
-core::Response put_object(Context& ctx, Call& call) {
-    if (call.req.headers.has("x-amz-copy-source")) return copy_object(ctx, call);
-    PreparedPut p = prepare_put(ctx, call);
-    return put_response(commit_version(ctx, call, std::move(p.v), "ObjectCreated:Put", true, p.inline_body));
-}
-
 core::Response get_object(Context& ctx, Call& call) {
     bool head = call.req.method == "HEAD";
     std::optional<Located> l;

@@ -73,7 +73,6 @@ core::Response get_bucket_config(Context&, Call&);
 core::Response put_bucket_config(Context&, Call&);
 core::Response delete_bucket_config(Context&, Call&);
 // objects (object_ops.cpp)
-core::Response put_object(Context&, Call&);
 core::Response get_object(Context&, Call&);
 core::Response delete_object(Context&, Call&);
 core::Response delete_objects(Context&, Call&);

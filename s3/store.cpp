@@ -93,10 +93,6 @@ void fsync_dir(const std::string& dir) {
     }
 }
 
-}  // namespace
-
-namespace {
-
 // UTF-8 as RFC 3629 has it (no overlongs, surrogates or code points past U+10FFFF).
 bool valid_utf8(std::string_view s) {
     std::size_t i = 0;
@@ -284,11 +280,11 @@ Store::Store(core::lmdb::Env& env, std::string root, bool fsync)
 }
 
 std::string Store::spool_dir() const {
-    std::string id = new_file_id();
-    std::string dir = objects_ + "/" + id.substr(0, 2);
+    std::string xx = hex_random(1);
+    std::string dir = objects_ + "/" + xx;
     // The 256 directories are made as first used, not at startup (256 mkdirs are most of
     // a start's file system work, and slow when the disk is busy).
-    auto& made = made_[std::stoul(id.substr(0, 2), nullptr, 16)];
+    auto& made = made_[std::stoul(xx, nullptr, 16)];
     if (!made.load(std::memory_order_relaxed)) {
         fs::create_directories(dir);
         made.store(true, std::memory_order_relaxed);
@@ -367,21 +363,17 @@ std::optional<std::string> Store::read_body(const Version& v, std::size_t max_by
     return out;
 }
 
-std::pair<std::size_t, std::size_t> Store::body_counts() {
-    std::size_t files = 0;
+Store::BodyCounts Store::body_counts() {
+    BodyCounts counts;
     std::error_code ec;
     for (auto& dir : fs::directory_iterator(objects_, ec))
-        for (auto& f : fs::directory_iterator(dir.path(), ec)) {
-            (void)f;
-            ++files;
-        }
-    std::size_t inline_bodies = env_.read([&](core::lmdb::ReadTxn& txn) {
-        std::size_t n = 0;
+        for (auto it = fs::directory_iterator(dir.path(), ec); it != fs::directory_iterator(); it.increment(ec))
+            ++counts.files;
+    env_.read([&](core::lmdb::ReadTxn& txn) {
         auto c = core::lmdb::Cursor::open(txn, blobs_);
-        for (bool ok = c.first(); ok; ok = c.next()) ++n;
-        return n;
+        for (bool ok = c.first(); ok; ok = c.next()) ++counts.inline_bodies;
     });
-    return {files, inline_bodies};
+    return counts;
 }
 
 void Store::collect_garbage() {

@@ -132,8 +132,12 @@ public:
     // The whole body of v (file or inline), at most max_bytes; nullopt when it is gone
     // (deleted meanwhile) or larger.
     std::optional<std::string> read_body(const Version& v, std::size_t max_bytes);
-    // Files under objects/ and inline bodies (tests).
-    std::pair<std::size_t, std::size_t> body_counts();
+    // How many bodies are stored (tests: /_stratus/test/s3/bodies).
+    struct BodyCounts {
+        std::size_t files = 0;          // under objects/, spool files included
+        std::size_t inline_bodies = 0;  // in s3_blobs
+    };
+    BodyCounts body_counts();
     // At startup: removes spool leftovers and object files no record points to.
     void collect_garbage();
 

@@ -16,6 +16,8 @@
 #include <system_error>
 #include <thread>
 
+#include "core/file_sink.hpp"
+
 namespace stratus::s3 {
 
 namespace {
@@ -33,17 +35,6 @@ std::string lowercase(std::string s) {
     for (auto& c : s)
         if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     return s;
-}
-
-void write_all(int fd, std::string_view bytes, const std::string& path) {
-    while (!bytes.empty()) {
-        ssize_t n = ::write(fd, bytes.data(), bytes.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw std::system_error(errno, std::generic_category(), "cannot write " + path);
-        }
-        bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
 }
 
 }  // namespace
@@ -235,7 +226,8 @@ UploadSink::UploadSink(const std::string& spool_dir, UploadOptions options)
     // A small body stays in memory (what aws-chunked framing adds is allowed for; a
     // body that turns out larger spills to a file).
     constexpr std::uint64_t framing_allowance = 8192;
-    if (options_.inline_max > 0 && options_.expected_size <= options_.inline_max + framing_allowance) return;
+    in_memory_ = options_.inline_max > 0 && options_.expected_size <= options_.inline_max + framing_allowance;
+    if (in_memory_) return;
     open_file();
     if (options_.expected_size >= pipeline_min) {
         std::vector<Digest*> digests{md5_digest_.get()};
@@ -264,6 +256,7 @@ void UploadSink::open_file() {
 
 void UploadSink::spill() {
     open_file();
+    in_memory_ = false;
     write_buffer_ = std::move(memory_);
     memory_.clear();
 }
@@ -302,16 +295,16 @@ void UploadSink::payload(std::string_view bytes) {
     }
     md5_digest_->update(bytes);
     if (checksum_digest_) checksum_digest_->update(bytes);
-    if (fd_ < 0) {
+    if (in_memory_) {
         memory_.append(bytes);
         if (memory_.size() > options_.inline_max) spill();
         return;
     }
     // Small network reads are batched into fewer write calls.
-    if (write_buffer_.empty() && bytes.size() >= write_batch) return write_all(fd_, bytes, path_);
+    if (write_buffer_.empty() && bytes.size() >= write_batch) return core::write_all(fd_, bytes, path_);
     write_buffer_.append(bytes);
     if (write_buffer_.size() >= write_batch) {
-        write_all(fd_, write_buffer_, path_);
+        core::write_all(fd_, write_buffer_, path_);
         write_buffer_.clear();
     }
 }
@@ -485,7 +478,7 @@ void UploadSink::finish() {
         }
     }
     if (!write_buffer_.empty()) {
-        write_all(fd_, write_buffer_, path_);
+        core::write_all(fd_, write_buffer_, path_);
         write_buffer_.clear();
         write_buffer_.shrink_to_fit();
     }
@@ -496,11 +489,10 @@ void UploadSink::finish() {
         fail("incomplete aws-chunked body");
     md5_ = md5_digest_->final();
     if (checksum_digest_) checksum_ = checksum_digest_->final();
-    if (fd_ < 0) return;  // in memory
+    if (in_memory_) return;
     if (options_.fsync && ::fsync(fd_) != 0) throw std::system_error(errno, std::generic_category(), "fsync " + path_);
     int rc = ::close(fd_);
     fd_ = -1;
-    finished_file_ = true;
     if (rc != 0) throw std::system_error(errno, std::generic_category(), "cannot close " + path_);
 }
 

@@ -69,7 +69,7 @@ public:
     // The caller owns the file now (renamed it into the store).
     std::string release();
     // The body was small enough to stay in memory (UploadOptions::inline_max): no file.
-    bool in_memory() const { return fd_ < 0 && path_.empty() && !finished_file_; }
+    bool in_memory() const { return in_memory_; }
     const std::string& memory() const { return memory_; }
 
     struct Block;
@@ -90,8 +90,8 @@ private:
     std::string spool_dir_;
     std::string path_;
     int fd_ = -1;
-    bool finished_file_ = false;  // finish() closed the file (fd_ is -1 again)
-    std::string memory_;          // the body while it stays in memory
+    bool in_memory_ = false;  // no file: the body is memory_
+    std::string memory_;
     std::unique_ptr<Digest> md5_digest_;
     std::unique_ptr<Digest> checksum_digest_;
     std::unique_ptr<Digest> chunk_digest_;

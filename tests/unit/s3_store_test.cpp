@@ -411,7 +411,8 @@ TEST_CASE("object store: inline bodies are written, read and dropped with their 
     v.size = 10;
     CHECK(store.read_body(v, 100) == "small body");
     CHECK_FALSE(store.read_body(v, 5).has_value());  // over the limit
-    CHECK(store.body_counts() == std::pair<std::size_t, std::size_t>{0, 1});
+    CHECK(store.body_counts().files == 0);
+    CHECK(store.body_counts().inline_bodies == 1);
     // An aborted transaction drops nothing; files in the list are left to remove_files.
     try {
         env.write([&](lmdb::WriteTxn& txn) {
@@ -433,15 +434,16 @@ TEST_CASE("object store: inline bodies are written, read and dropped with their 
         store.put_inline(txn, "orphan");
         return k;
     });
-    CHECK(store.body_counts().second == 2);
+    CHECK(store.body_counts().inline_bodies == 2);
     store.collect_garbage();
-    CHECK(store.body_counts().second == 1);
+    CHECK(store.body_counts().inline_bodies == 1);
     Version kv;
     kv.file = kept;
     kv.size = 4;
     CHECK(store.read_body(kv, 100) == "kept");
     store.reset();
-    CHECK(store.body_counts() == std::pair<std::size_t, std::size_t>{0, 0});
+    CHECK(store.body_counts().files == 0);
+    CHECK(store.body_counts().inline_bodies == 0);
 }
 
 TEST_CASE("upload sink: small PutObject bodies stay in memory, larger ones spill to a file") {

@@ -128,6 +128,8 @@ class BucketTest(unittest.TestCase):
 
     def test_reset_wipes_buckets_objects_and_files(self):
         # Its own daemon: reset wipes everything the other tests made too.
+        import http.client
+        import json
         import os
         import urllib.request
         d = Daemon().start()
@@ -135,14 +137,34 @@ class BucketTest(unittest.TestCase):
             s3 = d.client("s3")
             b = name()
             s3.create_bucket(Bucket=b)
-            s3.put_object(Bucket=b, Key="k", Body=b"x" * 100)
+            s3.put_object(Bucket=b, Key="k", Body=b"x" * 100)  # inline in LMDB
+            s3.put_object(Bucket=b, Key="f", Body=b"y" * 20000)  # a file
             s3.create_multipart_upload(Bucket=b, Key="m")
+            # Files in most of the 256 object directories (made as first used), so that
+            # uploads after the reset land in directories the reset removed.
+            conn = http.client.HTTPConnection("127.0.0.1", d.port)
+            for i in range(400):
+                conn.request("PUT", "/%s/spread%d" % (b, i), body=b"s" * 20000)
+                self.assertEqual(conn.getresponse().read(), b"")
+            conn.close()
+
+            def bodies():
+                with urllib.request.urlopen(d.endpoint + "/_stratus/test/s3/bodies") as r:
+                    c = json.loads(r.read())
+                return c["files"], c["inline"]
+            self.assertEqual(bodies(), (401, 1))
             urllib.request.urlopen(urllib.request.Request(d.endpoint + "/_stratus/reset", method="POST")).read()
             self.assertEqual(s3.list_buckets()["Buckets"], [])
             objects = os.path.join(d.data_dir, "s3", "objects")
             self.assertEqual([f for _, _, fs in os.walk(objects) for f in fs], [])
+            self.assertEqual(bodies(), (0, 0))
             s3.create_bucket(Bucket=b)  # the name is free again
             self.assertEqual(s3.list_objects_v2(Bucket=b)["KeyCount"], 0)
+            # Uploads work after the wipe (the object directories are made again as used).
+            for i in range(20):
+                s3.put_object(Bucket=b, Key="after%d" % i, Body=b"z" * 20000)
+            self.assertEqual(s3.get_object(Bucket=b, Key="after19")["Body"].read(), b"z" * 20000)
+            self.assertEqual(bodies(), (20, 0))
         finally:
             d.stop()
 
