@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <openssl/evp.h>
 
 #include <atomic>
 #include <nlohmann/json.hpp>
@@ -10,6 +9,7 @@
 
 #include "core/log.hpp"
 #include "core/sigv2.hpp"
+#include "core/crypto.hpp"
 #include "core/sigv4.hpp"
 
 namespace stratus::core {
@@ -42,29 +42,19 @@ struct OnceReply {
 // Only the dispatcher sees it: run() hands the service its own sink back.
 class HashingSink final : public BodySink {
 public:
-    explicit HashingSink(std::unique_ptr<BodySink> inner) : inner_(std::move(inner)), ctx_(EVP_MD_CTX_new()) {
-        if (!ctx_ || EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1) {
-            EVP_MD_CTX_free(ctx_);
-            throw std::runtime_error("EVP_DigestInit_ex(SHA-256) failed");
-        }
-    }
-    ~HashingSink() override { EVP_MD_CTX_free(ctx_); }
+    explicit HashingSink(std::unique_ptr<BodySink> inner) : inner_(std::move(inner)) {}
     HashingSink(const HashingSink&) = delete;
     HashingSink& operator=(const HashingSink&) = delete;
 
     std::span<char> buffer() override { return inner_->buffer(); }
     bool pause(bool drain, std::function<void()>& resume) override { return inner_->pause(drain, resume); }
     void write(std::string_view bytes) override {
-        if (EVP_DigestUpdate(ctx_, bytes.data(), bytes.size()) != 1)
-            throw std::runtime_error("EVP_DigestUpdate(SHA-256) failed");
+        sha_.update(bytes);
         inner_->write(bytes);
     }
     void finish() override {
         inner_->finish();
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int len = 0;
-        if (EVP_DigestFinal_ex(ctx_, md, &len) != 1) throw std::runtime_error("EVP_DigestFinal_ex(SHA-256) failed");
-        digest_ = sigv4::hex(std::string_view(reinterpret_cast<const char*>(md), len));
+        digest_ = crypto::hex(sha_.final());
     }
 
     // Lowercase hex; empty unless finish() ran.
@@ -73,7 +63,7 @@ public:
 
 private:
     std::unique_ptr<BodySink> inner_;
-    EVP_MD_CTX* ctx_;
+    crypto::Hasher sha_{crypto::Hash::sha256};
     std::string digest_;
 };
 
@@ -98,11 +88,11 @@ std::optional<AuthProblem> check_signed_chunks(const Request& req, const sigv4::
     std::string key = sigv4::signing_key(secret, auth.date, auth.region, auth.service);
     std::string scope = fmt::format("{}/{}/{}/aws4_request", auth.date, auth.region, auth.service);
     std::string previous = auth.signature;
-    static const std::string empty_sha = sigv4::sha256_hex("");
+    static const std::string empty_sha = crypto::sha256_hex("");
     for (const auto& c : *chunks) {
         std::string sts = fmt::format("AWS4-HMAC-SHA256-PAYLOAD\n{}\n{}\n{}\n{}\n{}", auth.amz_date, scope, previous,
                                       empty_sha, c.sha256);
-        std::string expected = sigv4::hex(sigv4::hmac_sha256(key, sts));
+        std::string expected = crypto::hex(crypto::hmac_sha256(key, sts));
         if (!iequals(expected, c.signature)) return AuthProblem{AuthFailure::signature_mismatch, ""};
         previous = expected;
     }
@@ -110,8 +100,8 @@ std::optional<AuthProblem> check_signed_chunks(const Request& req, const sigv4::
         auto trailer = req.body_sink->signed_trailer();
         if (!trailer) return AuthProblem{AuthFailure::signature_mismatch, ""};
         std::string sts = fmt::format("AWS4-HMAC-SHA256-TRAILER\n{}\n{}\n{}\n{}", auth.amz_date, scope, previous,
-                                      sigv4::sha256_hex(trailer->first));
-        if (!iequals(sigv4::hex(sigv4::hmac_sha256(key, sts)), trailer->second))
+                                      crypto::sha256_hex(trailer->first));
+        if (!iequals(crypto::hex(crypto::hmac_sha256(key, sts)), trailer->second))
             return AuthProblem{AuthFailure::signature_mismatch, ""};
     }
     return std::nullopt;

@@ -1,9 +1,8 @@
 #include "core/sigv2.hpp"
 
 #include "core/base64.hpp"
+#include "core/crypto.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <map>
@@ -111,11 +110,7 @@ std::optional<AuthProblem> verify(const Request& req, const Auth& auth, std::str
                                fmt::format("Request has expired (Expires {} < now {})", auth.expires.value_or(0), now_s)};
     }
     std::string sts = string_to_sign(req, auth, host_bucket);
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    HMAC(EVP_sha1(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(sts.data()),
-         sts.size(), md, &len);
-    if (base64_encode(std::string_view(reinterpret_cast<const char*>(md), len)) != auth.signature)
+    if (!crypto::constant_time_equal(base64_encode(crypto::hmac_sha1(secret, sts)), auth.signature))
         return AuthProblem{AuthFailure::signature_mismatch, sts};
     return std::nullopt;
 }

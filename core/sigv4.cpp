@@ -1,8 +1,6 @@
 #include "core/sigv4.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include "core/crypto.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -10,6 +8,10 @@
 #include <fmt/format.h>
 
 namespace stratus::core::sigv4 {
+
+using crypto::hex;
+using crypto::hmac_sha256;
+using crypto::sha256_hex;
 
 namespace {
 
@@ -451,37 +453,6 @@ AuthProblem problem(AuthFailure f, std::string detail) { return AuthProblem{f, s
 
 // --- public -----------------------------------------------------------------------------
 
-std::string hex(std::string_view bytes) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (unsigned char c : bytes) {
-        out += digits[c >> 4];
-        out += digits[c & 15];
-    }
-    return out;
-}
-
-std::string sha256_hex(std::string_view data) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1)
-        throw std::runtime_error("EVP_Digest(SHA-256) failed");
-    return hex(std::string_view(reinterpret_cast<const char*>(md), len));
-}
-
-std::string hmac_sha256(std::string_view key, std::string_view data) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    // A null key pointer means "reuse the previous key" to HMAC_Init_ex; never pass one.
-    static constexpr unsigned char empty = 0;
-    const void* key_ptr = key.empty() ? &empty : static_cast<const void*>(key.data());
-    const auto* data_ptr = data.empty() ? &empty : reinterpret_cast<const unsigned char*>(data.data());
-    if (!HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()), data_ptr, data.size(), md, &len))
-        throw std::runtime_error("HMAC(SHA-256) failed");
-    return std::string(reinterpret_cast<const char*>(md), len);
-}
-
 std::string signing_key(std::string_view secret, std::string_view date, std::string_view region,
                         std::string_view service) {
     std::string k = hmac_sha256(fmt::format("AWS4{}", secret), date);
@@ -614,9 +585,7 @@ std::optional<AuthProblem> verify(const Request& req, const Auth& auth, const Ve
     std::string expected =
         hex(hmac_sha256(signing_key(opt.secret_key, auth.date, auth.region, auth.service), sts));
     // Constant time, so the comparison doesn't leak how many leading characters matched.
-    if (expected.size() == auth.signature.size() &&
-        CRYPTO_memcmp(expected.data(), auth.signature.data(), expected.size()) == 0)
-        return std::nullopt;
+    if (crypto::constant_time_equal(expected, auth.signature)) return std::nullopt;
     if (opt.s3)
         return problem(AuthFailure::signature_mismatch,
                        "The request signature we calculated does not match the signature you provided. "

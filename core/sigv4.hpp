@@ -73,10 +73,6 @@ std::string canonical_request(const Request& req, const Auth& auth, bool s3);
 // "AWS4-HMAC-SHA256\n<amz_date>\n<scope>\n<hex sha256 of canonical request>".
 std::string string_to_sign(const Auth& auth, std::string_view canonical_request);
 
-// Building blocks, also for S3's chunked (STREAMING-*) payload signatures.
-std::string sha256_hex(std::string_view data);
-std::string hmac_sha256(std::string_view key, std::string_view data);  // raw 32 bytes
-std::string hex(std::string_view bytes);                               // lowercase
 // HMAC chain "AWS4"+secret → date → region → service → "aws4_request" (raw bytes).
 std::string signing_key(std::string_view secret, std::string_view date, std::string_view region,
                         std::string_view service);

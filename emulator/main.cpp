@@ -1,163 +1,23 @@
-// stratus: the daemon and its CLI. The composition root: the only code that knows every
-// service and wires them to the dispatcher.
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
+// stratus: the CLI. `start` runs the daemon (emulator/daemon.hpp); the other commands talk
+// to a running daemon over HTTP.
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
-#include <thread>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <thread>
+
+#include <fmt/format.h>
 
 #include "core/base64.hpp"
-#include "core/dispatcher.hpp"
 #include "core/http_client.hpp"
-#include "core/lmdb.hpp"
-#include "core/log.hpp"
-#include "core/server.hpp"
-#include "dynamo/api.hpp"
-#include "lambda/api.hpp"
-#include "lambda/function.hpp"
-#include "s3/api.hpp"
+#include "core/http_types.hpp"
+#include "emulator/daemon.hpp"
 
-namespace fs = std::filesystem;
 using namespace stratus;
 
 namespace {
-
-struct StartOptions {
-    std::string host = "127.0.0.1";
-    std::uint16_t port = 4566;
-    std::string data_dir = ".stratus";
-    bool ephemeral = false;
-    std::string log_level = "info";
-    bool verify_signatures = false;
-    std::string access_key_id;
-    std::string secret_access_key;
-    std::string durability = "normal";
-    unsigned threads = 0;
-    double idle_timeout = 60;
-    bool test_api = false;
-    std::uint16_t site_port = 8080;
-    std::string site_bucket;
-    unsigned lambda_concurrency = 10;
-    double lambda_idle_timeout = 300;
-    std::size_t lambda_queue_size = 100;
-    std::string runtimes_dir;
-};
-
-std::string env_or(const char* name, std::string fallback) {
-    const char* v = std::getenv(name);
-    return v && *v ? std::string(v) : std::move(fallback);
-}
-
-// Holds the data directory for one daemon: refuses a second daemon on the same directory
-// (our LMDB map resizing assumes one process), and removes an ephemeral one at exit.
-class DataDir {
-public:
-    DataDir(const StartOptions& o) : ephemeral_(o.ephemeral) {
-        if (ephemeral_) {
-            std::string tmpl = (fs::temp_directory_path() / "stratus-XXXXXX").string();
-            if (!::mkdtemp(tmpl.data())) throw std::runtime_error("cannot create a temporary data directory");
-            path_ = tmpl;
-        } else {
-            path_ = fs::absolute(o.data_dir);
-            fs::create_directories(path_);
-        }
-        lock_fd_ = ::open((path_ / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0)
-            throw std::runtime_error("another stratus is using " + path_.string());
-    }
-    ~DataDir() {
-        if (lock_fd_ >= 0) ::close(lock_fd_);
-        if (ephemeral_) {
-            std::error_code ec;
-            fs::remove_all(path_, ec);
-        }
-    }
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-    bool ephemeral_;
-    int lock_fd_ = -1;
-};
-
-// A tiny key-value store over LMDB under /_stratus/test/kv/{key}, only with
-// --enable-test-api: lets the core's tests prove that acknowledged writes survive kill -9
-// before any service stores anything.
-void add_test_api(core::Dispatcher& dispatcher, core::lmdb::Env& env) {
-    auto dbi = env.open_db("test_kv", MDB_CREATE);
-    static constexpr std::string_view prefix = "/_stratus/test/kv/";
-    dispatcher.add_internal("PUT", std::string(prefix), [&env, dbi](const core::Request& r) {
-        std::string key = r.decoded_path().substr(prefix.size());
-        if (key.empty()) throw core::AwsError::validation("empty key");
-        env.write([&](core::lmdb::WriteTxn& txn) { txn.put(dbi, key, r.body); });
-        return core::json_response(core::internal_protocol(), "{}");
-    });
-    dispatcher.add_internal("GET", std::string(prefix), [&env, dbi](const core::Request& r) {
-        std::string key = r.decoded_path().substr(prefix.size());
-        auto value = env.read([&](core::lmdb::ReadTxn& txn) -> std::optional<std::string> {
-            auto v = txn.get(dbi, key);
-            if (!v) return std::nullopt;
-            return std::string(*v);
-        });
-        if (!value) throw core::AwsError("NotFound", "no such key", 404);
-        core::Response resp;
-        resp.headers.set("Content-Type", "application/octet-stream");
-        resp.body = std::move(*value);
-        return resp;
-    });
-    dispatcher.on_reset([&env, dbi] { env.write([&](core::lmdb::WriteTxn& txn) { txn.clear(dbi); }); });
-}
-
-// GET /_stratus/lambda/logs/{function}?since=<epoch ms>&after=<seq>: a function's log
-// lines, for `stratus logs`.
-void add_lambda_logs_api(core::Dispatcher& dispatcher, lambda::LambdaService& service) {
-    static constexpr std::string_view prefix = "/_stratus/lambda/logs/";
-    dispatcher.add_internal("GET", std::string(prefix), [&service](const core::Request& r) {
-        std::string name = r.decoded_path().substr(prefix.size());
-        auto number = [&r](const char* key) -> std::int64_t {
-            auto v = r.query_param(key);
-            if (!v) return 0;
-            try {
-                return std::stoll(*v);
-            } catch (const std::exception&) {
-                throw core::AwsError::validation(std::string(key) + " must be a number");
-            }
-        };
-        auto lines = service.logs().read(name, number("since"), static_cast<std::uint64_t>(number("after")), 10000);
-        nlohmann::json out = {{"lines", nlohmann::json::array()}};
-        for (auto& l : lines) out["lines"].push_back({{"time", l.time_ms}, {"seq", l.seq}, {"text", l.text}});
-        return core::json_response(core::internal_protocol(), out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    });
-}
-
-// GET /_stratus/lambda/code/{function}: the function's deployment package (GetFunction's
-// Code.Location points here).
-void add_lambda_code_api(core::Dispatcher& dispatcher, lambda::LambdaService& service) {
-    static constexpr std::string_view prefix = "/_stratus/lambda/code/";
-    dispatcher.add_internal("GET", std::string(prefix), [&service](const core::Request& r) {
-        std::string name = r.decoded_path().substr(prefix.size());
-        std::string path = service.code_package(name);
-        int fd = path.empty() ? -1 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        struct stat st {};
-        if (fd < 0 || ::fstat(fd, &st) != 0) {
-            if (fd >= 0) ::close(fd);
-            throw core::AwsError("ResourceNotFoundException", "Function not found: " + lambda::function_arn(name), 404);
-        }
-        core::Response resp;
-        resp.status = 200;
-        resp.headers.set("Content-Type", "application/zip");
-        resp.file = std::make_shared<core::FileBody>(fd, 0, static_cast<std::uint64_t>(st.st_size));
-        return resp;
-    });
-}
 
 // `stratus logs FN [--tail] [--since 10m]`: prints the function's log lines, and with
 // --tail keeps following them.
@@ -217,116 +77,6 @@ int run_invoke(const std::string& host, std::uint16_t port, const std::string& f
     return function_error.empty() ? 0 : 1;
 }
 
-int run_start(const StartOptions& o) {
-    auto level = core::log::parse_level(o.log_level);
-    if (!level) {
-        std::cerr << "stratus: unknown --log-level '" << o.log_level << "' (debug, info, warn, error, off)\n";
-        return 2;
-    }
-    core::log::set_level(*level);
-
-    DataDir data(o);
-    core::lmdb::EnvOptions env_options;
-    env_options.durability = o.durability == "full" ? core::lmdb::Durability::full : core::lmdb::Durability::normal;
-    fs::create_directories(data.path() / "db");
-    auto env = core::lmdb::Env::open((data.path() / "db").string(), env_options);
-
-    core::DispatchOptions dopts;
-    dopts.version = STRATUS_VERSION;
-    dopts.verify_signatures = o.verify_signatures;
-    dopts.access_key_id = o.access_key_id.empty() ? env_or("AWS_ACCESS_KEY_ID", "test") : o.access_key_id;
-    dopts.secret_access_key =
-        o.secret_access_key.empty() ? env_or("AWS_SECRET_ACCESS_KEY", "test") : o.secret_access_key;
-    core::Dispatcher dispatcher(std::move(dopts));
-    core::Runtime runtime(o.threads);
-    core::ListenerOptions lo;
-    lo.host = o.host;
-    lo.port = o.port;
-    lo.idle_timeout = std::chrono::milliseconds(static_cast<long>(o.idle_timeout * 1000));
-    // Bound before the services are made (they need the real port, for DescribeEndpoints),
-    // but nothing is served before runtime.run().
-    std::uint16_t port = runtime.listen(lo, dispatcher);
-    std::string shown_host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
-    std::string address = fmt::format("{}:{}", o.host == "0.0.0.0" || o.host == "::" ? "localhost" : shown_host, port);
-
-    dispatcher.add(dynamo::make_service(env, address));
-    lambda::LambdaOptions lambda_options;
-    lambda_options.data_dir = data.path().string();
-    lambda_options.runtimes_dir = o.runtimes_dir;
-    lambda_options.endpoint_url = "http://" + address;
-    lambda_options.default_concurrency = o.lambda_concurrency;
-    lambda_options.queue_size = o.lambda_queue_size;
-    lambda_options.idle_timeout = std::chrono::milliseconds(static_cast<long>(o.lambda_idle_timeout * 1000));
-    auto s3_events = std::make_shared<s3::EventSink>();
-    auto s3_service = s3::make_service(env, s3::Options{(data.path() / "s3").string(), o.durability == "full"}, s3_events);
-    lambda_options.read_s3_object = [s3_service](const std::string& bucket, const std::string& key,
-                                                 const std::optional<std::string>& version) {
-        // A deployment package from S3 may be up to 250 MB (Lambda's unzipped limit).
-        return s3::read_object(s3_service, bucket, key, version, 250u * 1024 * 1024);
-    };
-    auto lambda_service = lambda::make_service(runtime, env, std::move(lambda_options));
-    dispatcher.add(lambda_service);
-    add_lambda_logs_api(dispatcher, *lambda_service);
-    add_lambda_code_api(dispatcher, *lambda_service);
-    dispatcher.add(s3_service);
-    // The site port serves one bucket like a CDN; only with --site-bucket (a later issue
-    // takes the bucket from the app's config).
-    std::unique_ptr<core::HttpHandler> site;
-    std::string site_line;
-    if (!o.site_bucket.empty()) {
-        site = s3::make_site_handler(s3_service, o.site_bucket);
-        core::ListenerOptions so = lo;
-        so.port = o.site_port;
-        std::uint16_t sp = runtime.listen(so, *site);
-        site_line = fmt::format("  site: http://{}:{} (bucket {})\n", shown_host, sp, o.site_bucket);
-    }
-    if (o.test_api) {
-        add_test_api(dispatcher, env);
-        // The S3 event stream, drained: what the Lambda trigger will receive.
-        dispatcher.add_internal("GET", "/_stratus/test/s3/events", [s3_events](const core::Request&) {
-            nlohmann::json out = nlohmann::json::array();
-            for (auto& r : s3_events->drain())
-                out.push_back({{"functionArn", r.function_arn},
-                               {"configurationId", r.configuration_id},
-                               {"event", nlohmann::json::parse(r.record_json)}});
-            return core::json_response(core::internal_protocol(), out.dump());
-        });
-        dispatcher.add_internal("GET", "/_stratus/test/s3/bodies", [s3_service](const core::Request&) {
-            auto c = s3::body_counts(s3_service);
-            return core::json_response(core::internal_protocol(), nlohmann::json{{"files", c.files}, {"inline", c.inline_bodies}}.dump());
-        });
-        // What the app model will do in-process: a function whose code is a directory.
-        dispatcher.add_internal("POST", "/_stratus/test/lambda/declare", [lambda_service](const core::Request& r) {
-            auto in = nlohmann::json::parse(r.body, nullptr, false);
-            if (!in.is_object()) throw core::AwsError::validation("body must be a JSON object");
-            lambda::FunctionSpec spec;
-            spec.name = in.value("name", "");
-            spec.runtime = in.value("runtime", "nodejs20.x");
-            spec.handler = in.value("handler", "index.handler");
-            spec.code_dir = in.value("code_dir", "");
-            spec.timeout = in.value("timeout", 3);
-            spec.memory_size = in.value("memory_size", 128);
-            if (in.contains("environment")) spec.environment = in["environment"].get<std::map<std::string, std::string>>();
-            lambda_service->declare_function(spec);
-            return core::json_response(core::internal_protocol(), "{}");
-        });
-    }
-    runtime.on_shutdown([&env] { env.sync(); });
-    runtime.on_shutdown([lambda_service] { lambda_service->shutdown(); });
-
-    std::string names;
-    for (auto& s : dispatcher.services()) names += (names.empty() ? "" : ", ") + std::string(s->name());
-    std::printf("stratus %s listening on http://%s:%u\n  services: %s\n%s  data: %s%s\n", STRATUS_VERSION,
-                shown_host.c_str(), port, names.c_str(), site_line.c_str(), data.path().c_str(),
-                o.ephemeral ? " (ephemeral)" : "");
-    std::fflush(stdout);
-
-    runtime.run();
-    env.sync();
-    core::log::info("stopped");
-    return 0;
-}
-
 int call_daemon(const std::string& host, std::uint16_t port, const std::string& method, const std::string& path) {
     auto r = core::http_call(host, port, method, path);
     std::cout << r.body << "\n";
@@ -340,7 +90,7 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", std::string("stratus ") + STRATUS_VERSION);
     app.require_subcommand(1);
 
-    StartOptions o;
+    emulator::DaemonOptions o;
     auto* start = app.add_subcommand("start", "Run the daemon in the foreground");
     start->add_option("--host", o.host, "Address to bind (default 127.0.0.1)");
     start->add_option("--port", o.port, "AWS API port (default 4566; 0 picks a free one)");
@@ -398,7 +148,7 @@ int main(int argc, char** argv) {
 
     CLI11_PARSE(app, argc, argv);
     try {
-        if (*start) return run_start(o);
+        if (*start) return emulator::run_daemon(o);
         if (*reset) return call_daemon(host, port, "POST", "/_stratus/reset");
         if (*status) return call_daemon(host, port, "GET", "/_stratus/health");
         if (*logs) return run_logs(host, port, function, follow, since);

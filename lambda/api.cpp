@@ -140,7 +140,7 @@ public:
             }
             core::log::info("lambda: resuming event invocation {} of {}", e.request_id, e.function);
             scheduler_.invoke_event(std::move(*f), e.payload, e.request_id,
-                                    [this, id = e.request_id] { store_.erase_event(id); });
+                                    [this, id = e.request_id](const InvokeResult&) { store_.erase_event(id); });
         }
     }
 
@@ -266,7 +266,67 @@ public:
     }
     void shutdown() override { scheduler_.shutdown(); }
 
+    std::optional<FunctionInfo> describe(std::string_view function) override {
+        std::optional<Function> f;
+        try {
+            f = find(function);
+        } catch (const AwsError&) {
+            return std::nullopt;
+        }
+        if (!f) return std::nullopt;
+        return FunctionInfo{f->name, f->arn(), f->timeout};
+    }
+
+    void invoke(std::string_view function, InvokeInput input, std::function<void(InvokeResult)> done) override {
+        std::optional<Function> f;
+        try {
+            f = find(function);
+            if (!f) throw not_found(parse_function_ref(function).name);
+        } catch (const AwsError& e) {
+            InvokeResult r;
+            r.request_id = input.request_id;
+            r.error = e;
+            return done(std::move(r));
+        }
+        if (input.payload.empty()) input.payload = "{}";
+        scheduler_.invoke(std::move(*f), std::move(input), std::move(done));
+    }
+
+    std::string invoke_event(std::string_view function, InvokeInput input,
+                             std::function<void(const InvokeResult&)> finished) override {
+        auto f = find(function);
+        if (!f) throw not_found(parse_function_ref(function).name);
+        return queue_event(std::move(*f), std::move(input), std::move(finished));
+    }
+
 private:
+    // The function a name or ARN names (nullopt: none); ValidationException for a
+    // malformed reference, ResourceNotFoundException for a qualifier other than $LATEST.
+    std::optional<Function> find(std::string_view ref_text) {
+        auto ref = parse_function_ref(ref_text);
+        auto f = store_.get(ref.name);
+        if (f && ref.qualifier && *ref.qualifier != "$LATEST") throw not_found(ref.name, ref.qualifier);
+        return f;
+    }
+
+    // Stored before the caller hears of it: an accepted event survives a crash.
+    std::string queue_event(Function f, InvokeInput input, std::function<void(const InvokeResult&)> finished) {
+        if (input.payload.size() > max_event_payload)
+            throw AwsError("RequestEntityTooLargeException",
+                           fmt::format("Request must be smaller than {} bytes for the InvokeFunction operation",
+                                       max_event_payload),
+                           413);
+        if (input.payload.empty()) input.payload = "{}";
+        std::string id = input.request_id.empty() ? core::random_uuid() : std::move(input.request_id);
+        store_.put_event({id, f.name, input.payload});
+        scheduler_.invoke_event(std::move(f), std::move(input.payload), id,
+                                [this, id, finished = std::move(finished)](const InvokeResult& r) {
+                                    store_.erase_event(id);
+                                    if (finished) finished(r);
+                                });
+        return id;
+    }
+
     Function load(const std::string& ref_text, std::optional<std::string>* qualifier_out = nullptr,
                   const core::Request* request = nullptr) {
         auto ref = parse_function_ref(ref_text);
@@ -600,11 +660,10 @@ private:
             return reply(std::move(r));
         }
         if (type == "Event") {
-            // Stored before the 202: an accepted event survives a crash.
-            std::string payload = request.body.empty() ? std::string("{}") : std::move(request.body);
-            store_.put_event({request.request_id, f.name, payload});
-            scheduler_.invoke_event(std::move(f), std::move(payload), request.request_id,
-                                    [this, id = request.request_id] { store_.erase_event(id); });
+            InvokeInput input;
+            input.payload = std::move(request.body);
+            input.request_id = request.request_id;
+            queue_event(std::move(f), std::move(input), {});
             core::Response r;
             r.status = 202;
             r.operation = "Invoke";

@@ -11,6 +11,7 @@
 
 #include "core/lmdb.hpp"
 #include "core/service.hpp"
+#include "lambda/invoker.hpp"
 #include "lambda/logs.hpp"
 
 namespace stratus::core {
@@ -44,7 +45,8 @@ struct FunctionSpec {
     std::optional<int> reserved_concurrency;
 };
 
-class LambdaService : public core::Service {
+// The Lambda service on the AWS port, and the Invoker the rest of stratus uses.
+class LambdaService : public core::Service, public Invoker {
 public:
     // Creates or replaces the function; its code is read from spec.code_dir, never copied.
     virtual void declare_function(const FunctionSpec& spec) = 0;

@@ -1,7 +1,6 @@
 #include "lambda/function.hpp"
 
 #include <fmt/format.h>
-#include <openssl/sha.h>
 
 #include <array>
 #include <chrono>
@@ -10,6 +9,7 @@
 #include <regex>
 
 #include "core/base64.hpp"
+#include "core/crypto.hpp"
 #include "core/error.hpp"
 #include "core/protocol.hpp"
 #include "lambda/logs.hpp"
@@ -143,9 +143,7 @@ std::string now_last_modified() {
 }
 
 std::string sha256_base64(std::string_view bytes) {
-    std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-    SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest.data());
-    return core::base64_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+    return core::base64_encode(core::crypto::sha256(bytes));
 }
 
 }  // namespace stratus::lambda

@@ -865,11 +865,12 @@ void Scheduler::invoke(Function fn, InvokeInput input, std::function<void(Invoke
     });
 }
 
-void Scheduler::invoke_event(Function fn, std::string payload, std::string request_id, std::function<void()> finished) {
+void Scheduler::invoke_event(Function fn, std::string payload, std::string request_id,
+                             std::function<void(const InvokeResult&)> finished) {
     struct Event {
         Function fn;
         std::string payload, id;
-        std::function<void()> finished;
+        std::function<void(const InvokeResult&)> finished;
         int attempt = 0;    // function errors so far
         int throttles = 0;  // throttled attempts so far
     };
@@ -890,7 +891,7 @@ void Scheduler::invoke_event(Function fn, std::string payload, std::string reque
                     if (!retry) core::log::info("lambda: event invocation {} of {} failed after 3 attempts", ev->id, ev->fn.name);
                 }
                 if (!retry) {
-                    if (ev->finished) ev->finished();
+                    if (ev->finished) ev->finished(r);
                     return;
                 }
                 auto timer = std::make_shared<net::steady_timer>(impl->io);
@@ -900,7 +901,12 @@ void Scheduler::invoke_event(Function fn, std::string payload, std::string reque
                     if (impl->options.lookup) {
                         auto now = impl->options.lookup(ev->fn.name);
                         if (!now) {  // deleted meanwhile
-                            if (ev->finished) ev->finished();
+                            if (ev->finished) {
+                                InvokeResult gone;
+                                gone.request_id = ev->id;
+                                gone.error = core::AwsError::resource_not_found("Function not found: " + function_arn(ev->fn.name));
+                                ev->finished(gone);
+                            }
                             return;
                         }
                         ev->fn = std::move(*now);

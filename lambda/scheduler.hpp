@@ -14,6 +14,7 @@
 
 #include "core/error.hpp"
 #include "lambda/function.hpp"
+#include "lambda/invoker.hpp"
 #include "lambda/logs.hpp"
 
 namespace stratus::core {
@@ -38,23 +39,6 @@ struct SchedulerOptions {
     std::string logs_dir;
 };
 
-struct InvokeInput {
-    std::string payload;
-    bool tail = false;
-    std::string client_context;  // base64, as X-Amz-Client-Context carries it
-    // The invocation's request id: the Invoke call's x-amzn-RequestId, as on AWS (fresh
-    // when empty).
-    std::string request_id;
-};
-
-struct InvokeResult {
-    std::optional<core::AwsError> error;  // throttled, ... (nothing ran)
-    std::string payload;
-    bool function_error = false;  // X-Amz-Function-Error: Unhandled
-    std::string log_tail;         // last 4 KB of the invocation's log (when asked)
-    std::string request_id;
-};
-
 class Scheduler {
 public:
     Scheduler(core::Runtime& runtime, SchedulerOptions options);
@@ -71,7 +55,7 @@ public:
     // main io_context) when the event is done with: succeeded, failed for good, or its
     // function is gone. It does not run when stratus shuts down first.
     void invoke_event(Function fn, std::string payload, std::string request_id = {},
-                      std::function<void()> finished = {});
+                      std::function<void(const InvokeResult&)> finished = {});
     // The function changed (code or configuration) or is gone (nullopt): warm sandboxes
     // are retired, queued invocations use the new configuration. Any thread.
     void update(const std::string& name, std::optional<Function> fn);

@@ -1,10 +1,9 @@
 #include "s3/checksum.hpp"
 
-#include <openssl/evp.h>
-
 #include <array>
 #include <stdexcept>
 
+#include "core/crypto.hpp"
 #include "core/protocol.hpp"
 
 namespace stratus::s3 {
@@ -65,29 +64,15 @@ private:
     T crc_ = 0;
 };
 
-class EvpDigest final : public Digest {
+// SHA-1, SHA-256 and MD5 through core's hasher.
+class HashDigest final : public Digest {
 public:
-    explicit EvpDigest(const EVP_MD* md) : ctx_(EVP_MD_CTX_new()) {
-        if (!ctx_ || EVP_DigestInit_ex(ctx_, md, nullptr) != 1) {
-            EVP_MD_CTX_free(ctx_);
-            throw std::runtime_error("EVP_DigestInit_ex failed");
-        }
-    }
-    ~EvpDigest() override { EVP_MD_CTX_free(ctx_); }
-    EvpDigest(const EvpDigest&) = delete;
-    EvpDigest& operator=(const EvpDigest&) = delete;
-    void update(std::string_view bytes) override {
-        if (EVP_DigestUpdate(ctx_, bytes.data(), bytes.size()) != 1) throw std::runtime_error("EVP_DigestUpdate failed");
-    }
-    std::string final() override {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int len = 0;
-        if (EVP_DigestFinal_ex(ctx_, md, &len) != 1) throw std::runtime_error("EVP_DigestFinal_ex failed");
-        return std::string(reinterpret_cast<const char*>(md), len);
-    }
+    explicit HashDigest(core::crypto::Hash hash) : hasher_(hash) {}
+    void update(std::string_view bytes) override { hasher_.update(bytes); }
+    std::string final() override { return hasher_.final(); }
 
 private:
-    EVP_MD_CTX* ctx_;
+    core::crypto::Hasher hasher_;
 };
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -132,13 +117,13 @@ std::unique_ptr<Digest> make_digest(ChecksumAlgorithm a) {
         case ChecksumAlgorithm::crc32: return std::make_unique<Crc32Digest>();
         case ChecksumAlgorithm::crc32c: return std::make_unique<CrcDigest<std::uint32_t, crc32c_poly>>();
         case ChecksumAlgorithm::crc64nvme: return std::make_unique<CrcDigest<std::uint64_t, crc64nvme_poly>>();
-        case ChecksumAlgorithm::sha1: return std::make_unique<EvpDigest>(EVP_sha1());
-        case ChecksumAlgorithm::sha256: return std::make_unique<EvpDigest>(EVP_sha256());
+        case ChecksumAlgorithm::sha1: return std::make_unique<HashDigest>(core::crypto::Hash::sha1);
+        case ChecksumAlgorithm::sha256: return std::make_unique<HashDigest>(core::crypto::Hash::sha256);
     }
     throw std::logic_error("unknown checksum algorithm");
 }
 
-std::unique_ptr<Digest> make_md5() { return std::make_unique<EvpDigest>(EVP_md5()); }
+std::unique_ptr<Digest> make_md5() { return std::make_unique<HashDigest>(core::crypto::Hash::md5); }
 
 std::string md5_raw(std::string_view data) {
     auto d = make_md5();

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
-#include "core/sigv4.hpp"
+#include "core/crypto.hpp"
 
 namespace stratus::dynamo {
 
@@ -52,7 +52,7 @@ const AttributeValue* key_value(const Item& item, const KeyElement& k) {
 }
 
 // SHA-256 of `bytes`, first 128 bits as 32 hex characters: names a long key part.
-std::string digest(std::string_view bytes) { return core::sigv4::sha256_hex(bytes).substr(0, 32); }
+std::string digest(std::string_view bytes) { return core::crypto::sha256_hex(bytes).substr(0, 32); }
 
 }  // namespace
 

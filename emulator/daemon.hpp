@@ -1,0 +1,35 @@
+// The daemon: opens the data directory, makes every service, wires them to the
+// listeners and runs until a signal. The composition root (shared/DESIGN.md): the only code
+// besides the CLI that knows every service.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace stratus::emulator {
+
+struct DaemonOptions {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 4566;
+    std::string data_dir = ".stratus";
+    bool ephemeral = false;
+    std::string log_level = "info";
+    bool verify_signatures = false;
+    std::string access_key_id;
+    std::string secret_access_key;
+    std::string durability = "normal";
+    unsigned threads = 0;
+    double idle_timeout = 60;
+    bool test_api = false;
+    std::uint16_t site_port = 8080;
+    std::string site_bucket;
+    unsigned lambda_concurrency = 10;
+    double lambda_idle_timeout = 300;
+    std::size_t lambda_queue_size = 100;
+    std::string runtimes_dir;
+};
+
+// Runs `stratus start` in the foreground; returns the process's exit code.
+int run_daemon(const DaemonOptions& options);
+
+}  // namespace stratus::emulator
