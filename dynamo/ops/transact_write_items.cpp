@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/crypto.hpp"
 #include "core/error.hpp"
 #include "dynamo/ops/input.hpp"
 #include "dynamo/ops/items_common.hpp"
@@ -27,6 +28,15 @@ struct Action {
     expr::Update update;
     bool return_old = false;
 };
+
+// What identifies a request for ClientRequestToken: its canonical JSON without the
+// members that only shape the answer, hashed.
+std::string request_digest(const json& in) {
+    json copy = in;
+    copy.erase("ReturnConsumedCapacity");
+    copy.erase("ReturnItemCollectionMetrics");
+    return core::crypto::sha256(copy.dump());
+}
 
 Action parse_action(const json& ti) {
     if (!ti.is_object()) throw core::AwsError::serialization("Unexpected value in TransactItems");
@@ -86,18 +96,14 @@ json transact_write_items(Context& ctx, const json& in) {
     std::vector<Action> actions;
     for (auto& ti : *items) actions.push_back(parse_action(ti));
 
-    std::string canonical;
+    std::string digest;
     if (token) {
-        json copy = in;
-        copy.erase("ReturnConsumedCapacity");
-        copy.erase("ReturnItemCollectionMetrics");
-        canonical = copy.dump();
+        digest = request_digest(in);
         std::lock_guard lock(ctx.tokens->mutex);
-        double now = ctx.now();
-        std::erase_if(ctx.tokens->entries, [&](auto& e) { return now - e.second.at > token_lifetime; });
+        ctx.tokens->expire(ctx.now(), token_lifetime);
         auto it = ctx.tokens->entries.find(*token);
         if (it != ctx.tokens->entries.end()) {
-            if (it->second.request != canonical)
+            if (it->second.request_digest != digest)
                 throw core::AwsError("IdempotentParameterMismatchException",
                                      "Request with the same client token was made with different parameters",
                                      400);  // AWS wording unsure
@@ -191,9 +197,27 @@ json transact_write_items(Context& ctx, const json& in) {
     });
     if (token) {
         std::lock_guard lock(ctx.tokens->mutex);
-        ctx.tokens->entries[*token] = {canonical, json::object().dump(), ctx.now()};
+        ctx.tokens->remember(*token, std::move(digest), json::object().dump(), ctx.now());
     }
     return out;
+}
+
+void TransactionTokens::expire(double now, double lifetime) {
+    auto drop_front = [&] {
+        auto& [at, token] = order.front();
+        auto it = entries.find(token);
+        // The same token remembered again later has a newer entry: keep that one.
+        if (it != entries.end() && it->second.at == at) entries.erase(it);
+        order.pop_front();
+    };
+    while (!order.empty() && now - order.front().first > lifetime) drop_front();
+    while (!order.empty() && order.size() >= max_entries) drop_front();
+}
+
+void TransactionTokens::remember(const std::string& token, std::string&& digest, std::string&& response, double now) {
+    expire(now, token_lifetime);
+    entries[token] = {std::move(digest), std::move(response), now};
+    order.emplace_back(now, token);
 }
 
 }  // namespace stratus::dynamo

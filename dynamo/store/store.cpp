@@ -116,7 +116,12 @@ std::size_t Store::range_budget(std::size_t prefix_size, bool index) {
 
 std::optional<TableDef> Store::find_table(const lmdb::Txn& txn, std::string_view name) const {
     auto v = txn.get(catalog_, name);
-    if (!v) return std::nullopt;
+    if (!v) {
+        // A dropped table's parsed definition goes too: the cache holds only live tables.
+        std::lock_guard lock(cache_mutex_);
+        if (auto it = cache_.find(name); it != cache_.end()) cache_.erase(it);
+        return std::nullopt;
+    }
     {
         std::lock_guard lock(cache_mutex_);
         auto it = cache_.find(name);
