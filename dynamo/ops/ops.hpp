@@ -83,6 +83,11 @@ nlohmann::json batch_write_item(Context&, const nlohmann::json&);
 nlohmann::json transact_get_items(Context&, const nlohmann::json&);
 nlohmann::json transact_write_items(Context&, const nlohmann::json&);
 
+// PartiQL
+nlohmann::json execute_statement(Context&, const nlohmann::json&);
+nlohmann::json batch_execute_statement(Context&, const nlohmann::json&);
+nlohmann::json execute_transaction(Context&, const nlohmann::json&);
+
 // Deletes the items whose TTL has passed (see ttl.cpp); returns how many.
 std::size_t sweep_expired(Context& ctx, double now);
 

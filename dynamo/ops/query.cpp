@@ -13,13 +13,11 @@ namespace stratus::dynamo {
 using json = nlohmann::json;
 namespace lmdb = core::lmdb;
 
-namespace {
-
 // The LMDB key range holding every entry with this hash key and range condition (see
 // "Long keys" in store.hpp): a bound value whose encoding is longer than the part every
 // stored long key keeps (budget - 34 bytes) widens to all keys sharing that much of it;
 // read_page re-checks the condition on each item, so only the range is approximate.
-void key_range(const IndexDef* index, std::uint32_t id, const expr::KeyCondition& kc, Store::Range& range) {
+void query_key_range(const IndexDef* index, std::uint32_t id, const expr::KeyCondition& kc, Store::Range& range) {
     range.prefix = Store::partition_prefix(id, kc.hash);
     if (!kc.range) return;
     const auto& rc = *kc.range;
@@ -65,6 +63,8 @@ void key_range(const IndexDef* index, std::uint32_t id, const expr::KeyCondition
         }
     }
 }
+
+namespace {
 
 void check_key_types(const expr::KeyCondition& kc, const KeySchema& key) {
     auto mismatch = [] {
@@ -115,7 +115,7 @@ json query(Context& ctx, const json& in) {
                 throw core::AwsError::validation("Filter Expression can only contain non-primary key attributes: Primary key attribute: " + name);
         }
         PageRequest page = make_page(ctx, in, t, index, std::move(filter), std::move(projection));
-        key_range(index, index ? index->id : t.id, kc, page.range);
+        query_key_range(index, index ? index->id : t.id, kc, page.range);
         page.range.forward = forward;
         page.matches_key = [&kc](const Item& item) { return kc.matches(item); };
         return read_page(ctx, txn, page);
