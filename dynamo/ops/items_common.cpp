@@ -159,6 +159,16 @@ std::vector<std::pair<const IndexDef*, double>> index_write_units(const TableDef
     return out;
 }
 
+void add_collection_metrics(json& out, const std::string& mode, const TableDef& table, const Item& key) {
+    if (mode != "SIZE") return;
+    bool has_lsi = false;
+    for (auto& i : table.indexes) has_lsi |= !i.global;
+    auto hash = key.find(table.key.hash.name);
+    if (!has_lsi || hash == key.end()) return;
+    out["ItemCollectionMetrics"] = {{"ItemCollectionKey", {{table.key.hash.name, value_to_json(hash->second)}}},
+                                    {"SizeEstimateRangeGB", {0.0, 1.0}}};
+}
+
 std::map<std::string, AttributeValue> parse_expression_values(const json& in) {
     std::map<std::string, AttributeValue> out;
     const json* values = input::opt_object(in, "ExpressionAttributeValues");

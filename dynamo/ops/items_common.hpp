@@ -44,6 +44,11 @@ nlohmann::json capacity_json(CapacityMode mode, const TableDef& table, double ta
 std::vector<std::pair<const IndexDef*, double>> index_write_units(const TableDef& table, const std::optional<Item>& old,
                                                                   const std::optional<Item>& item);
 
+// ReturnItemCollectionMetrics SIZE on a table with a local secondary index: the item
+// collection (the item's partition) and its size estimate, as PutItem, UpdateItem and
+// DeleteItem answer it.
+void add_collection_metrics(nlohmann::json& out, const std::string& mode, const TableDef& table, const Item& key);
+
 // The ExpressionAttributeValues map of a request (validated values), empty if absent.
 std::map<std::string, AttributeValue> parse_expression_values(const nlohmann::json& in);
 std::map<std::string, std::string> parse_expression_names(const nlohmann::json& in);

@@ -30,14 +30,27 @@ public:
         values_[key] = v;
         return key;
     }
+    // The request with the generated placeholders, beside the request's own (Query's
+    // KeyConditions may come with a FilterExpression and its placeholders).
     json request(const json& in) const {
         json out = in;
-        if (!names_.empty()) out["ExpressionAttributeNames"] = names_;
-        else out.erase("ExpressionAttributeNames");
-        if (!values_.empty()) out["ExpressionAttributeValues"] = values_;
-        else out.erase("ExpressionAttributeValues");
+        merge(out, "ExpressionAttributeNames", names_);
+        merge(out, "ExpressionAttributeValues", values_);
         return out;
     }
+
+private:
+    static void merge(json& out, const char* key, const json& generated) {
+        bool own = out.contains(key) && out[key].is_object() && !out[key].empty();
+        if (!own) {
+            if (generated.empty()) out.erase(key);
+            else out[key] = generated;
+            return;
+        }
+        for (auto& [k, v] : generated.items()) out[key][k] = v;
+    }
+
+public:
 
 private:
     json names_ = json::object();
@@ -46,10 +59,15 @@ private:
 
 // "Can not use both expression and non-expression parameters in the same request:
 // Non-expression parameters: {Expected} Expression parameters: {ConditionExpression}"
+// AWS lists the expressions the request has; the placeholder maps only when they are all
+// it has.
 void check_not_mixed(const json& in, const std::vector<std::string>& legacy_present) {
     std::vector<std::string> expr_present;
     for (auto* k : expression_params)
-        if (in.contains(k) && !in[k].is_null()) expr_present.push_back(k);
+        if (in.contains(k) && !in[k].is_null() && std::string_view(k).ends_with("Expression")) expr_present.push_back(k);
+    if (expr_present.empty())
+        for (auto* k : expression_params)
+            if (in.contains(k) && !in[k].is_null()) expr_present.push_back(k);
     if (legacy_present.empty() || expr_present.empty()) return;
     auto join = [](const std::vector<std::string>& v) {
         std::string s;
@@ -242,7 +260,15 @@ LegacyQuery legacy_query(const json& in, const char* filter_key) {
     LegacyQuery out;
     auto legacy = present(in, {"KeyConditions", filter_key, "AttributesToGet"});
     if (legacy.empty()) return out;
-    check_not_mixed(in, legacy);
+    // KeyConditions goes with FilterExpression and ProjectionExpression (AWS accepts them
+    // together); only a KeyConditionExpression conflicts with it. The filter and
+    // AttributesToGet conflict with every expression.
+    if (legacy.size() == 1 && legacy[0] == "KeyConditions") {
+        if (in.contains("KeyConditionExpression") && !in["KeyConditionExpression"].is_null())
+            check_not_mixed(json{{"KeyConditionExpression", in["KeyConditionExpression"]}}, legacy);
+    } else {
+        check_not_mixed(in, legacy);
+    }
     Builder b;
     if (const json* kc = input::opt_object(in, "KeyConditions")) {
         for (auto& [attr, cond] : kc->items()) {

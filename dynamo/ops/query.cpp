@@ -90,11 +90,15 @@ json query(Context& ctx, const json& in) {
     LegacyQuery legacy = legacy_query(in, "QueryFilter");
     const json& src = legacy.in ? *legacy.in : in;
     auto kc_text = legacy.in ? std::optional<std::string>(legacy.key_condition) : input::opt_string(in, "KeyConditionExpression");
-    auto filter_text = legacy.in ? (legacy.filter.empty() ? std::nullopt : std::optional<std::string>(legacy.filter))
-                                 : input::opt_string(in, "FilterExpression");
-    auto proj_text = legacy.in ? (legacy.projection.empty() ? std::nullopt : std::optional<std::string>(legacy.projection))
-                               : input::opt_string(in, "ProjectionExpression");
-    if (!kc_text || kc_text->empty())
+    // Legacy QueryFilter / AttributesToGet, or the request's own expressions (which may
+    // come with legacy KeyConditions).
+    auto filter_text = legacy.in && !legacy.filter.empty() ? std::optional<std::string>(legacy.filter)
+                                                           : input::opt_string(in, "FilterExpression");
+    auto proj_text = legacy.in && !legacy.projection.empty() ? std::optional<std::string>(legacy.projection)
+                                                             : input::opt_string(in, "ProjectionExpression");
+    // An empty KeyConditionExpression is "Invalid KeyConditionExpression: The expression
+    // can not be empty;" (from the expression parser), as AWS answers.
+    if (!kc_text || (legacy.in && kc_text->empty()))
         throw core::AwsError::validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.");
     bool forward = input::opt_bool(in, "ScanIndexForward").value_or(true);
 

@@ -52,6 +52,7 @@ json update_table(Context& ctx, const json& in) {
     return ctx.store.env().write([&](lmdb::WriteTxn& txn) {
         TableDef t = require_table(ctx, txn, name);
         bool changed = false;
+        const bool switching_to_provisioned = billing && *billing == "PROVISIONED" && t.pay_per_request;
         if (billing) {
             bool ppr = *billing == "PAY_PER_REQUEST";
             if (ppr && pt)
@@ -63,8 +64,10 @@ json update_table(Context& ctx, const json& in) {
             if (ppr != t.pay_per_request) {
                 t.pay_per_request = ppr;
                 t.billing_changed = ctx.now();
-                changed = true;
             }
+            // PAY_PER_REQUEST on a PAY_PER_REQUEST table is accepted as it is (AWS), while
+            // PROVISIONED with the current throughput is refused below.
+            changed = true;
         }
         if (pt) {
             if (t.pay_per_request)
@@ -75,6 +78,13 @@ json update_table(Context& ctx, const json& in) {
             if (!r || !w || *r < 1 || *w < 1)
                 throw core::AwsError::validation("One or more parameter values were invalid: ReadCapacityUnits and "
                                                  "WriteCapacityUnits must both be specified and positive");
+            if (!switching_to_provisioned && *r == t.read_capacity && *w == t.write_capacity)
+                throw core::AwsError::validation(fmt::format(
+                    "The provisioned throughput for the table will not change. The requested value equals the current "
+                    "value. Current ReadCapacityUnits provisioned for the table: {0}. Requested ReadCapacityUnits: {0}. "
+                    "Current WriteCapacityUnits provisioned for the table: {1}. Requested WriteCapacityUnits: {1}. Refer "
+                    "to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.",
+                    *r, *w));
             t.read_capacity = *r;
             t.write_capacity = *w;
             changed = true;
@@ -179,7 +189,7 @@ json tag_resource(Context& ctx, const json& in) {
         if (t.tags.size() > 50) throw core::AwsError::validation("One or more parameter values were invalid: Too many tags");
         ctx.store.save_table(txn, t);
     });
-    return json::object();
+    return nullptr;  // AWS answers TagResource with an empty body
 }
 
 json untag_resource(Context& ctx, const json& in) {
@@ -198,7 +208,7 @@ json untag_resource(Context& ctx, const json& in) {
         }
         ctx.store.save_table(txn, t);
     });
-    return json::object();
+    return nullptr;  // AWS answers UntagResource with an empty body
 }
 
 json list_tags_of_resource(Context& ctx, const json& in) {

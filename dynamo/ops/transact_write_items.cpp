@@ -121,25 +121,37 @@ json transact_write_items(Context& ctx, const json& in) {
             std::optional<Item> next;  // nullopt: delete (or nothing, for checks)
         };
         std::vector<Planned> plan;
-        for (auto& a : actions) {
+        // An item that fails validation (a bad key, a missing key attribute, an item too
+        // large) cancels the transaction with a ValidationError at its position, as AWS
+        // does; the request itself stays valid.
+        std::vector<std::optional<std::string>> invalid(actions.size());
+        for (std::size_t i = 0; i < actions.size(); ++i) {
+            auto& a = actions[i];
             auto [it, fresh] = tables.try_emplace(a.table);
             if (fresh) it->second = require_table(ctx, txn, a.table);
             const TableDef& t = it->second;
             Planned p{&t, {}, {}, {}};
-            if (a.kind == Kind::put) {
-                Item item = item_from_json(*a.body);
-                validate_item(item, t);
-                p.key = key_of(item, t.key);
-                p.next = std::move(item);
-            } else {
-                p.key = parse_key(*a.body, t);
+            try {
+                if (a.kind == Kind::put) {
+                    Item item = item_from_json(*a.body);
+                    validate_item(item, t);
+                    p.key = key_of(item, t.key);
+                    p.next = std::move(item);
+                } else {
+                    p.key = parse_key(*a.body, t);
+                }
+                for (auto& name : a.update.attribute_names())
+                    if (p.key.count(name))
+                        throw core::AwsError::validation(fmt::format(
+                            "One or more parameter values were invalid: Cannot update attribute {}. This attribute is "
+                            "part of the key",
+                            name));
+            } catch (const core::AwsError& e) {
+                if (e.code() != "ValidationException") throw;
+                invalid[i] = e.message();
+                plan.push_back(std::move(p));
+                continue;
             }
-            for (auto& name : a.update.attribute_names())
-                if (p.key.count(name))
-                    throw core::AwsError::validation(fmt::format(
-                        "One or more parameter values were invalid: Cannot update attribute {}. This attribute is part of "
-                        "the key",
-                        name));
             if (!seen.insert(t.name + '\0' + ctx.store.item_key(t, p.key)).second)
                 throw core::AwsError::validation("Transaction request cannot include multiple operations on one item");
             plan.push_back(std::move(p));
@@ -151,19 +163,27 @@ json transact_write_items(Context& ctx, const json& in) {
         for (std::size_t i = 0; i < actions.size(); ++i) {
             auto& a = actions[i];
             auto& p = plan[i];
-            p.old = ctx.store.get(txn, *p.table, p.key);
             json reason = {{"Code", "None"}};
-            try {
-                if (!a.condition.empty() && !a.condition.evaluate(p.old.value_or(Item{}))) {
-                    reason = {{"Code", "ConditionalCheckFailed"}, {"Message", "The conditional request failed"}};
-                    if (a.return_old && p.old) reason["Item"] = item_to_json(*p.old);
-                } else if (a.kind == Kind::update) {
-                    Item base = p.old.value_or(p.key);
-                    p.next = a.update.apply(base).item;
-                    validate_item(*p.next, *p.table, ItemSource::update);
+            if (invalid[i]) {
+                reason = {{"Code", "ValidationError"}, {"Message", *invalid[i]}};
+            } else {
+                p.old = ctx.store.get(txn, *p.table, p.key);
+                try {
+                    if (!a.condition.empty() && !a.condition.evaluate(p.old.value_or(Item{}))) {
+                        reason = {{"Code", "ConditionalCheckFailed"}, {"Message", "The conditional request failed"}};
+                        if (a.return_old && p.old) reason["Item"] = item_to_json(*p.old);
+                    } else if (a.kind == Kind::update) {
+                        Item base = p.old.value_or(p.key);
+                        expr::UpdateResult r = a.update.apply(base);
+                        // An update that only removes leaves a missing item missing.
+                        if (p.old || a.update.creates()) {
+                            p.next = std::move(r.item);
+                            validate_item(*p.next, *p.table, ItemSource::update);
+                        }
+                    }
+                } catch (const core::AwsError& e) {
+                    reason = {{"Code", "ValidationError"}, {"Message", e.message()}};
                 }
-            } catch (const core::AwsError& e) {
-                reason = {{"Code", "ValidationError"}, {"Message", e.message()}};
             }
             std::string code = reason["Code"].get<std::string>();
             cancelled |= code != "None";
@@ -184,7 +204,7 @@ json transact_write_items(Context& ctx, const json& in) {
             auto& p = plan[i];
             double u = 2 * write_units(std::max(p.next ? item_size(*p.next) : 0, p.old ? item_size(*p.old) : 0));
             units[p.table->name] += a.kind == Kind::check ? read_units(p.old ? item_size(*p.old) : 0, true) * 2 : u;
-            if (a.kind == Kind::put || a.kind == Kind::update) ctx.store.put(txn, *p.table, *p.next, p.old);
+            if ((a.kind == Kind::put || a.kind == Kind::update) && p.next) ctx.store.put(txn, *p.table, *p.next, p.old);
             else if (a.kind == Kind::del && p.old) ctx.store.erase(txn, *p.table, *p.old);
         }
         json result = json::object();
