@@ -119,6 +119,19 @@ json query(Context& ctx, const json& in) {
                 throw core::AwsError::validation("Filter Expression can only contain non-primary key attributes: Primary key attribute: " + name);
         }
         PageRequest page = make_page(ctx, in, t, index, std::move(filter), std::move(projection));
+        // The starting key must lie within the queried partition and range (AWS).
+        if (page.range.exclusive_start) {
+            Item start = item_from_json(*input::opt_object(in, "ExclusiveStartKey"));
+            auto h = start.find(schema.hash.name);
+            bool inside = h != start.end() && h->second == kc.hash;
+            if (inside && kc.range && schema.range) {
+                auto r = start.find(schema.range->name);
+                inside = r != start.end() && kc.range->matches(r->second);
+            }
+            if (!inside)
+                throw core::AwsError::validation(
+                    "The provided starting key is outside query boundaries based on provided conditions");
+        }
         query_key_range(index, index ? index->id : t.id, kc, page.range);
         page.range.forward = forward;
         page.matches_key = [&kc](const Item& item) { return kc.matches(item); };

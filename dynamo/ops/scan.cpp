@@ -69,6 +69,9 @@ json scan(Context& ctx, const json& in) {
                 if (it == item.end()) return seg == 0;
                 return fnv1a(encode_key_part(it->second)) % n == seg;
             };
+            // A starting key from another segment is refused, as AWS does.
+            if (page.range.exclusive_start && !page.in_segment(item_from_json(*input::opt_object(in, "ExclusiveStartKey"))))
+                throw core::AwsError::validation("The provided Exclusive start key does not map to the provided segment");
         }
         return read_page(ctx, txn, page);
     });
