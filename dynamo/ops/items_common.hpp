@@ -75,6 +75,12 @@ std::string parse_return_values(const nlohmann::json& in, std::initializer_list<
 // with its names and values.
 expr::Condition parse_write_condition(const nlohmann::json& in);
 
+// The member constraints of an item operation's request (TableName, IndexName, Key /
+// Item present, the enums, Limit, Segment / TotalSegments), checked together in the
+// operation's member order (`members`, the botocore model's) so several are reported in
+// one "N validation errors detected: ..." as AWS does.
+void check_members(const nlohmann::json& in, std::initializer_list<std::string_view> members);
+
 // Loads a table by the request's TableName (name or ARN), with AWS's validation.
 std::string parse_table_name(const nlohmann::json& in);
 

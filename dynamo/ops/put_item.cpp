@@ -13,6 +13,7 @@ namespace lmdb = core::lmdb;
 
 json put_item(Context& ctx, const json& in) {
     input::require_object(in);
+    check_members(in, {"TableName", "Item", "ReturnValues", "ReturnConsumedCapacity", "ReturnItemCollectionMetrics", "ConditionalOperator", "ReturnValuesOnConditionCheckFailure"});
     std::string table_name = parse_table_name(in);
     const json& item_json = require_member(in, "Item", "item");
     std::string return_values = parse_return_values(in, {"NONE", "ALL_OLD"});

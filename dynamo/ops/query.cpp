@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "dynamo/ops/input.hpp"
+#include "dynamo/ops/items_common.hpp"
 #include "dynamo/ops/legacy.hpp"
 #include "dynamo/ops/ops.hpp"
 #include "dynamo/ops/read_page.hpp"
@@ -86,6 +87,7 @@ void check_key_types(const expr::KeyCondition& kc, const KeySchema& key) {
 
 json query(Context& ctx, const json& in) {
     input::require_object(in);
+    check_members(in, {"TableName", "IndexName", "Select", "Limit", "ConditionalOperator", "ReturnConsumedCapacity"});
     std::string table_name = parse_table_name(in);
     LegacyQuery legacy = legacy_query(in, "QueryFilter");
     const json& src = legacy.in ? *legacy.in : in;

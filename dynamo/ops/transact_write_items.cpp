@@ -17,6 +17,7 @@ namespace lmdb = core::lmdb;
 namespace {
 
 constexpr double token_lifetime = 600;  // ClientRequestToken is remembered for 10 minutes
+constexpr std::size_t max_transaction_bytes = 4 * 1024 * 1024;
 
 enum class Kind { check, put, del, update };
 
@@ -125,6 +126,7 @@ json transact_write_items(Context& ctx, const json& in) {
         // large) cancels the transaction with a ValidationError at its position, as AWS
         // does; the request itself stays valid.
         std::vector<std::optional<std::string>> invalid(actions.size());
+        std::size_t total_bytes = 0;
         for (std::size_t i = 0; i < actions.size(); ++i) {
             auto& a = actions[i];
             auto [it, fresh] = tables.try_emplace(a.table);
@@ -154,8 +156,14 @@ json transact_write_items(Context& ctx, const json& in) {
             }
             if (!seen.insert(t.name + '\0' + ctx.store.item_key(t, p.key)).second)
                 throw core::AwsError::validation("Transaction request cannot include multiple operations on one item");
+            total_bytes += p.next ? item_size(*p.next) : item_size(p.key);
             plan.push_back(std::move(p));
         }
+        // AWS: "The aggregate size of the items in the transaction cannot exceed 4 MB". Its
+        // message for it is not documented.
+        if (total_bytes > max_transaction_bytes)
+            throw core::AwsError::validation(fmt::format(
+                "Transaction request size exceeded the maximum allowed size of 4 MB; size: {} bytes", total_bytes));
         // Check every condition against the current items before writing anything.
         json reasons = json::array();
         bool cancelled = false;

@@ -15,6 +15,7 @@ namespace lmdb = core::lmdb;
 
 json update_item(Context& ctx, const json& in) {
     input::require_object(in);
+    check_members(in, {"TableName", "Key", "ConditionalOperator", "ReturnValues", "ReturnConsumedCapacity", "ReturnItemCollectionMetrics", "ReturnValuesOnConditionCheckFailure"});
     std::string table_name = parse_table_name(in);
     const json& key_json = require_member(in, "Key", "key");
     std::string return_values = parse_return_values(in, {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"});

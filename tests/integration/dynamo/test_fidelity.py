@@ -380,5 +380,36 @@ class FidelityTest(unittest.TestCase):
                              "to satisfy constraint: Member must have length %s" % (name, why))
 
 
+    def test_several_member_errors_in_one_message(self):
+        err = self.error(self.raw.query, TableName=self.table, Select="BAD", Limit=0, ReturnConsumedCapacity="LOTS",
+                         KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "x"}})
+        self.assertEqual(err["Error"]["Message"],
+                         "3 validation errors detected: "
+                         "Value 'BAD' at 'select' failed to satisfy constraint: Member must satisfy enum value set: "
+                         "[SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]; "
+                         "Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or "
+                         "equal to 1; "
+                         "Value 'LOTS' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy "
+                         "enum value set: [INDEXES, TOTAL, NONE]")
+        err = self.error(self.raw.put_item, TableName=self.table, ReturnValues="EVERYTHING")
+        self.assertEqual(err["Error"]["Message"],
+                         "2 validation errors detected: "
+                         "Value null at 'item' failed to satisfy constraint: Member must not be null; "
+                         "Value 'EVERYTHING' at 'returnValues' failed to satisfy constraint: Member must satisfy enum "
+                         "value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]")
+        err = self.error(self.raw.get_item, Key=self.key())
+        self.assertEqual(err["Error"]["Message"], "1 validation error detected: Value null at 'tableName' failed to "
+                                                  "satisfy constraint: Member must not be null")
+
+    def test_transactions_over_4_mb_are_refused(self):
+        # AWS: "The aggregate size of the items in the transaction cannot exceed 4 MB";
+        # its message is not documented.
+        big = "x" * (390 * 1024)
+        err = self.error(self.ddb.transact_write_items, TransactItems=[
+            {"Put": {"TableName": self.table, "Item": dict(self.key(), v={"S": big})}} for _ in range(11)])
+        self.assertEqual(err["Error"]["Code"], "ValidationException")
+        self.assertIn("4 MB", err["Error"]["Message"])
+
+
 if __name__ == "__main__":
     unittest.main()
