@@ -46,10 +46,11 @@ class MemoryTest(unittest.TestCase):
         return r.status, json.loads(data)
 
     def test_large_transactions_leave_no_memory_behind(self):
-        # Four 250 KB items per transaction: 1 MB each, 200 MB in all.
-        big = "x" * (250 * 1024)
+        # Two 256 KB items per transaction: 512 KB each, 100 MB in all (before the fix the
+        # daemon kept all of it).
+        big = "x" * (256 * 1024)
         template = json.dumps({"ClientRequestToken": "@TOKEN@", "TransactItems": [
-            {"Put": {"TableName": "mem", "Item": {"pk": {"S": "k%d" % j}, "v": {"S": big}}}} for j in range(4)]})
+            {"Put": {"TableName": "mem", "Item": {"pk": {"S": "k%d" % j}, "v": {"S": big}}}} for j in range(2)]})
 
         def transaction():
             status, out = self.call("TransactWriteItems", None, template.replace("@TOKEN@", str(uuid.uuid4())))
