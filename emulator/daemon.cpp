@@ -170,7 +170,9 @@ int run_daemon(const DaemonOptions& o) {
     std::string shown_host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
     std::string address = fmt::format("{}:{}", o.host == "0.0.0.0" || o.host == "::" ? "localhost" : shown_host, port);
 
-    dispatcher.add(dynamo::make_service(env, address));
+    auto dynamo_service = dynamo::make_service(env, address);
+    dispatcher.add(dynamo_service);
+    dispatcher.add(dynamo_service->streams_api());
     lambda::LambdaOptions lambda_options;
     lambda_options.data_dir = data.path().string();
     lambda_options.runtimes_dir = o.runtimes_dir;

@@ -17,4 +17,11 @@ KeySchema parse_key_schema(const nlohmann::json& key_schema, const std::vector<K
 IndexDef parse_index(const nlohmann::json& j, bool global, const std::vector<KeyElement>& defs);
 std::vector<KeyElement> parse_attribute_definitions(const nlohmann::json* defs);
 
+// A StreamSpecification: enabled, with its view type ("KEYS_ONLY", ...) when enabled.
+struct StreamSpec {
+    bool enabled = false;
+    std::string view_type;
+};
+StreamSpec parse_stream_spec(const nlohmann::json& spec);
+
 }  // namespace stratus::dynamo
