@@ -130,6 +130,9 @@ std::string target_input(const ScheduleSpec& spec, const std::string& event_json
     values["aws.events.event"] = event;
     values["aws.events.event.json"] = event;
     const std::string& t = *spec.input_template;
+    // A template that is not JSON (plain text) takes string values as their characters.
+    auto first = t.find_first_not_of(" \t\r\n");
+    bool text_mode = first == std::string::npos || (t[first] != '{' && t[first] != '[' && t[first] != '"');
     std::string out;
     for (std::size_t i = 0; i < t.size();) {
         if (t[i] == '<') {
@@ -138,7 +141,7 @@ std::string target_input(const ScheduleSpec& spec, const std::string& event_json
                 std::string name = t.substr(i + 1, close - i - 1);
                 auto it = values.find(name);
                 if (it != values.end()) {
-                    bool quoted = i > 0 && t[i - 1] == '"' && close + 1 < t.size() && t[close + 1] == '"';
+                    bool quoted = text_mode || (i > 0 && t[i - 1] == '"' && close + 1 < t.size() && t[close + 1] == '"');
                     const json& v = it->second;
                     if (quoted && v.is_string()) {
                         std::string dumped = v.dump();

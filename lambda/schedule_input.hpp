@@ -28,7 +28,7 @@ const nlohmann::json* json_path(const nlohmann::json& doc, std::string_view path
 // paths, a template); throws std::invalid_argument with the reason.
 void validate_target_input(const ScheduleSpec& spec);
 
-// The payload for the target (JSON text). `ingestion_time`: the event's time as ISO 8601.
+// The payload for the target (JSON text): a plain-text template reaches it as a JSON string.
 std::string target_input(const ScheduleSpec& spec, const std::string& event_json);
 
 }  // namespace stratus::lambda
