@@ -30,7 +30,8 @@ core::Response respond(const json& body, int status) {
 
 AwsError invalid(std::string message) { return AwsError("InvalidParameterValueException", std::move(message), 400); }
 
-AwsError not_found() { return AwsError::resource_not_found("The resource you requested does not exist."); }
+// Lambda answers ResourceNotFoundException with 404 (botocore's lambda model).
+AwsError not_found() { return AwsError("ResourceNotFoundException", "The resource you requested does not exist.", 404); }
 
 json parse_body(const std::string& body) {
     if (body.empty()) return json::object();

@@ -203,15 +203,16 @@ void TriggerEngine::Impl::start_poller(const std::string& uuid) {
 void TriggerEngine::Impl::add(Mapping m) {
     // StartingPosition LATEST: the checkpoints of "now", stored with the mapping, so what
     // is written from here on is delivered even if the poller starts later.
+    std::vector<std::pair<std::string, json>> checkpoints;
+    if (m.spec.starting_position == "LATEST" && o.streams) {
+        std::string latest = o.streams->latest(m.spec.event_source_arn);
+        for (auto& sh : o.streams->shards(m.spec.event_source_arn))
+            checkpoints.emplace_back(sh.id, sh.closed ? json{{"after", ""}, {"done", true}}
+                                                      : json{{"after", latest}, {"done", false}});
+    }
     env.write([&](lmdb::WriteTxn& txn) {
         txn.put(esm_db, m.uuid, m.to_json());
-        if (m.spec.starting_position == "LATEST" && o.streams) {
-            std::string latest = o.streams->latest(m.spec.event_source_arn);
-            for (auto& sh : o.streams->shards(m.spec.event_source_arn)) {
-                json cp = sh.closed ? json{{"after", ""}, {"done", true}} : json{{"after", latest}, {"done", false}};
-                txn.put(checkpoint_db, prefix_of(m.uuid) + sh.id, cp.dump());
-            }
-        }
+        for (auto& [shard, cp] : checkpoints) txn.put(checkpoint_db, prefix_of(m.uuid) + shard, cp.dump());
     });
     std::lock_guard lock(mutex);
     std::string uuid = m.uuid;
@@ -258,7 +259,7 @@ Mapping TriggerEngine::Impl::validate(const EventSourceMappingSpec& spec) {
     auto invalid = [](std::string m) { return AwsError("InvalidParameterValueException", std::move(m), 400); };
     auto fn = invoker.describe(spec.function);
     // AWS: "Function does not exist" for CreateEventSourceMapping of an unknown function.
-    if (!fn) throw AwsError::resource_not_found("Function does not exist");
+    if (!fn) throw AwsError("ResourceNotFoundException", "Function does not exist", 404);
     const std::string& arn = spec.event_source_arn;
     if (arn.empty()) throw invalid("EventSourceArn is required: stratus maps DynamoDB streams only");
     if (!arn.starts_with("arn:aws:dynamodb:") || arn.find("/stream/") == std::string::npos)
@@ -517,10 +518,11 @@ private:
     bool deliver(const Mapping& m, const std::string& shard, std::vector<StreamRecordData> records) {
         struct Sub {
             std::vector<StreamRecordData> records;
-            int attempts = 0;  // failed invocations so far
+            int attempts = 0;     // failed invocations that count as retries
+            int invocations = 0;  // of these records, for the failure record
         };
         std::deque<Sub> work;
-        work.push_back({std::move(records), 0});
+        work.push_back({std::move(records), 0, 0});
         auto checkpoint = [&](const StreamRecordData& r) { save(shard, {r.sequence_number, false}); };
         while (!work.empty()) {
             if (interrupted()) return false;
@@ -531,7 +533,7 @@ private:
                 while (n < s.records.size() && s.records[n].created_ms < oldest_ok) ++n;
                 if (n > 0) {
                     std::vector<StreamRecordData> old(s.records.begin(), s.records.begin() + static_cast<long>(n));
-                    e_.record_failure(m, shard, old, "RecordAgeExceeded", s.attempts, std::nullopt);
+                    e_.record_failure(m, shard, old, "RecordAgeExceeded", s.invocations, std::nullopt);
                     checkpoint(old.back());
                     s.records.erase(s.records.begin(), s.records.begin() + static_cast<long>(n));
                     if (s.records.empty()) work.pop_front();
@@ -540,6 +542,7 @@ private:
             }
             auto res = invoke(m, s.records);
             if (!res) return false;
+            ++s.invocations;
             bool ok = !res->error && !res->function_error;
             std::optional<std::size_t> first_failed;
             if (ok && m.spec.report_batch_item_failures) first_failed = failed_from(res->payload, s.records);
@@ -559,20 +562,21 @@ private:
                 checkpoint(s.records[*first_failed - 1]);
                 s.records.erase(s.records.begin(), s.records.begin() + static_cast<long>(*first_failed));
             }
-            ++s.attempts;
             set_result("PROBLEM: Function call failed");
             if (m.spec.bisect_batch_on_function_error && s.records.size() > 1) {
-                // Split in two and retry each half (splitting does not use up a retry).
+                // Split in two and retry each half: "splitting a batch does not count towards
+                // the retry quota" (Lambda developer guide).
                 std::size_t half = s.records.size() / 2;
-                Sub a{{s.records.begin(), s.records.begin() + static_cast<long>(half)}, s.attempts};
-                Sub b{{s.records.begin() + static_cast<long>(half), s.records.end()}, s.attempts};
+                Sub a{{s.records.begin(), s.records.begin() + static_cast<long>(half)}, s.attempts, s.invocations};
+                Sub b{{s.records.begin() + static_cast<long>(half), s.records.end()}, s.attempts, s.invocations};
                 work.pop_front();
                 work.push_front(std::move(b));
                 work.push_front(std::move(a));
                 continue;
             }
+            ++s.attempts;
             if (m.spec.maximum_retry_attempts >= 0 && s.attempts > m.spec.maximum_retry_attempts) {
-                e_.record_failure(m, shard, s.records, "RetryAttemptsExhausted", s.attempts, res);
+                e_.record_failure(m, shard, s.records, "RetryAttemptsExhausted", s.invocations, res);
                 checkpoint(s.records.back());
                 work.pop_front();
                 continue;
