@@ -242,3 +242,86 @@ TEST_CASE("a schedule's target input: the event, Input, InputPath, InputTransfor
     no_template.input_paths_map = R"({"a": "$.a"})";
     CHECK_THROWS_AS(validate_target_input(no_template), std::invalid_argument);
 }
+
+// ---- the schedule timer, with a fake invoker and clock
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "lambda/trigger_engine.hpp"
+#include "temp_dir.hpp"
+
+namespace {
+
+struct FakeInvoker : Invoker {
+    std::mutex mutex;
+    std::vector<std::pair<std::string, std::string>> events;  // function, payload
+    std::optional<FunctionInfo> describe(std::string_view f) override {
+        return FunctionInfo{std::string(f), "arn:aws:lambda:us-east-1:000000000000:function:" + std::string(f), 3};
+    }
+    void invoke(std::string_view, InvokeInput, std::function<void(InvokeResult)> done) override { done({}); }
+    std::string invoke_event(std::string_view f, InvokeInput in, std::function<void(const InvokeResult&)>) override {
+        std::lock_guard lock(mutex);
+        events.emplace_back(std::string(f), in.payload);
+        return "id";
+    }
+    std::size_t count() {
+        std::lock_guard lock(mutex);
+        return events.size();
+    }
+};
+
+}  // namespace
+
+TEST_CASE("the schedule timer fires a rule when its time comes, once per period") {
+    stratus::test::TempDir dir;
+    auto env = stratus::core::lmdb::Env::open(dir.path);
+    FakeInvoker invoker;
+    std::atomic<std::int64_t> now{at(2024, 1, 1, 0, 0) * 1000};
+    TriggerOptions o;
+    o.now_ms = [&] { return now.load(); };
+    TriggerEngine engine(env, invoker, o);
+    engine.start();
+    ScheduleSpec s;
+    s.name = "every-minute";
+    s.expression = "rate(1 minute)";
+    s.function = "f";
+    s.input = R"({"tick": true})";
+    engine.declare_schedule(s);
+    ScheduleSpec c = s;
+    c.name = "at-noon";
+    c.expression = "cron(0 12 * * ? *)";
+    c.input.reset();
+    engine.declare_schedule(c);
+    auto wait_for_count = [&](std::size_t n) {
+        for (int i = 0; i < 200 && invoker.count() < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        return invoker.count();
+    };
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CHECK(invoker.count() == 0);
+    // Declaring another (disabled) rule wakes the timer, which finds what is due.
+    ScheduleSpec nudge = s;
+    nudge.enabled = false;
+    auto wake = [&](const char* name) {
+        nudge.name = name;
+        engine.declare_schedule(nudge);
+    };
+    now += 61 * 1000;
+    wake("nudge1");
+    REQUIRE(wait_for_count(1) == 1);
+    CHECK(invoker.events[0].second == R"({"tick": true})");
+    now += 30 * 1000;
+    wake("nudge2");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CHECK(invoker.count() == 1);  // not due again before a minute has passed
+    now = at(2024, 1, 1, 12, 0) * 1000 + 500;
+    wake("nudge3");
+    CHECK(wait_for_count(3) == 3);  // the rate rule (once, not every minute it missed) and the cron one
+    bool noon = false;
+    for (auto& [f, payload] : invoker.events)
+        noon |= payload.find("rule/at-noon\"") != std::string::npos && payload.find("2024-01-01T12:00:00Z") != std::string::npos;
+    CHECK(noon);
+    engine.stop();
+}
