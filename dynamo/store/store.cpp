@@ -68,6 +68,18 @@ Store::Store(lmdb::Env& env)
             if (auto t = find_table(txn, name)) upgrade_table(txn, *t);
         txn.put(meta_, "format", "2");
     });
+    // Tables created with a StreamSpecification before streams were recorded have none:
+    // they get their stream now.
+    env_.write([&](lmdb::WriteTxn& txn) {
+        for (auto& name : table_names(txn)) {
+            auto t = find_table(txn, name);
+            if (!t || !t->stream_enabled || t->stream_id != 0) continue;
+            auto view = streams::parse_view_type(t->stream_view_type);
+            if (!view) continue;
+            streams_.create(txn, *t, *view, allocate_id(txn));
+            save_table(txn, *t);
+        }
+    });
 }
 
 void Store::upgrade_table(lmdb::WriteTxn& txn, const TableDef& table) {
