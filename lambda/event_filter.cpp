@@ -243,7 +243,9 @@ Matcher anything_but(const json& v) {
         }
     } else if (v.is_object()) {
         if (v.size() != 1) bad("anything-but takes one operator");
-        auto& [op, arg] = *v.items().begin();
+        auto only = v.begin();
+        const std::string& op = only.key();
+        const json& arg = only.value();
         auto one_or_many = [&](Matcher::Kind kind, const char* name) {
             if (arg.is_array()) {
                 if (arg.empty()) bad(std::string(name) + " needs values");
@@ -269,7 +271,9 @@ Matcher anything_but(const json& v) {
 Matcher parse_matcher(const json& v) {
     if (!v.is_object()) return exact(v);
     if (v.size() != 1) bad("a matcher object has exactly one operator");
-    auto& [op, arg] = *v.items().begin();
+    auto only = v.begin();
+    const std::string& op = only.key();
+    const json& arg = only.value();
     if (op == "prefix") return affix(Matcher::Kind::prefix, arg, "prefix");
     if (op == "suffix") return affix(Matcher::Kind::suffix, arg, "suffix");
     if (op == "equals-ignore-case") return string_matcher(Matcher::Kind::equals_ic, arg, "equals-ignore-case");
