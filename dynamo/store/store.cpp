@@ -59,7 +59,7 @@ std::string digest(std::string_view bytes) { return core::crypto::sha256_hex(byt
 Store::Store(lmdb::Env& env)
     : env_(env), catalog_(env.open_db("ddb_catalog")), items_(env.open_db("ddb_items")),
       index_(env.open_db("ddb_index")), meta_(env.open_db("ddb_meta")), ttl_(env.open_db("ddb_ttl")),
-      streams_(env) {
+      streams_(env, meta_) {
     // Data dirs written before format 2 (long key parts, TTL index): rewrite their keys
     // and rebuild their indexes once.
     env_.write([&](lmdb::WriteTxn& txn) {
@@ -385,11 +385,14 @@ void Store::reset(lmdb::WriteTxn& txn) {
     txn.clear(index_);
     txn.clear(ttl_);
     streams_.reset(txn);
-    // Ids are not reused even across resets, so clear only the statistics.
-    std::string next;
+    // Ids and stream sequence numbers are not reused even across resets, so clear only the
+    // statistics.
+    std::string next, seq;
     if (auto v = txn.get(meta_, "next_id")) next = std::string(*v);
+    if (auto v = txn.get(meta_, "stream_seq")) seq = std::string(*v);
     txn.clear(meta_);
     if (!next.empty()) txn.put(meta_, "next_id", next);
+    if (!seq.empty()) txn.put(meta_, "stream_seq", seq);
     txn.put(meta_, "format", "2");
 }
 

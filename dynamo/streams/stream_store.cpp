@@ -17,7 +17,7 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr std::string_view seq_key = "!seq";
+constexpr std::string_view seq_key = "stream_seq";
 constexpr unsigned char record_format = 1;  // stored on disk
 
 std::string u32be(std::uint32_t v) {
@@ -212,22 +212,22 @@ Stream Stream::from_json(const json& j) {
     return s;
 }
 
-StreamStore::StreamStore(lmdb::Env& env, StreamOptions options)
+StreamStore::StreamStore(lmdb::Env& env, lmdb::Dbi counter_db, StreamOptions options)
     : now_ms(system_now_ms), env_(env), options_(std::move(options)), streams_(env.open_db("ddb_streams")),
-      records_(env.open_db("ddb_stream_records")) {}
+      records_(env.open_db("ddb_stream_records")), counter_(counter_db) {}
 
 std::string StreamStore::record_key(std::uint32_t stream, SequenceNumber seq) const {
     return u32be(stream) + u64be(seq.value());
 }
 
 SequenceNumber StreamStore::next(const lmdb::Txn& txn) const {
-    auto v = txn.get(streams_, seq_key);
+    auto v = txn.get(counter_, seq_key);
     return SequenceNumber(v ? read_be(*v, 8) : 1);
 }
 
 SequenceNumber StreamStore::take_seq(lmdb::WriteTxn& txn) {
     SequenceNumber s = next(txn);
-    txn.put(streams_, seq_key, u64be(s.value() + 1));
+    txn.put(counter_, seq_key, u64be(s.value() + 1));
     return s;
 }
 
@@ -328,7 +328,7 @@ std::optional<Stream> StreamStore::find(const lmdb::Txn& txn, std::string_view a
 std::vector<Stream> StreamStore::list(const lmdb::Txn& txn) const {
     std::vector<Stream> out;
     auto c = lmdb::Cursor::open(txn, streams_);
-    for (bool ok = c.seek("arn:"); ok; ok = c.next()) out.push_back(Stream::from_json(json::parse(c.value())));
+    for (bool ok = c.first(); ok; ok = c.next()) out.push_back(Stream::from_json(json::parse(c.value())));
     return out;
 }
 
@@ -453,12 +453,8 @@ void StreamStore::notify() {
 }
 
 void StreamStore::reset(lmdb::WriteTxn& txn) {
-    // The sequence counter survives a reset: numbers never repeat within a data directory.
-    std::optional<std::string> seq;
-    if (auto v = txn.get(streams_, seq_key)) seq = std::string(*v);
     txn.clear(streams_);
     txn.clear(records_);
-    if (seq) txn.put(streams_, seq_key, *seq);
 }
 
 }  // namespace stratus::dynamo::streams

@@ -4,11 +4,13 @@
 //
 // Databases (opened once at startup):
 //   ddb_streams         stream ARN -> stream metadata (JSON: table, view type, status,
-//                       shards with their sequence ranges, trim horizon);
-//                       "!seq" -> u64be: the next sequence number (one counter for every
-//                       stream, read and bumped in the writing transaction, so numbers
-//                       grow in commit order, with no gaps, across restarts)
+//                       shards with their sequence ranges, trim horizon)
 //   ddb_stream_records  u32be(stream id) + u64be(sequence number) -> encoded record
+//   (the counter DBI)   "stream_seq" -> u64be: the next sequence number (one counter for
+//                       every stream, read and bumped in the writing transaction, so numbers
+//                       grow in commit order, with no gaps, across restarts). It lives in
+//                       ddb_meta, whose page every item write dirties anyway (the table's
+//                       statistics): a record then costs its commit one more page, not two.
 //
 // Shards: a stream has one open shard at a time. Every `rotation` (4 hours, as AWS rolls
 // them) the open shard is closed (its EndingSequenceNumber set) and a child shard opened
@@ -104,7 +106,8 @@ struct StreamOptions {
 
 class StreamStore {
 public:
-    explicit StreamStore(core::lmdb::Env& env, StreamOptions options = {});
+    // `counter_db`: where the sequence counter is kept (ddb_meta; see above).
+    StreamStore(core::lmdb::Env& env, core::lmdb::Dbi counter_db, StreamOptions options = {});
 
     const StreamOptions& options() const { return options_; }
     // Epoch milliseconds; injectable for tests.
@@ -145,6 +148,7 @@ public:
     // Called after each commit that appended records (any thread; must be quick).
     void subscribe(std::function<void()> fn);
 
+    // Drops every stream and record (the counter stays: numbers never repeat).
     void reset(core::lmdb::WriteTxn& txn);
 
 private:
@@ -159,6 +163,7 @@ private:
     StreamOptions options_;
     core::lmdb::Dbi streams_;
     core::lmdb::Dbi records_;
+    core::lmdb::Dbi counter_;
     std::mutex subscribers_mutex_;
     std::vector<std::function<void()>> subscribers_;
 };
