@@ -219,17 +219,17 @@ def main() -> None:
             "GET /_stratus/health", round(health["rps"]))
     res.row("change-to-trigger latency p50 ms", round(pct(samples, 50), 1), "", None, "stratus<20")
     res.row("change-to-trigger latency p99 ms", round(pct(samples, 99), 1))
-    res.note(f"{BENCH}: latency over {len(samples)} sequential PutItems, mean {statistics.mean(samples):.1f} ms "
+    res.note(f"latency over {len(samples)} sequential PutItems, mean {statistics.mean(samples):.1f} ms "
              "(client wall clock before PutItem to handler start; includes the PutItem round trip)")
     for r, label in ((plain, "plain"), (streamed, "streamed")):
         if r["errors"]:
-            res.note(f"{BENCH}: stratus {label}: {r['errors']}")
+            res.note(f"stratus {label}: {r['errors']}")
 
     # moto, side by side.
     import importlib.util
 
     if any(importlib.util.find_spec(m) is None for m in ("moto", "flask", "flask_cors")):
-        res.note(f"{BENCH}: moto not installed (moto[server]); its ratio is missing")
+        res.note(f"moto not installed (moto[server]); its ratio is missing")
         return
     mport = b.free_port()
     moto = b.Proc("moto", [sys.executable, "-m", "moto.server", "-H", b.HOST, "-p", str(mport)], work)
@@ -240,7 +240,7 @@ def main() -> None:
         b.log("moto: PutItem without and with a stream")
         mbest = put_runs(mport, moto.pid, ["plain", "streamed"])
     except (RuntimeError, SystemExit) as e:
-        res.note(f"{BENCH}: moto failed: {e}")
+        res.note(f"moto failed: {e}")
         return
     finally:
         moto.stop()
