@@ -663,7 +663,7 @@ void TriggerEngine::Impl::poll(const std::string& uuid) {
 // ---------------------------------------------------------------- TriggerEngine
 
 TriggerEngine::TriggerEngine(lmdb::Env& env, Invoker& invoker, TriggerOptions options)
-    : impl_(std::make_unique<Impl>(env, invoker, std::move(options))) {
+    : impl_(std::make_shared<Impl>(env, invoker, std::move(options))) {
     Impl& e = *impl_;
     e.env.read([&](lmdb::ReadTxn& txn) {
         auto c = lmdb::Cursor::open(txn, e.esm_db);
@@ -693,17 +693,22 @@ TriggerEngine::~TriggerEngine() { stop(); }
 
 void TriggerEngine::start() {
     Impl& e = *impl_;
+    std::weak_ptr<Impl> weak = impl_;
     if (e.o.streams)
-        e.o.streams->subscribe([&e] {
-            std::lock_guard lock(e.mutex);
-            ++e.stream_gen;
-            e.cv.notify_all();
+        e.o.streams->subscribe([weak] {
+            if (auto p = weak.lock()) {
+                std::lock_guard lock(p->mutex);
+                ++p->stream_gen;
+                p->cv.notify_all();
+            }
         });
     if (e.o.s3_events)
-        e.o.s3_events->subscribe([&e] {
-            std::lock_guard lock(e.mutex);
-            ++e.s3_gen;
-            e.cv.notify_all();
+        e.o.s3_events->subscribe([weak] {
+            if (auto p = weak.lock()) {
+                std::lock_guard lock(p->mutex);
+                ++p->s3_gen;
+                p->cv.notify_all();
+            }
         });
     std::lock_guard lock(e.mutex);
     e.started = true;

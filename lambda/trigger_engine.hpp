@@ -83,7 +83,9 @@ public:
     struct Impl;
 
 private:
-    std::unique_ptr<Impl> impl_;
+    // Shared so that the sources' wake-up callbacks (which may outlive the engine at
+    // shutdown) hold it weakly.
+    std::shared_ptr<Impl> impl_;
 };
 
 }  // namespace stratus::lambda
