@@ -325,3 +325,154 @@ TEST_CASE("the schedule timer fires a rule when its time comes, once per period"
     CHECK(noon);
     engine.stop();
 }
+
+// ---- event source mappings over a fake stream: lineage order, record age, bisect
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+struct FakeStream : StreamEventSource {
+    std::mutex mutex;
+    struct Shard {
+        StreamShardInfo info;
+        std::vector<StreamRecordData> records;
+    };
+    std::vector<Shard> shards_;
+    std::function<void()> wake;
+
+    bool exists(const std::string&) override { return true; }
+    std::vector<StreamShardInfo> shards(const std::string&) override {
+        std::lock_guard lock(mutex);
+        std::vector<StreamShardInfo> out;
+        for (auto& s : shards_) out.push_back(s.info);
+        return out;
+    }
+    StreamBatch read(const std::string&, const std::string& shard, const std::string& after, std::size_t limit) override {
+        std::lock_guard lock(mutex);
+        StreamBatch b;
+        for (auto& s : shards_) {
+            if (s.info.id != shard) continue;
+            std::size_t i = 0;
+            while (i < s.records.size() && !after.empty() && s.records[i].sequence_number <= after) ++i;
+            for (; i < s.records.size() && b.records.size() < limit; ++i) b.records.push_back(s.records[i]);
+            b.shard_end = s.info.closed && i == s.records.size();
+        }
+        return b;
+    }
+    std::string latest(const std::string&) override { return "999"; }
+    void subscribe(std::function<void()> fn) override { wake = std::move(fn); }
+
+    void add(const std::string& shard, const std::string& seq, std::int64_t created_ms, bool poison = false) {
+        std::lock_guard lock(mutex);
+        for (auto& s : shards_)
+            if (s.info.id == shard)
+                s.records.push_back({seq, nlohmann::json{{"seq", seq}, {"poison", poison}}.dump(), created_ms});
+    }
+};
+
+// Records every batch; fails batches holding a poison record.
+struct BatchInvoker : Invoker {
+    std::mutex mutex;
+    std::vector<std::vector<std::string>> batches;
+    std::optional<FunctionInfo> describe(std::string_view f) override {
+        return FunctionInfo{std::string(f), "arn:aws:lambda:us-east-1:000000000000:function:" + std::string(f), 3};
+    }
+    void invoke(std::string_view, InvokeInput in, std::function<void(InvokeResult)> done) override {
+        auto j = nlohmann::json::parse(in.payload);
+        std::vector<std::string> seqs;
+        bool poison = false;
+        for (auto& r : j["Records"]) {
+            seqs.push_back(r["seq"]);
+            poison |= r["poison"].get<bool>();
+        }
+        {
+            std::lock_guard lock(mutex);
+            batches.push_back(seqs);
+        }
+        InvokeResult res;
+        res.function_error = poison;
+        res.payload = poison ? R"({"errorMessage":"poison"})" : "null";
+        done(std::move(res));
+    }
+    std::string invoke_event(std::string_view, InvokeInput, std::function<void(const InvokeResult&)>) override { return ""; }
+    std::vector<std::vector<std::string>> snapshot() {
+        std::lock_guard lock(mutex);
+        return batches;
+    }
+};
+
+template <class Pred>
+bool eventually(Pred pred) {
+    for (int i = 0; i < 300; ++i) {
+        if (pred()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return pred();
+}
+
+}  // namespace
+
+TEST_CASE("a mapping reads a parent shard to its end before its child, and gives up on old or poison records") {
+    stratus::test::TempDir dir;
+    auto env = stratus::core::lmdb::Env::open(dir.path);
+    auto source = std::make_shared<FakeStream>();
+    std::int64_t t0 = 1700000000000;
+    std::atomic<std::int64_t> now{t0};
+    source->shards_ = {{{"shard-child", "shard-parent", false}, {}}, {{"shard-parent", "", true}, {}}};
+    source->add("shard-parent", "001", t0);
+    source->add("shard-parent", "002", t0);
+    source->add("shard-child", "003", t0);
+    BatchInvoker invoker;
+    TriggerOptions o;
+    o.streams = source;
+    o.now_ms = [&] { return now.load(); };
+    o.retry_delay = std::chrono::milliseconds(1);
+    TriggerEngine engine(env, invoker, o);
+    engine.start();
+    EventSourceMappingSpec spec;
+    spec.function = "f";
+    spec.event_source_arn = "arn:aws:dynamodb:us-east-1:000000000000:table/T/stream/2024-01-01T00:00:00.000";
+    spec.batch_size = 10;
+    spec.bisect_batch_on_function_error = true;
+    spec.maximum_retry_attempts = 1;
+    spec.maximum_record_age_seconds = 60;
+    spec.on_failure_destination = "arn:aws:sqs:us-east-1:000000000000:dlq";
+    std::string uuid = engine.declare_mapping(spec);
+    // Listed child first: still the parent is read first, to its end.
+    REQUIRE(eventually([&] { return invoker.snapshot().size() >= 2; }));
+    auto b = invoker.snapshot();
+    CHECK(b[0] == std::vector<std::string>{"001", "002"});
+    CHECK(b[1] == std::vector<std::string>{"003"});
+
+    SUBCASE("a poison record is bisected out and recorded after its retry") {
+        source->add("shard-child", "004", t0);
+        source->add("shard-child", "005", t0, true);
+        source->add("shard-child", "006", t0);
+        source->wake();
+        REQUIRE(eventually([&] { return engine.failed_batches(uuid).size() == 1; }));
+        auto f = nlohmann::json::parse(engine.failed_batches(uuid)[0]);
+        CHECK(f["requestContext"]["condition"] == "RetryAttemptsExhausted");
+        CHECK(f["DDBStreamBatchInfo"]["startSequenceNumber"] == "005");
+        CHECK(f["DDBStreamBatchInfo"]["batchSize"] == 1);
+        REQUIRE(eventually([&] {
+            for (auto& x : invoker.snapshot())
+                if (x == std::vector<std::string>{"006"}) return true;
+            return false;
+        }));
+        int alone = 0;
+        for (auto& x : invoker.snapshot()) alone += x == std::vector<std::string>{"005"};
+        CHECK(alone == 2);  // the try and its one retry; splitting used none
+    }
+    SUBCASE("records past MaximumRecordAgeInSeconds go to the destination without an invocation") {
+        now = t0 + 61 * 1000;
+        source->add("shard-child", "007", t0 + 500);
+        source->wake();
+        REQUIRE(eventually([&] { return engine.failed_batches(uuid).size() == 1; }));
+        auto f = nlohmann::json::parse(engine.failed_batches(uuid)[0]);
+        CHECK(f["requestContext"]["condition"] == "RecordAgeExceeded");
+        CHECK(f["DDBStreamBatchInfo"]["startSequenceNumber"] == "007");
+        CHECK(invoker.snapshot().size() == 2);
+    }
+    engine.stop();
+}
