@@ -17,8 +17,7 @@ class DynamoService : public core::Service {
 public:
     // The DynamoDB Streams API, a service of its own on the same port (register it too).
     virtual std::shared_ptr<core::Service> streams_api() = 0;
-    // The streams' records, for readers inside stratus (Lambda's event source mappings,
-    // through emulator/).
+    // The streams' records, for readers inside stratus (the triggers, wired by emulator/).
     virtual streams::StreamStore& streams() = 0;
 };
 

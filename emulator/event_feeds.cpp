@@ -48,7 +48,7 @@ public:
             auto records = streams_.read(txn, *s, from, sh->end, limit, max_read_bytes);
             for (auto& r : records)
                 batch.records.push_back({r.seq.str(),
-                                         ds::record_json(r, s->view, streams_.options().region, ds::Form::lambda, s->arn)
+                                         ds::record_json(r, s->view, streams_.options().region, ds::Form::event, s->arn)
                                              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                                          r.created_ms});
             if (sh->end) {

@@ -143,12 +143,12 @@ json record_json(const Record& r, ViewType view, std::string_view region, Form f
                 {"eventSource", "aws:dynamodb"},
                 {"awsRegion", region},
                 {"dynamodb", std::move(d)}};
-    if (form == Form::lambda) rec["eventSourceARN"] = stream_arn;
+    if (form == Form::event) rec["eventSourceARN"] = stream_arn;
     if (r.by_service) {
         // TTL deletions (developer guide, "DynamoDB Streams and Time to Live"). The Streams
-        // API's Identity shape spells its members PrincipalId / Type; Lambda's events
+        // API's Identity shape spells its members PrincipalId / Type; stream events
         // principalId / type.
-        if (form == Form::lambda)
+        if (form == Form::event)
             rec["userIdentity"] = {{"type", "Service"}, {"principalId", "dynamodb.amazonaws.com"}};
         else
             rec["userIdentity"] = {{"PrincipalId", "dynamodb.amazonaws.com"}, {"Type", "Service"}};

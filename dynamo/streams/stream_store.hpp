@@ -66,9 +66,9 @@ std::string encode_record(const Record& r);  // without its sequence number (the
 Record decode_record(SequenceNumber seq, std::string_view bytes);
 
 // How a record is rendered: GetRecords' Record shape, or a record of the {"Records": [...]}
-// event Lambda hands to a function (which adds eventSourceARN and spells userIdentity's
-// members in lower camel case).
-enum class Form { streams_api, lambda };
+// event a stream's subscribers receive (which adds eventSourceARN and spells userIdentity's
+// members in lower camel case, as AWS's stream events do).
+enum class Form { streams_api, event };
 nlohmann::json record_json(const Record& r, ViewType view, std::string_view region, Form form,
                            std::string_view stream_arn);
 

@@ -144,10 +144,10 @@ TEST_CASE("stream records encode and decode exactly") {
     CHECK(api["dynamodb"]["SequenceNumber"] == "100000000000000000009");
     CHECK(api["userIdentity"] == json{{"PrincipalId", "dynamodb.amazonaws.com"}, {"Type", "Service"}});
     CHECK_FALSE(api.contains("eventSourceARN"));
-    json lambda = record_json(back, ViewType::new_and_old_images, "us-east-1", Form::lambda, "arn:s");
-    CHECK(lambda["eventSourceARN"] == "arn:s");
-    CHECK(lambda["userIdentity"] == json{{"type", "Service"}, {"principalId", "dynamodb.amazonaws.com"}});
-    CHECK(lambda["eventID"] == api["eventID"]);
+    json event = record_json(back, ViewType::new_and_old_images, "us-east-1", Form::event, "arn:s");
+    CHECK(event["eventSourceARN"] == "arn:s");
+    CHECK(event["userIdentity"] == json{{"type", "Service"}, {"principalId", "dynamodb.amazonaws.com"}});
+    CHECK(event["eventID"] == api["eventID"]);
 }
 
 TEST_CASE("a record for each real change, with the images of the view type") {
