@@ -364,6 +364,7 @@ void WriteTxn::commit() {
     // to the next writer. Env::write reads MDB_MAP_FULL from the Error's code instead.
     if (rc != MDB_SUCCESS) throw Error(rc, "mdb_txn_commit");
     if (state_->options.durability == Durability::normal) state_->dirty.store(true);
+    for (auto& fn : std::exchange(after_commit_, {})) fn();
 }
 
 // ---- Cursor ----

@@ -35,6 +35,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -43,6 +44,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace stratus::core::lmdb {
 
@@ -268,6 +270,13 @@ public:
     // the caller swallowed the Error (LMDB then refuses to commit it).
     bool map_full() const noexcept;
 
+    // Runs `fn` once this transaction has committed (on the committing thread, right
+    // after mdb_txn_commit succeeds); never when it aborts or its commit fails, so a
+    // rerun of Env::write's fn registers afresh. For wake-ups of readers waiting for
+    // what the transaction wrote (stream pollers, outbox dispatchers): fn must be quick,
+    // must not throw and must not begin a transaction of this Env.
+    void after_commit(std::function<void()> fn) { after_commit_.push_back(std::move(fn)); }
+
 private:
     friend class Env;
     WriteTxn(detail::EnvState* state, std::shared_lock<std::shared_mutex>&& lock,
@@ -275,6 +284,7 @@ private:
         : Txn(state, std::move(lock), txn), map_size_(map_size) {}
 
     std::size_t map_size_;  // map size when this txn began; fixed while it lives
+    std::vector<std::function<void()>> after_commit_;
 };
 
 // Ordered iteration over one database. Positioning calls return false when there is no

@@ -12,6 +12,7 @@
 
 #include "dynamo/ops/ops.hpp"
 #include "dynamo/store/store.hpp"
+#include "dynamo/streams/ops.hpp"
 
 namespace stratus::dynamo {
 
@@ -41,16 +42,63 @@ bool too_deep(std::string_view body) {
     return false;
 }
 
-class DynamoService final : public core::Service {
+// A JSON 1.0 body as DynamoDB reads it: at most max_json_depth deep, an object.
+nlohmann::json parse_input(const core::Request& request) {
+    if (too_deep(request.body)) throw core::AwsError::serialization("Request nesting too deep");
+    nlohmann::json input = nlohmann::json::parse(request.body.empty() ? std::string_view("{}") : std::string_view(request.body),
+                                                 nullptr, false);
+    if (input.is_discarded()) throw core::AwsError::serialization("Malformed JSON in request body");
+    return input;
+}
+
+std::string_view operation_of(const core::Request& request) {
+    std::string_view target = request.headers.get_or("x-amz-target", "");
+    auto dot = target.find('.');
+    return dot == std::string_view::npos ? std::string_view{} : target.substr(dot + 1);
+}
+
+// DynamoDB Streams: shares DynamoDB's error namespace and the store's streams.
+class StreamsService final : public core::Service {
 public:
-    DynamoService(core::lmdb::Env& env, std::string endpoint)
+    StreamsService(streams::StreamStore& store, core::lmdb::Env& env) : ctx_{store, env} {}
+
+    std::string_view name() const override { return "dynamodbstreams"; }
+    const core::Protocol& protocol() const override { return protocol_; }
+    core::ServiceRoute route() const override {
+        core::ServiceRoute r;
+        r.target_prefixes = {"DynamoDBStreams_20120810."};
+        return r;
+    }
+    core::BodyPolicy body_policy(const core::Request&) const override {
+        core::BodyPolicy p;
+        p.limit = 1024 * 1024;
+        return p;
+    }
+    void handle(core::Request&& request, core::Reply reply) override {
+        std::string_view op_name = operation_of(request);
+        auto it = streams::operations().find(op_name);
+        if (it == streams::operations().end()) throw core::AwsError::unknown_operation();
+        nlohmann::json output = it->second(ctx_, parse_input(request));
+        core::Response r = core::json_response(protocol_, output.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        r.operation = std::string(op_name);
+        reply(std::move(r));
+    }
+
+private:
+    core::Protocol protocol_{core::Wire::json10, "com.amazonaws.dynamodb.v20120810#", true};
+    streams::ApiContext ctx_;
+};
+
+class DynamoServiceImpl final : public DynamoService {
+public:
+    DynamoServiceImpl(core::lmdb::Env& env, std::string endpoint)
         : store_(env), ctx_{store_, "us-east-1", "000000000000", std::move(endpoint), [] {
                                 return std::chrono::duration<double>(
                                            std::chrono::system_clock::now().time_since_epoch())
                                     .count();
                             }} {}
 
-    ~DynamoService() override {
+    ~DynamoServiceImpl() override {
         {
             std::lock_guard lock(sweeper_mutex_);
             stopping_ = true;
@@ -59,7 +107,10 @@ public:
         if (sweeper_.joinable()) sweeper_.join();
     }
 
-    // TTL deletions run on their own thread, never on the I/O threads.
+    std::shared_ptr<core::Service> streams_api() override { return streams_api_; }
+    streams::StreamStore& streams() override { return store_.streams(); }
+
+    // TTL deletions (and stream trimming) run on their own thread, never on the I/O threads.
     void start_ttl_sweeper(std::chrono::milliseconds period) {
         sweeper_ = std::thread([this, period] {
             std::unique_lock lock(sweeper_mutex_);
@@ -69,6 +120,11 @@ public:
                     sweep_expired(ctx_, ctx_.now());
                 } catch (const std::exception& e) {
                     core::log::error("TTL sweep failed: {}", e.what());
+                }
+                try {
+                    store_.streams().maintain();
+                } catch (const std::exception& e) {
+                    core::log::error("stream maintenance failed: {}", e.what());
                 }
                 lock.lock();
             }
@@ -90,19 +146,13 @@ public:
     }
 
     void handle(core::Request&& request, core::Reply reply) override {
-        std::string_view target = request.headers.get_or("x-amz-target", "");
-        auto dot = target.find('.');
-        std::string_view op_name = dot == std::string_view::npos ? std::string_view{} : target.substr(dot + 1);
+        std::string_view op_name = operation_of(request);
         auto it = operations().find(op_name);
         if (it == operations().end()) {
             // DynamoDB answers an unknown target with a bare UnknownOperationException.
             throw core::AwsError::unknown_operation();
         }
-        if (too_deep(request.body)) throw core::AwsError::serialization("Request nesting too deep");
-        nlohmann::json input = nlohmann::json::parse(request.body.empty() ? std::string_view("{}") : std::string_view(request.body),
-                                                     nullptr, false);
-        if (input.is_discarded()) throw core::AwsError::serialization("Malformed JSON in request body");
-        nlohmann::json output = it->second(ctx_, input);
+        nlohmann::json output = it->second(ctx_, parse_input(request));
         // A null output is an empty body (TagResource, UntagResource answer nothing).
         core::Response r = core::json_response(
             protocol_, output.is_null() ? std::string() : output.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -120,6 +170,7 @@ private:
     core::Protocol protocol_{core::Wire::json10, "com.amazonaws.dynamodb.v20120810#", true};
     Store store_;
     Context ctx_;
+    std::shared_ptr<StreamsService> streams_api_ = std::make_shared<StreamsService>(store_.streams(), store_.env());
     std::thread sweeper_;
     std::mutex sweeper_mutex_;
     std::condition_variable sweeper_cv_;
@@ -128,9 +179,9 @@ private:
 
 }  // namespace
 
-std::shared_ptr<core::Service> make_service(core::lmdb::Env& env, std::string endpoint_address,
+std::shared_ptr<DynamoService> make_service(core::lmdb::Env& env, std::string endpoint_address,
                                            std::chrono::milliseconds ttl_period) {
-    auto s = std::make_shared<DynamoService>(env, std::move(endpoint_address));
+    auto s = std::make_shared<DynamoServiceImpl>(env, std::move(endpoint_address));
     s->start_ttl_sweeper(ttl_period);
     return s;
 }

@@ -18,6 +18,7 @@
 #include "core/log.hpp"
 #include "core/server.hpp"
 #include "dynamo/api.hpp"
+#include "emulator/event_feeds.hpp"
 #include "lambda/api.hpp"
 #include "lambda/function.hpp"
 #include "s3/api.hpp"
@@ -170,7 +171,9 @@ int run_daemon(const DaemonOptions& o) {
     std::string shown_host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
     std::string address = fmt::format("{}:{}", o.host == "0.0.0.0" || o.host == "::" ? "localhost" : shown_host, port);
 
-    dispatcher.add(dynamo::make_service(env, address));
+    auto dynamo_service = dynamo::make_service(env, address);
+    dispatcher.add(dynamo_service);
+    dispatcher.add(dynamo_service->streams_api());
     lambda::LambdaOptions lambda_options;
     lambda_options.data_dir = data.path().string();
     lambda_options.runtimes_dir = o.runtimes_dir;
@@ -178,8 +181,11 @@ int run_daemon(const DaemonOptions& o) {
     lambda_options.default_concurrency = o.lambda_concurrency;
     lambda_options.queue_size = o.lambda_queue_size;
     lambda_options.idle_timeout = std::chrono::milliseconds(static_cast<long>(o.lambda_idle_timeout * 1000));
-    auto s3_events = std::make_shared<s3::EventSink>();
+    auto s3_events = std::make_shared<s3::EventOutbox>(env);
     auto s3_service = s3::make_service(env, s3::Options{(data.path() / "s3").string(), o.durability == "full"}, s3_events);
+    // Lambda's triggers read DynamoDB's streams and S3's event outbox through these.
+    lambda_options.stream_source = stream_feed(env, dynamo_service->streams());
+    lambda_options.s3_events = s3_feed(s3_events);
     lambda_options.read_s3_object = [s3_service](const std::string& bucket, const std::string& key,
                                                  const std::optional<std::string>& version) {
         // A deployment package from S3 may be up to 250 MB (Lambda's unzipped limit).
@@ -189,6 +195,7 @@ int run_daemon(const DaemonOptions& o) {
     dispatcher.add(lambda_service);
     add_lambda_logs_api(dispatcher, *lambda_service);
     add_lambda_code_api(dispatcher, *lambda_service);
+    add_trigger_endpoints(dispatcher, {lambda_service->triggers(), dynamo_service->streams(), s3_events, o.test_api});
     dispatcher.add(s3_service);
     // The site port serves one bucket like a CDN; only with --site-bucket (a later issue
     // takes the bucket from the app's config).
@@ -203,15 +210,6 @@ int run_daemon(const DaemonOptions& o) {
     }
     if (o.test_api) {
         add_test_api(dispatcher, env);
-        // The S3 event stream, drained: what the Lambda trigger will receive.
-        dispatcher.add_internal("GET", "/_stratus/test/s3/events", [s3_events](const core::Request&) {
-            nlohmann::json out = nlohmann::json::array();
-            for (auto& r : s3_events->drain())
-                out.push_back({{"functionArn", r.function_arn},
-                               {"configurationId", r.configuration_id},
-                               {"event", nlohmann::json::parse(r.record_json)}});
-            return core::json_response(core::internal_protocol(), out.dump());
-        });
         dispatcher.add_internal("GET", "/_stratus/test/s3/bodies", [s3_service](const core::Request&) {
             auto c = s3::body_counts(s3_service);
             return core::json_response(core::internal_protocol(), nlohmann::json{{"files", c.files}, {"inline", c.inline_bodies}}.dump());

@@ -77,6 +77,24 @@ int run_invoke(const std::string& host, std::uint16_t port, const std::string& f
     return function_error.empty() ? 0 : 1;
 }
 
+// `stratus schedule run NAME` fires a schedule now (what the app model declared);
+// `stratus schedule list` shows them.
+int run_schedule_command(const std::string& host, std::uint16_t port, const std::string& action,
+                         const std::string& name) {
+    if (action == "list") {
+        auto r = core::http_call(host, port, "GET", "/_stratus/schedules");
+        std::cout << r.body << "\n";
+        return r.status == 200 ? 0 : 1;
+    }
+    if (action != "run" || name.empty()) {
+        std::cerr << "usage: stratus schedule run NAME | stratus schedule list\n";
+        return 2;
+    }
+    auto r = core::http_call(host, port, "POST", fmt::format("/_stratus/schedules/{}/run", core::uri_encode(name)));
+    std::cout << r.body << "\n";
+    return r.status == 200 ? 0 : 1;
+}
+
 int call_daemon(const std::string& host, std::uint16_t port, const std::string& method, const std::string& path) {
     auto r = core::http_call(host, port, method, path);
     std::cout << r.body << "\n";
@@ -141,7 +159,11 @@ int main(int argc, char** argv) {
     invoke->add_option("function", function, "Function name")->required();
     auto* data_opt = invoke->add_option("--data,-d", data, "JSON event");
     invoke->add_option("--path,-p", data_path, "File holding the JSON event")->excludes(data_opt);
-    for (auto* sub : {logs, invoke}) {
+    std::string schedule_action, schedule_name;
+    auto* schedule = app.add_subcommand("schedule", "Fire a schedule now (run NAME) or list the schedules (list)");
+    schedule->add_option("action", schedule_action, "run or list")->required()->check(CLI::IsMember({"run", "list"}));
+    schedule->add_option("name", schedule_name, "Schedule (rule) name, for run");
+    for (auto* sub : {logs, invoke, schedule}) {
         sub->add_option("--host", host, "Daemon address (default 127.0.0.1)");
         sub->add_option("--port", port, "Daemon AWS port (default 4566)");
     }
@@ -153,6 +175,7 @@ int main(int argc, char** argv) {
         if (*status) return call_daemon(host, port, "GET", "/_stratus/health");
         if (*logs) return run_logs(host, port, function, follow, since);
         if (*invoke) return run_invoke(host, port, function, data, data_path);
+        if (*schedule) return run_schedule_command(host, port, schedule_action, schedule_name);
     } catch (const std::exception& e) {
         std::cerr << "stratus: " << e.what() << "\n";
         return 1;

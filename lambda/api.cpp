@@ -14,6 +14,7 @@
 #include "lambda/function.hpp"
 #include "lambda/scheduler.hpp"
 #include "lambda/store.hpp"
+#include "lambda/trigger_engine.hpp"
 
 namespace stratus::lambda {
 
@@ -130,7 +131,14 @@ public:
                                                options_.idle_timeout, std::chrono::milliseconds(50),
                                                options_.retry_delay,
                                                [this](const std::string& name) { return store_.get(name); },
-                                               (fs::path(options_.data_dir) / "lambda" / "logs").string()}) {
+                                               (fs::path(options_.data_dir) / "lambda" / "logs").string()}),
+          triggers_(env, *this,
+                    TriggerOptions{options_.stream_source, options_.s3_events, options_.mapping_retry_delay,
+                                   std::chrono::seconds(10),
+                                   [this](const std::string& fn, const std::string& line) {
+                                       scheduler_.logs().append(fn, line);
+                                   },
+                                   {}}) {
         // Event invocations accepted (202) before a crash or restart run now.
         for (auto& e : store_.events()) {
             auto f = store_.get(e.function);
@@ -216,6 +224,19 @@ public:
                     return run("RemovePermission", [&] { return remove_permission(fname, parts[4]); });
             }
         }
+        if (parts.size() >= 2 && parts[1] == "event-source-mappings" && date == "2015-03-31") {
+            if (parts.size() == 2 || (parts.size() == 3 && parts[2].empty())) {
+                if (m == "POST") return run("CreateEventSourceMapping", [&] { return triggers_.create_mapping_api(request); });
+                if (m == "GET") return run("ListEventSourceMappings", [&] { return triggers_.list_mappings_api(request); });
+            } else if (parts.size() == 3) {
+                const std::string& uuid = parts[2];
+                if (m == "GET") return run("GetEventSourceMapping", [&] { return triggers_.get_mapping_api(uuid); });
+                if (m == "PUT")
+                    return run("UpdateEventSourceMapping", [&] { return triggers_.update_mapping_api(request, uuid); });
+                if (m == "DELETE")
+                    return run("DeleteEventSourceMapping", [&] { return triggers_.delete_mapping_api(uuid); });
+            }
+        }
         if (parts.size() == 3 && parts[1] == "tags" && date == "2017-03-31") {
             const std::string& arn = parts[2];
             if (m == "GET") return run("ListTags", [&] { return list_tags(arn); });
@@ -229,6 +250,7 @@ public:
     }
 
     void reset() override {
+        triggers_.reset();
         for (auto& f : store_.all()) scheduler_.update(f.name, std::nullopt);
         store_.clear();
         scheduler_.logs().clear();
@@ -260,11 +282,16 @@ public:
     }
 
     LogBook& logs() override { return scheduler_.logs(); }
+    Triggers& triggers() override { return triggers_; }
+    void start_triggers() { triggers_.start(); }
     std::string code_package(const std::string& name) override {
         auto f = store_.get(name);
         return f ? store_.package_path(*f) : std::string();
     }
-    void shutdown() override { scheduler_.shutdown(); }
+    void shutdown() override {
+        triggers_.stop();
+        scheduler_.shutdown();
+    }
 
     std::optional<FunctionInfo> describe(std::string_view function) override {
         std::optional<Function> f;
@@ -698,6 +725,7 @@ private:
     LambdaOptions options_;
     FunctionStore store_;
     Scheduler scheduler_;
+    TriggerEngine triggers_;  // last: its threads stop before the rest goes
 };
 
 }  // namespace
@@ -715,7 +743,9 @@ std::string find_runtimes_dir(const std::string& configured) {
 }
 
 std::shared_ptr<LambdaService> make_service(core::Runtime& runtime, core::lmdb::Env& env, LambdaOptions options) {
-    return std::make_shared<Service>(runtime, env, std::move(options));
+    auto s = std::make_shared<Service>(runtime, env, std::move(options));
+    s->start_triggers();
+    return s;
 }
 
 }  // namespace stratus::lambda

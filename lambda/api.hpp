@@ -11,8 +11,10 @@
 
 #include "core/lmdb.hpp"
 #include "core/service.hpp"
+#include "lambda/event_sources.hpp"
 #include "lambda/invoker.hpp"
 #include "lambda/logs.hpp"
+#include "lambda/triggers.hpp"
 
 namespace stratus::core {
 class Runtime;
@@ -31,6 +33,12 @@ struct LambdaOptions {
     // Reads an S3 object (bucket, key, version id) for Code.S3Bucket / S3Key, throwing S3's
     // AwsError; unset: code from S3 is refused.
     std::function<std::string(const std::string&, const std::string&, const std::optional<std::string>&)> read_s3_object;
+    // Where triggers read their events (emulator/ adapts DynamoDB's streams and S3's event
+    // outbox); unset: no stream mappings / no S3 triggers.
+    std::shared_ptr<StreamEventSource> stream_source;
+    std::shared_ptr<S3EventSource> s3_events;
+    // First delay before an event source mapping retries a failed batch (doubles per try).
+    std::chrono::milliseconds mapping_retry_delay{100};
 };
 
 // A function whose code is a directory on disk (the app model's functions).
@@ -51,10 +59,12 @@ public:
     // Creates or replaces the function; its code is read from spec.code_dir, never copied.
     virtual void declare_function(const FunctionSpec& spec) = 0;
     virtual LogBook& logs() = 0;
+    // Event source mappings, S3 triggers and schedules (what the app model declares).
+    virtual Triggers& triggers() = 0;
     // The file holding the function's deployment package (Code.Location serves it); empty
     // when there is none (unknown function, code declared as a directory).
     virtual std::string code_package(const std::string& name) = 0;
-    // Kills every sandbox: on the main io_context, at daemon shutdown.
+    // Stops the triggers and kills every sandbox: on the main io_context, at daemon shutdown.
     virtual void shutdown() = 0;
 };
 

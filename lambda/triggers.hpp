@@ -26,6 +26,9 @@ struct EventSourceMappingSpec {
     bool bisect_batch_on_function_error = false;
     bool report_batch_item_failures = false;   // FunctionResponseTypes ["ReportBatchItemFailures"]
     std::string on_failure_destination;        // an ARN; empty: none
+    // Accepted as AWS does (1-10); stratus reads each shard with one invocation at a time
+    // whatever the factor, which keeps every key's order (and any order across keys).
+    int parallelization_factor = 1;
 };
 
 // An EventBridge schedule rule targeting a function.
@@ -52,8 +55,19 @@ public:
     // Creates or replaces a schedule; throws core::AwsError for a bad expression.
     virtual void declare_schedule(const ScheduleSpec& spec) = 0;
     virtual void remove_schedule(const std::string& name) = 0;
-    // Fires a schedule now (tests, `stratus` CLI), as if its time had come.
-    virtual void run_schedule(const std::string& name) = 0;
+    // Fires a schedule now (tests, `stratus` CLI), as if its time had come (also when it is
+    // disabled: an explicit request). Throws ResourceNotFoundException for an unknown name.
+    // Returns the asynchronous invocation's request id.
+    virtual std::string run_schedule(const std::string& name) = 0;
+
+    // The schedules declared, by name.
+    virtual std::vector<ScheduleSpec> schedules() = 0;
+    // What a mapping sent to its on-failure destination (batches given up after their
+    // retries or past MaximumRecordAgeInSeconds), oldest first, as JSON texts in AWS's
+    // invocation record shape (requestContext, responseContext, DDBStreamBatchInfo).
+    // stratus keeps them for inspection (/_stratus/lambda/event-source-mappings/{uuid}/failures)
+    // instead of sending them to the SQS / SNS / S3 destination.
+    virtual std::vector<std::string> failed_batches(const std::string& uuid) = 0;
 };
 
 }  // namespace stratus::lambda

@@ -178,7 +178,7 @@ private:
 
 class S3Service final : public core::Service {
 public:
-    S3Service(core::lmdb::Env& env, Options options, std::shared_ptr<EventSink> events)
+    S3Service(core::lmdb::Env& env, Options options, std::shared_ptr<EventOutbox> events)
         : store_(env, options.root, options.fsync), events_(std::move(events)),
           ctx_{store_, *events_,
                [] {
@@ -361,12 +361,15 @@ public:
                         });
     }
 
-    void reset() override { store_.reset(); }
+    void reset() override {
+        store_.reset();
+        store_.env().write([&](core::lmdb::WriteTxn& txn) { events_->reset(txn); });
+    }
 
 private:
     core::Protocol protocol_{core::Wire::rest_xml, "", false};
     Store store_;
-    std::shared_ptr<EventSink> events_;
+    std::shared_ptr<EventOutbox> events_;
     Context ctx_;
     std::map<OperationKey, Op> operations_;
     // Last members: their destructors finish what was submitted before the store goes.
@@ -433,7 +436,7 @@ Store::BodyCounts body_counts(const std::shared_ptr<core::Service>& s3) {
     return service->body_counts();
 }
 
-std::shared_ptr<core::Service> make_service(core::lmdb::Env& env, Options options, std::shared_ptr<EventSink> events) {
+std::shared_ptr<core::Service> make_service(core::lmdb::Env& env, Options options, std::shared_ptr<EventOutbox> events) {
     return std::make_shared<S3Service>(env, std::move(options), std::move(events));
 }
 

@@ -21,8 +21,8 @@ struct Options {
     bool fsync = false;  // --durability full: fsync object files before acknowledging
 };
 
-// The service, and the event stream its notification configurations feed.
-std::shared_ptr<core::Service> make_service(core::lmdb::Env& env, Options options, std::shared_ptr<EventSink> events);
+// The service, and the event outbox its notification configurations feed.
+std::shared_ptr<core::Service> make_service(core::lmdb::Env& env, Options options, std::shared_ptr<EventOutbox> events);
 
 // The site port's handler: `bucket` served like a CDN serves a single-page app (see
 // s3/website.hpp). `s3` must be the service make_service returned.

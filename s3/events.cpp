@@ -92,24 +92,113 @@ std::vector<EventRecord> build_records(const std::string& notification_xml, cons
     return out;
 }
 
-void EventSink::publish(const std::string& notification_xml, const ObjectChange& change) {
-    std::lock_guard lock(mutex_);
-    for (auto& r : build_records(notification_xml, change, ++sequence_ + static_cast<std::uint64_t>(change.time_ms) * 1000)) {
-        if (queue_.size() >= max_pending) queue_.pop_front();  // nobody consumes: keep the newest
-        queue_.push_back(std::move(r));
-    }
+namespace {
+
+constexpr std::string_view seq_key = "\xff\xffseq";
+
+std::string u64be(std::uint64_t v) {
+    std::string s(8, '\0');
+    for (int i = 7; i >= 0; --i, v >>= 8) s[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xFF);
+    return s;
 }
 
-std::vector<EventRecord> EventSink::drain() {
+std::uint64_t read_u64be(std::string_view s) {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<unsigned char>(s[i]);
+    return v;
+}
+
+}  // namespace
+
+EventOutbox::EventOutbox(core::lmdb::Env& env) : env_(env), dbi_(env.open_db("s3_events")) {}
+
+void EventOutbox::stage(core::lmdb::WriteTxn& txn, const std::string& notification_xml, const ObjectChange& change) {
+    if (notification_xml.empty()) return;
+    auto last = txn.get(dbi_, seq_key);
+    std::uint64_t seq = std::max<std::uint64_t>(last ? read_u64be(*last) + 1 : 1,
+                                                static_cast<std::uint64_t>(std::max<std::int64_t>(change.time_ms, 0)) * 1000);
+    auto records = build_records(notification_xml, change, seq);
+    if (records.empty()) return;
+    for (auto& r : records) {
+        nlohmann::json v = {{"f", r.function_arn}, {"c", r.configuration_id}, {"r", r.record_json}};
+        txn.put(dbi_, u64be(seq), v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        ++seq;
+    }
+    txn.put(dbi_, seq_key, u64be(seq - 1));
+    txn.after_commit([this, records = std::move(records)]() mutable { committed(std::move(records)); });
+}
+
+void EventOutbox::committed(std::vector<EventRecord> records) {
     std::lock_guard lock(mutex_);
-    std::vector<EventRecord> out(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
-    queue_.clear();
+    if (tap_)
+        for (auto& r : records) {
+            if (tapped_.size() >= max_pending) tapped_.pop_front();
+            tapped_.push_back(std::move(r));
+        }
+    for (auto& fn : subscribers_) fn();
+}
+
+std::vector<EventOutbox::Pending> EventOutbox::pending(std::size_t max) {
+    std::vector<Pending> out;
+    env_.read([&](core::lmdb::ReadTxn& txn) {
+        auto c = core::lmdb::Cursor::open(txn, dbi_);
+        for (bool ok = c.first(); ok && out.size() < max && c.key().size() == 8; ok = c.next()) {
+            auto j = nlohmann::json::parse(c.value(), nullptr, false);
+            if (!j.is_object()) continue;
+            out.push_back({fmt::format("{:016x}", read_u64be(c.key())),
+                           {j.value("f", ""), j.value("c", ""), j.value("r", "")}});
+        }
+    });
     return out;
 }
 
-std::size_t EventSink::pending() const {
+void EventOutbox::acknowledge(const std::vector<std::string>& ids) {
+    if (ids.empty()) return;
+    env_.write([&](core::lmdb::WriteTxn& txn) {
+        for (auto& id : ids) {
+            std::uint64_t v = 0;
+            try {
+                v = std::stoull(id, nullptr, 16);
+            } catch (const std::exception&) {
+                continue;
+            }
+            txn.del(dbi_, u64be(v));
+        }
+    });
+}
+
+std::size_t EventOutbox::size() {
+    return env_.read([&](core::lmdb::ReadTxn& txn) {
+        std::size_t n = txn.entries(dbi_);
+        return txn.get(dbi_, seq_key) ? n - 1 : n;
+    });
+}
+
+void EventOutbox::subscribe(std::function<void()> fn) {
     std::lock_guard lock(mutex_);
-    return queue_.size();
+    subscribers_.push_back(std::move(fn));
+}
+
+void EventOutbox::enable_tap() {
+    std::lock_guard lock(mutex_);
+    tap_ = true;
+}
+
+std::vector<EventRecord> EventOutbox::drain_tap() {
+    std::lock_guard lock(mutex_);
+    std::vector<EventRecord> out(std::make_move_iterator(tapped_.begin()), std::make_move_iterator(tapped_.end()));
+    tapped_.clear();
+    return out;
+}
+
+void EventOutbox::reset(core::lmdb::WriteTxn& txn) {
+    // The sequence survives: sequencers keep growing.
+    std::optional<std::string> last;
+    if (auto v = txn.get(dbi_, seq_key)) last = std::string(*v);
+    txn.clear(dbi_);
+    if (last) txn.put(dbi_, seq_key, *last);
+    std::lock_guard lock(mutex_);
+    tapped_.clear();
 }
 
 }  // namespace stratus::s3

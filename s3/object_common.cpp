@@ -201,18 +201,15 @@ void VersionCommit::run(Context& ctx, core::lmdb::WriteTxn& txn) {
     e.versions.insert(e.versions.begin(), v);
     ctx.store.put_entry(txn, bucket, e);
     ctx.store.drop_inline(txn, garbage);
-    auto n = b.configs.find("notification");
-    notification = n == b.configs.end() ? "" : n->second;
+    if (auto n = b.configs.find("notification"); n != b.configs.end()) {
+        std::string etag = v.etag.size() >= 2 ? v.etag.substr(1, v.etag.size() - 2) : v.etag;
+        ctx.events.stage(txn, n->second,
+                         ObjectChange{bucket, key, event_name, v.size, etag, v.version_id == "null" ? "" : v.version_id,
+                                      v.last_modified_ms, request_id, remote_address});
+    }
 }
 
-void VersionCommit::committed(Context& ctx) {
-    ctx.store.remove_files(garbage);
-    if (notification.empty()) return;
-    std::string etag = v.etag.size() >= 2 ? v.etag.substr(1, v.etag.size() - 2) : v.etag;
-    ctx.events.publish(notification, ObjectChange{bucket, key, event_name, v.size, etag,
-                                                  v.version_id == "null" ? "" : v.version_id, v.last_modified_ms,
-                                                  request_id, remote_address});
-}
+void VersionCommit::committed(Context& ctx) { ctx.store.remove_files(garbage); }
 
 void VersionCommit::failed(Context& ctx) {
     if (!inline_body) ctx.store.remove_files({v.file});

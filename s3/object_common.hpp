@@ -27,8 +27,8 @@ struct Received {
 Received check_received(const core::Request& req, UploadSink* sink);
 
 // Records v as the newest version of call.key (a new version id when versioning is
-// Enabled, else replacing the "null" version), removes replaced bodies, publishes the
-// event. `inline_body`: v's body, stored in LMDB in the same transaction (v.file is then
+// Enabled, else replacing the "null" version) with its notification records (staged in the
+// same transaction), removes replaced bodies. `inline_body`: v's body, stored in LMDB in the same transaction (v.file is then
 // set); else v.file is v's file or empty. On failure the file of v is removed. Returns v
 // as stored.
 Version commit_version(Context& ctx, Call& call, Version v, const std::string& event_name,
@@ -43,12 +43,11 @@ struct VersionCommit {
     std::optional<std::string> if_match, if_none_match;  // conditional writes only
     const std::string* inline_body = nullptr;            // must outlive the commit
     std::vector<std::string> garbage;                    // set by run()
-    std::string notification;                            // set by run()
 
     VersionCommit(Context& ctx, Call& call, Version v, std::string event_name, bool conditional,
                   const std::string* inline_body);
     void run(Context& ctx, core::lmdb::WriteTxn& txn);
-    void committed(Context& ctx);  // removes replaced files, publishes the event
+    void committed(Context& ctx);  // removes replaced files
     void failed(Context& ctx);     // removes v's file
 };
 

@@ -197,7 +197,6 @@ core::Response delete_object(Context& ctx, Call& call) {
     std::vector<std::string> garbage;
     core::Response r = empty_response(204);
     std::optional<ObjectChange> change;
-    std::string notification;
     ctx.store.env().write([&](core::lmdb::WriteTxn& txn) {
         garbage.clear();
         r.headers = {};
@@ -244,11 +243,9 @@ core::Response delete_object(Context& ctx, Call& call) {
                                   marker.version_id, ctx.now_ms(), call.req.request_id, call.req.remote_address};
         }
         ctx.store.drop_inline(txn, garbage);
-        auto n = b.configs.find("notification");
-        notification = n == b.configs.end() ? "" : n->second;
+        if (auto n = b.configs.find("notification"); change && n != b.configs.end()) ctx.events.stage(txn, n->second, *change);
     });
     ctx.store.remove_files(garbage);
-    if (change && !notification.empty()) ctx.events.publish(notification, *change);
     return r;
 }
 

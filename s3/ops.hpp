@@ -20,7 +20,7 @@ namespace stratus::s3 {
 
 struct Context {
     Store& store;
-    EventSink& events;
+    EventOutbox& events;  // notification records, staged in the change's transaction
     std::function<std::int64_t()> now_ms;
 };
 

@@ -100,7 +100,8 @@ json TableDef::to_catalog() const {
             {"pitr", pitr},
             {"stream_enabled", stream_enabled},
             {"stream_view_type", stream_view_type},
-            {"stream_label", stream_label}};
+            {"stream_label", stream_label},
+            {"stream_id", stream_id}};
 }
 
 TableDef TableDef::from_catalog(const json& j) {
@@ -138,6 +139,7 @@ TableDef TableDef::from_catalog(const json& j) {
     t.stream_enabled = j.value("stream_enabled", false);
     t.stream_view_type = j.value("stream_view_type", "");
     t.stream_label = j.value("stream_label", "");
+    t.stream_id = j.value("stream_id", std::uint32_t{0});
     return t;
 }
 

@@ -56,10 +56,12 @@ struct TableDef {
     std::vector<std::pair<std::string, std::string>> tags;
     std::string ttl_attribute;  // empty: TTL disabled
     bool pitr = false;
-    // DynamoDB Streams (the streams issue fills these in).
+    // DynamoDB Streams: the latest stream (LatestStreamArn is arn + "/stream/" + label;
+    // the label stays after the stream is disabled). stream_id prefixes its records.
     bool stream_enabled = false;
     std::string stream_view_type;
     std::string stream_label;
+    std::uint32_t stream_id = 0;
 
     const IndexDef* index(std::string_view name) const;
     // Every attribute that is a key of the table or of one of its indexes, with its type.

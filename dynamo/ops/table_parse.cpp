@@ -290,14 +290,28 @@ TableDef parse_table_spec(const json& in) {
         // AWS allows 50 tags per resource; its wording at creation is not documented.
         if (t.tags.size() > 50) invalid("Too many tags");
     }
+    // The stream itself is made by CreateTable, in its transaction.
     if (const json* ss = input::opt_object(in, "StreamSpecification")) {
-        bool enabled = input::opt_bool(*ss, "StreamEnabled").value_or(false);
-        auto view = input::opt_string(*ss, "StreamViewType");
-        if (enabled && !view) invalid("You must specify a StreamViewType when enabling a stream");  // AWS wording unsure
-        t.stream_enabled = enabled;
-        t.stream_view_type = view.value_or("");
+        StreamSpec spec = parse_stream_spec(*ss);
+        t.stream_enabled = spec.enabled;
+        t.stream_view_type = spec.view_type;
     }
     return t;
+}
+
+StreamSpec parse_stream_spec(const json& ss) {
+    auto enabled = input::opt_bool(ss, "StreamEnabled");
+    auto view = input::opt_string(ss, "StreamViewType");
+    input::Violations v;
+    if (!enabled) v.add_null("streamSpecification.streamEnabled");
+    if (view && *view != "NEW_IMAGE" && *view != "OLD_IMAGE" && *view != "KEYS_ONLY" && *view != "NEW_AND_OLD_IMAGES")
+        v.add(*view, "streamSpecification.streamViewType",
+              "Member must satisfy enum value set: [NEW_IMAGE, OLD_IMAGE, KEYS_ONLY, NEW_AND_OLD_IMAGES]");
+    v.throw_if_any();
+    // AWS wording unsure for these two.
+    if (*enabled && !view) invalid("You must specify a StreamViewType when enabling a stream");
+    if (!*enabled && view) invalid("You cannot specify a StreamViewType when disabling a stream");
+    return {*enabled, view.value_or("")};
 }
 
 }  // namespace stratus::dynamo

@@ -26,4 +26,11 @@ std::vector<KeyElement> parse_attribute_definitions(const nlohmann::json* defs, 
 // DynamoDB forbids as ValidationException.
 void check_tags(input::Violations& v, const nlohmann::json& tags);
 
+// A StreamSpecification: enabled, with its view type ("KEYS_ONLY", ...) when enabled.
+struct StreamSpec {
+    bool enabled = false;
+    std::string view_type;
+};
+StreamSpec parse_stream_spec(const nlohmann::json& spec);
+
 }  // namespace stratus::dynamo

@@ -46,6 +46,8 @@ json update_table(Context& ctx, const json& in) {
     auto table_class = input::opt_string(in, "TableClass");
     const json* gsi_updates = input::opt_array(in, "GlobalSecondaryIndexUpdates");
     const json* stream = input::opt_object(in, "StreamSpecification");
+    std::optional<StreamSpec> stream_spec;
+    if (stream) stream_spec = parse_stream_spec(*stream);
     auto new_defs = parse_attribute_definitions(input::opt_array(in, "AttributeDefinitions"));
     // Each GlobalSecondaryIndexUpdates entry holds exactly one of Create, Update, Delete.
     // AWS's wording for two in one entry is not documented.
@@ -111,10 +113,19 @@ json update_table(Context& ctx, const json& in) {
             t.table_class = *table_class;
             changed = true;
         }
-        if (stream) {
-            bool enabled = input::opt_bool(*stream, "StreamEnabled").value_or(false);
-            t.stream_enabled = enabled;
-            t.stream_view_type = enabled ? input::opt_string(*stream, "StreamViewType").value_or("") : "";
+        if (stream_spec) {
+            // Enabling a second stream, or changing the view type of the enabled one, is
+            // refused: the stream must be disabled first (a new one then gets a new ARN).
+            // AWS wording unsure for both messages.
+            if (stream_spec->enabled && t.stream_enabled)
+                throw core::AwsError::validation("Table already has an enabled stream: TableName: " + t.name);
+            if (!stream_spec->enabled && !t.stream_enabled)
+                throw core::AwsError::validation("Table already has no stream enabled: TableName: " + t.name);
+            if (stream_spec->enabled)
+                ctx.store.streams().create(txn, t, *streams::parse_view_type(stream_spec->view_type),
+                                           ctx.store.allocate_id(txn));
+            else
+                ctx.store.streams().disable(txn, t);
             changed = true;
         }
         if (gsi_updates) {

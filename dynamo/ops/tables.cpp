@@ -91,8 +91,10 @@ json describe(Context& ctx, const lmdb::Txn& txn, const TableDef& t, const char*
     }
     if (!gsis.empty()) d["GlobalSecondaryIndexes"] = gsis;
     if (!lsis.empty()) d["LocalSecondaryIndexes"] = lsis;
-    if (t.stream_enabled) {
+    if (t.stream_enabled)
         d["StreamSpecification"] = {{"StreamEnabled", true}, {"StreamViewType", t.stream_view_type}};
+    // The latest stream stays named after it is disabled (it is readable for 24 hours).
+    if (!t.stream_label.empty()) {
         d["LatestStreamLabel"] = t.stream_label;
         d["LatestStreamArn"] = t.arn + "/stream/" + t.stream_label;
     }
@@ -113,6 +115,8 @@ json create_table(Context& ctx, const json& in) {
             throw core::AwsError("ResourceInUseException", "Table already exists: " + t.name, 400);
         t.id = ctx.store.allocate_id(txn);
         for (auto& i : t.indexes) i.id = ctx.store.allocate_id(txn);
+        if (t.stream_enabled)
+            ctx.store.streams().create(txn, t, *streams::parse_view_type(t.stream_view_type), ctx.store.allocate_id(txn));
         ctx.store.save_table(txn, t);
         // Tables are ACTIVE at once (waiters in the SDKs and CLI see it on the first poll);
         // CreateTable itself reports CREATING, as AWS does.

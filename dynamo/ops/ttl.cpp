@@ -44,7 +44,7 @@ std::size_t sweep_expired(Context& ctx, double now) {
                     if (it == item->end() || it->second.type != Type::N || now_n < it->second.n ||
                         it->second.n < oldest)
                         continue;
-                    ctx.store.erase(txn, *t, *item);
+                    ctx.store.erase(txn, *t, *item, true);
                     ++done;
                 }
                 return done;

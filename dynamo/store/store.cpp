@@ -58,7 +58,8 @@ std::string digest(std::string_view bytes) { return core::crypto::sha256_hex(byt
 
 Store::Store(lmdb::Env& env)
     : env_(env), catalog_(env.open_db("ddb_catalog")), items_(env.open_db("ddb_items")),
-      index_(env.open_db("ddb_index")), meta_(env.open_db("ddb_meta")), ttl_(env.open_db("ddb_ttl")) {
+      index_(env.open_db("ddb_index")), meta_(env.open_db("ddb_meta")), ttl_(env.open_db("ddb_ttl")),
+      streams_(env, meta_) {
     // Data dirs written before format 2 (long key parts, TTL index): rewrite their keys
     // and rebuild their indexes once.
     env_.write([&](lmdb::WriteTxn& txn) {
@@ -66,6 +67,18 @@ Store::Store(lmdb::Env& env)
         for (auto& name : table_names(txn))
             if (auto t = find_table(txn, name)) upgrade_table(txn, *t);
         txn.put(meta_, "format", "2");
+    });
+    // Tables created with a StreamSpecification before streams were recorded have none:
+    // they get their stream now.
+    env_.write([&](lmdb::WriteTxn& txn) {
+        for (auto& name : table_names(txn)) {
+            auto t = find_table(txn, name);
+            if (!t || !t->stream_enabled || t->stream_id != 0) continue;
+            auto view = streams::parse_view_type(t->stream_view_type);
+            if (!view) continue;
+            streams_.create(txn, *t, *view, allocate_id(txn));
+            save_table(txn, *t);
+        }
     });
 }
 
@@ -164,6 +177,8 @@ void Store::drop_table(lmdb::WriteTxn& txn, const TableDef& table) {
     erase_prefix(txn, ttl_, u32be(table.id));
     txn.del(meta_, "stats" + u32be(table.id));
     for (auto& index : table.indexes) drop_index(txn, index);
+    TableDef copy = table;
+    streams_.disable(txn, copy);
     txn.del(catalog_, table.name);
 }
 
@@ -253,18 +268,21 @@ void Store::put(lmdb::WriteTxn& txn, const TableDef& table, const Item& item, co
         add_stats(txn, table.id, -1, -static_cast<std::int64_t>(item_size(*old)));
         if (auto tk = ttl_key(table, *old, k)) txn.del(ttl_, *tk);
     }
-    txn.put(items_, k, encode_item(item));
+    std::string bytes = encode_item(item);
+    txn.put(items_, k, bytes);
     add_stats(txn, table.id, 1, static_cast<std::int64_t>(item_size(item)));
     put_index_entries(txn, table, item);
     if (auto tk = ttl_key(table, item, k)) txn.put(ttl_, *tk, k);
+    streams_.append(txn, table, old ? &*old : nullptr, &item, bytes, false);
 }
 
-void Store::erase(lmdb::WriteTxn& txn, const TableDef& table, const Item& old) {
+void Store::erase(lmdb::WriteTxn& txn, const TableDef& table, const Item& old, bool by_service) {
     std::string k = item_key(table, old);
     if (!txn.del(items_, k)) return;
     add_stats(txn, table.id, -1, -static_cast<std::int64_t>(item_size(old)));
     erase_index_entries(txn, table, old);
     if (auto tk = ttl_key(table, old, k)) txn.del(ttl_, *tk);
+    streams_.append(txn, table, &old, nullptr, {}, by_service);
 }
 
 std::optional<std::string> Store::ttl_key(const TableDef& table, const Item& item, std::string_view key) const {
@@ -384,11 +402,15 @@ void Store::reset(lmdb::WriteTxn& txn) {
     txn.clear(items_);
     txn.clear(index_);
     txn.clear(ttl_);
-    // Ids are not reused even across resets, so clear only the statistics.
-    std::string next;
+    streams_.reset(txn);
+    // Ids and stream sequence numbers are not reused even across resets, so clear only the
+    // statistics.
+    std::string next, seq;
     if (auto v = txn.get(meta_, "next_id")) next = std::string(*v);
+    if (auto v = txn.get(meta_, "stream_seq")) seq = std::string(*v);
     txn.clear(meta_);
     if (!next.empty()) txn.put(meta_, "next_id", next);
+    if (!seq.empty()) txn.put(meta_, "stream_seq", seq);
     txn.put(meta_, "format", "2");
 }
 

@@ -1,5 +1,6 @@
-// DynamoDB's storage on LMDB. One write transaction holds an item, all its index entries
-// and its table statistics (and, later, its stream record), so each write is atomic.
+// DynamoDB's storage on LMDB. One write transaction holds an item, all its index entries,
+// its table statistics and its stream record (dynamo/streams/stream_store.hpp), so each
+// write is atomic.
 //
 // Databases (opened once at startup):
 //   ddb_catalog  table name -> catalog JSON (TableDef::to_catalog)
@@ -36,6 +37,7 @@
 #include "core/lmdb.hpp"
 #include "dynamo/model/table.hpp"
 #include "dynamo/model/value.hpp"
+#include "dynamo/streams/stream_store.hpp"
 
 namespace stratus::dynamo {
 
@@ -55,16 +57,21 @@ public:
     std::vector<std::string> table_names(const core::lmdb::Txn& txn) const;  // sorted
     void save_table(core::lmdb::WriteTxn& txn, const TableDef& table);
     std::uint32_t allocate_id(core::lmdb::WriteTxn& txn);
-    // Removes the table, its items, index entries and statistics.
+    // Removes the table, its items, index entries and statistics; disables its stream
+    // (readable for 24 hours more, as AWS keeps it).
     void drop_table(core::lmdb::WriteTxn& txn, const TableDef& table);
 
     // --- items. A key is an Item holding exactly the key attributes (validated by the caller).
     std::string item_key(const TableDef& table, const Item& key) const;
     std::optional<Item> get(const core::lmdb::Txn& txn, const TableDef& table, const Item& key) const;
     // Stores `item`, replacing `old` (the item currently stored under the same key, if any),
-    // and keeps every index and the statistics in step.
+    // and keeps every index, the statistics and the table's stream in step (a stream
+    // record when the item changed).
     void put(core::lmdb::WriteTxn& txn, const TableDef& table, const Item& item, const std::optional<Item>& old);
-    void erase(core::lmdb::WriteTxn& txn, const TableDef& table, const Item& old);
+    // `by_service`: a TTL deletion (its stream record names the DynamoDB service).
+    void erase(core::lmdb::WriteTxn& txn, const TableDef& table, const Item& old, bool by_service = false);
+
+    streams::StreamStore& streams() { return streams_; }
 
     // Builds a new index's entries from the table's items (UpdateTable GSI create).
     void backfill_index(core::lmdb::WriteTxn& txn, const TableDef& table, const IndexDef& index);
@@ -139,6 +146,7 @@ private:
     core::lmdb::Dbi index_;
     core::lmdb::Dbi meta_;
     core::lmdb::Dbi ttl_;
+    streams::StreamStore streams_;
 };
 
 }  // namespace stratus::dynamo

@@ -4,8 +4,10 @@
 #include <nlohmann/json.hpp>
 
 #include "s3/events.hpp"
+#include "temp_dir.hpp"
 
 using namespace stratus::s3;
+using Pending = EventOutbox::Pending;
 
 TEST_CASE("notification configurations select records by event and key filter") {
     std::string config = R"(<NotificationConfiguration><CloudFunctionConfiguration><Id>img</Id>
@@ -37,16 +39,48 @@ TEST_CASE("notification configurations select records by event and key filter") 
     CHECK(build_records(config, del, 3).empty());
 }
 
-TEST_CASE("the event sink queues records until drained") {
-    EventSink sink;
+TEST_CASE("the outbox keeps records staged in committed transactions until acknowledged") {
+    stratus::test::TempDir dir;
+    auto env = stratus::core::lmdb::Env::open(dir.path);
+    EventOutbox outbox(env);
+    outbox.enable_tap();
+    int wakeups = 0;
+    outbox.subscribe([&] { ++wakeups; });
     std::string config = "<NotificationConfiguration><CloudFunctionConfiguration><CloudFunction>a</CloudFunction>"
                          "<Event>s3:ObjectCreated:*</Event></CloudFunctionConfiguration></NotificationConfiguration>";
-    sink.publish(config, ObjectChange{"b", "k1", "ObjectCreated:Put", 1, "e", "", 1, "", ""});
-    sink.publish(config, ObjectChange{"b", "k2", "ObjectCreated:Copy", 1, "e", "", 1, "", ""});
-    sink.publish("", ObjectChange{"b", "k3", "ObjectCreated:Put", 1, "e", "", 1, "", ""});
-    CHECK(sink.pending() == 2);
-    auto all = sink.drain();
-    REQUIRE(all.size() == 2);
-    CHECK(all[0].record_json.find("k1") != std::string::npos);
-    CHECK(sink.pending() == 0);
+    env.write([&](stratus::core::lmdb::WriteTxn& txn) {
+        outbox.stage(txn, config, ObjectChange{"b", "k1", "ObjectCreated:Put", 1, "e", "", 1000, "", ""});
+        outbox.stage(txn, config, ObjectChange{"b", "k2", "ObjectCreated:Copy", 1, "e", "", 1000, "", ""});
+        outbox.stage(txn, "", ObjectChange{"b", "k3", "ObjectCreated:Put", 1, "e", "", 1000, "", ""});
+    });
+    CHECK(wakeups >= 1);
+    int before = wakeups;
+    // An aborted transaction stages nothing (and wakes nobody).
+    CHECK_THROWS(env.write([&](stratus::core::lmdb::WriteTxn& txn) {
+        outbox.stage(txn, config, ObjectChange{"b", "k4", "ObjectCreated:Put", 1, "e", "", 1000, "", ""});
+        throw std::runtime_error("abort");
+    }));
+    CHECK(wakeups == before);
+    CHECK(outbox.size() == 2);
+    auto p = outbox.pending(10);
+    REQUIRE(p.size() == 2);
+    CHECK(p[0].record.record_json.find("k1") != std::string::npos);
+    auto seq = [](const Pending& x) {
+        return nlohmann::json::parse(x.record.record_json)["Records"][0]["s3"]["object"]["sequencer"].get<std::string>();
+    };
+    CHECK(seq(p[0]) < seq(p[1]));
+    CHECK(outbox.pending(1).size() == 1);
+    CHECK(outbox.drain_tap().size() == 2);
+    CHECK(outbox.drain_tap().empty());
+    outbox.acknowledge({p[0].id});
+    REQUIRE(outbox.size() == 1);
+    outbox.acknowledge({p[1].id});
+    CHECK(outbox.size() == 0);
+    // Sequencers keep growing once the outbox is empty.
+    env.write([&](stratus::core::lmdb::WriteTxn& txn) {
+        outbox.stage(txn, config, ObjectChange{"b", "k1", "ObjectCreated:Put", 1, "e", "", 1000, "", ""});
+    });
+    auto again = outbox.pending(10);
+    REQUIRE(again.size() == 1);
+    CHECK(seq(again[0]) > seq(p[1]));
 }

@@ -1,6 +1,7 @@
 """S3 event notifications: a bucket's LambdaFunctionConfigurations turn object changes
-into event records shaped as AWS sends them to Lambda, read here from the internal
-stream the Lambda trigger will consume (/_stratus/test/s3/events, test API only)."""
+into event records shaped as AWS sends them to Lambda, read here from the test API's copy
+of every record committed to the event outbox (/_stratus/test/s3/events). Delivery to
+functions is tested in lambda/test_s3_triggers.py."""
 import json
 import unittest
 import urllib.request
