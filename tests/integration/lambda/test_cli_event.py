@@ -144,7 +144,15 @@ class CliEventTest(unittest.TestCase):
                                     Handler="index.handler", Code={"ZipFile": f.read()}, Timeout=10)
             ids = [lam.invoke(FunctionName=name, InvocationType="Event",
                               Payload=json.dumps({"ms": 3000}))["ResponseMetadata"]["RequestId"] for _ in range(3)]
-            time.sleep(0.5)  # running now, in their sandboxes
+            # Killed once all three are running in their sandboxes (each logged its START),
+            # however long the cold starts take on a busy machine.
+            deadline = time.time() + 20
+            while time.time() < deadline:
+                r = subprocess.run([BIN, "logs", name, "--port", str(d.port)], capture_output=True, text=True,
+                                   timeout=30)
+                if all(("START RequestId: %s" % i) in r.stdout for i in ids):
+                    break
+                time.sleep(0.05)
         finally:
             d.kill9()
         for pid in os.listdir("/proc"):  # the crash takes the sandboxes too
