@@ -448,7 +448,7 @@ private:
             if (!res.route) return fail(*ex, {Failure::no_route, {}, {}});
         }
         if (res.type == ApiType::http && res.api && res.api->spec.cors && is_preflight(req))
-            return respond(*ex, http_preflight(*res.api->spec.cors, req));
+            return respond(*ex, http_preflight(*res.api->spec.cors, req), false);
         if (res.failure) return fail(*ex, {*res.failure, {}, {}});
 
         prepare_event(*ex);
@@ -585,14 +585,15 @@ private:
         deliver(ex, std::move(r));
     }
 
-    void respond(Exchange& ex, core::Response&& r) {
+    void respond(Exchange& ex, core::Response&& r, bool cors = true) {
         ex.finished.store(true);
         stamp_ids(ex.res.type, ex.ids, r);
-        deliver(ex, std::move(r));
+        deliver(ex, std::move(r), cors);
     }
 
-    void deliver(Exchange& ex, core::Response&& r) {
-        add_cors(ex, ex.request, r);
+    // `cors`: false for a preflight answer, which has its CORS headers already.
+    void deliver(Exchange& ex, core::Response&& r, bool cors = true) {
+        if (cors) add_cors(ex, ex.request, r);
         if (ex.res.route) r.operation = ex.res.route->route_key;
         auto reply = std::move(ex.reply);
         reply(std::move(r));

@@ -788,3 +788,118 @@ TEST_CASE("API declarations are validated and conflicts found") {
     CHECK_FALSE(both->http.empty());
     CHECK(both->without("one")->apis.size() == 1);
 }
+
+// ---- the service, without a listener: mounting under another handler ----
+
+#include "core/server.hpp"
+#include "gateway/api.hpp"
+#include "lambda/invoker.hpp"
+
+namespace {
+
+// Answers every invocation at once with an echo of its event.
+struct EchoInvoker : lambda::Invoker {
+    std::vector<std::string> invoked;
+    std::optional<lambda::FunctionInfo> describe(std::string_view f) override {
+        return lambda::FunctionInfo{std::string(f), "arn:" + std::string(f), 3};
+    }
+    void invoke(std::string_view f, lambda::InvokeInput in, std::function<void(lambda::InvokeResult)> done) override {
+        invoked.push_back(std::string(f));
+        lambda::InvokeResult r;
+        r.payload = json{{"statusCode", 200}, {"body", in.payload}}.dump();
+        done(std::move(r));
+    }
+    std::string invoke_event(std::string_view, lambda::InvokeInput, std::function<void(const lambda::InvokeResult&)>) override {
+        return {};
+    }
+};
+
+// Plans (from the head) and runs a request, as a listener would.
+template <class MakePlan>
+core::Response serve(core::Request head, MakePlan make_plan) {
+    core::Plan plan = make_plan(head);
+    core::Response out;
+    out.status = 0;
+    plan.run(std::move(head), [&out](core::Response&& r) { out = std::move(r); });
+    return out;
+}
+
+core::Request head(std::string path) {
+    core::Request r;
+    r.method = "GET";
+    r.path = path;
+    r.target = path;
+    r.headers.add("Host", "localhost:8080");
+    r.remote_address = "127.0.0.1";
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("a handler on another listener mounts the gateway under a path prefix") {
+    test::TempDir dir;
+    core::Runtime runtime(1);
+    auto invoker = std::make_shared<EchoInvoker>();
+    auto gw = make_gateway(runtime, invoker, GatewayOptions{dir.path, "http://127.0.0.1:4566/_stratus", {}, 5000});
+    ApiSpec rest;
+    rest.id = "mountrest1";
+    rest.type = ApiType::rest;
+    rest.routes.push_back(RouteSpec{"GET", "/items/{id}", "items-fn", "", {}, false, std::nullopt, 0, ""});
+    gw->declare(rest);
+    ApiSpec http;
+    http.id = "mounthttp1";
+    http.type = ApiType::http;
+    http.routes.push_back(RouteSpec{"GET", "/things", "things-fn", "", {}, false, std::nullopt, 0, ""});
+    gw->declare(http);
+    gw->set_endpoint("127.0.0.1:3000");
+    CHECK(gw->base_url("mountrest1") == "http://127.0.0.1:3000/dev");
+    CHECK(gw->base_url("mounthttp1") == "http://127.0.0.1:3000");
+    CHECK(gw->apis().size() == 2);
+
+    SUBCASE("one API, no stage in the path (a base path mapping)") {
+        auto h = head("/api/items/7");
+        auto r = serve(std::move(h), [&](core::Request& x) { return gw->plan_mounted(x, "/api", "mountrest1"); });
+        REQUIRE(r.status == 200);
+        json e = json::parse(r.body);
+        CHECK(e["resource"] == "/items/{id}");
+        CHECK(e["path"] == "/api/items/7");
+        CHECK(e["pathParameters"] == json{{"id", "7"}});
+        CHECK(e["requestContext"]["path"] == "/api/items/7");
+        CHECK(e["requestContext"]["stage"] == "dev");
+        CHECK(e["requestContext"]["domainName"] == "localhost:8080");
+        CHECK(r.headers.get("x-amzn-RequestId") == e["requestContext"]["requestId"].get<std::string>());
+        CHECK(invoker->invoked == std::vector<std::string>{"items-fn"});
+    }
+    SUBCASE("no API named: routed as on the API port") {
+        auto h = head("/api/dev/items/8");
+        auto r = serve(std::move(h), [&](core::Request& x) { return gw->plan_mounted(x, "/api"); });
+        REQUIRE(r.status == 200);
+        CHECK(json::parse(r.body)["pathParameters"] == json{{"id", "8"}});
+        auto h2 = head("/api/things?x=1");
+        h2.path = "/api/things";
+        h2.query = "x=1";
+        auto r2 = serve(std::move(h2), [&](core::Request& x) { return gw->plan_mounted(x, "/api"); });
+        REQUIRE(r2.status == 200);
+        json e2 = json::parse(r2.body);
+        CHECK(e2["rawPath"] == "/api/things");
+        CHECK(e2["routeKey"] == "GET /things");
+        CHECK(e2["rawQueryString"] == "x=1");
+    }
+    SUBCASE("unknown routes and APIs answer in the API's words") {
+        auto h = head("/api/nothing");
+        CHECK(serve(std::move(h), [&](core::Request& x) { return gw->plan_mounted(x, "/api", "mountrest1"); }).status == 403);
+        auto h2 = head("/api/nothing");
+        CHECK(serve(std::move(h2), [&](core::Request& x) { return gw->plan_mounted(x, "/api", "mounthttp1"); }).status == 404);
+        auto h3 = head("/api/x");
+        CHECK(serve(std::move(h3), [&](core::Request& x) { return gw->plan_mounted(x, "/api", "nosuchapi1"); }).status == 403);
+    }
+    SUBCASE("the API port's own plan") {
+        auto h = head("/dev/items/9");
+        auto r = serve(std::move(h), [&](core::Request& x) { return gw->plan(x); });
+        REQUIRE(r.status == 200);
+        CHECK(json::parse(r.body)["requestContext"]["path"] == "/dev/items/9");
+        gw->remove("mountrest1");
+        auto h2 = head("/dev/items/9");
+        CHECK(serve(std::move(h2), [&](core::Request& x) { return gw->plan(x); }).status == 404);  // the HTTP API's namespace now
+    }
+}
