@@ -1,0 +1,243 @@
+#!/usr/bin/env python3
+"""API Gateway: stratus against serverless-offline, running the same node handlers
+(bench/gateway/handler.js) from the same serverless.yml (bench/gateway/serverless.yml):
+
+- GET /hello behind a REST API (/dev/hello) and an HTTP API (/hello): a small JSON body;
+- GET /item behind the HTTP API: one GetItem from stratus's DynamoDB with the AWS SDK for
+  JavaScript v3 (both servers' handlers read the same table in the same stratus).
+
+Each is driven with wrk (keep-alive, 2 threads) at 8 and 64 connections, after a warm-up,
+one server at a time: stratus first (declared through its test API: the same functions and
+routes), then serverless-offline (`serverless offline start`, its defaults, fake AWS
+credentials, nothing from the network), while stratus idles as its DynamoDB.
+
+Also measured:
+- stratus's own ceiling: GET /_stratus/health under the same wrk load, and each endpoint's
+  fraction of it;
+- server CPU per request (utime + stime of the server's process tree: stratus with its
+  handler processes; serverless-offline's node process with its worker threads, plus the
+  stratus CPU its /item requests cost);
+- the gateway's own overhead: p50 of GET /hello through the gateway minus p50 of a direct
+  Lambda Invoke of the same function with the same event (one keep-alive connection, wrk
+  -t1 -c1 each), for both API types.
+"""
+# bench-timeout: 180 + 16 runs
+
+import json
+import os
+import shutil
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
+import benchlib as b  # noqa: E402
+
+BENCH = Path(__file__).resolve().parent
+APP = BENCH / "gateway"
+SLS = BENCH / "node_modules" / "serverless" / "bin" / "serverless.js"
+INVOKE_LUA = BENCH / "lib" / "invoke.lua"
+CONNECTIONS = (8, 64)
+THREADS = 2
+ENDPOINTS = [("REST API, small JSON", "/dev/hello"), ("HTTP API, small JSON", "/hello"),
+             ("HTTP API, DynamoDB GetItem", "/item")]
+
+
+def post(url: str, body: dict | None, headers: dict | None = None) -> tuple[int, bytes]:
+    req = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+    except OSError:
+        return 0, b""
+
+
+def dynamodb(port: int, op: str, body: dict) -> dict:
+    status, out = post(f"http://{b.HOST}:{port}/", body, {
+        "X-Amz-Target": "DynamoDB_20120810." + op, "Content-Type": "application/x-amz-json-1.0",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/dynamodb/aws4_request, "
+                         "SignedHeaders=host, Signature=0"})
+    if status != 200:
+        sys.exit(f"DynamoDB {op} failed: {status} {out[:200]!r}")
+    return json.loads(out)
+
+
+def tree_ticks(pid: int) -> int:
+    """CPU ticks of a process and its children (stratus's handler processes)."""
+    return sum(b.cpu_ticks(p) or 0 for p in [pid, *b.children(pid)])
+
+
+def run(name: str, url: str, conns: int, pids: list[int], warm: bool = True) -> dict:
+    if warm and b.warmup():
+        b.wrk(url, b.warmup(), min(THREADS, conns), conns)
+    t0 = [tree_ticks(p) for p in pids]
+    r = b.wrk(url, b.duration(), min(THREADS, conns), conns, timeout_s=10)
+    t1 = [tree_ticks(p) for p in pids]
+    hz = os.sysconf("SC_CLK_TCK")
+    r["cpu_s"] = [(a - z) / hz for z, a in zip(t0, t1)]
+    r["cpu_us_per_req"] = 1e6 * sum(r["cpu_s"]) / r["requests"] if r["requests"] else float("nan")
+    b.log(f"  {name} -c{conns}: {r['rps']:.0f} req/s, p50 {r['p50_ms']:.3f} ms, p99 {r['p99_ms']:.3f} ms, "
+          f"{r['cpu_us_per_req']:.0f} us CPU/req" + (f" ({r['errors']})" if r["errors"] else ""))
+    for p in pids:
+        b.wait_idle(p, 20)
+    return r
+
+
+def p50(url: str, script: Path | None = None, args: list | tuple = ()) -> float:
+    b.wrk(url, 1, 1, 1, script=script, args=args)
+    return b.wrk(url, max(3, b.duration() // 2), 1, 1, script=script, args=args)["p50_ms"]
+
+
+def measure_stratus(work: Path, res: b.Results) -> tuple[dict, b.Proc, int]:
+    port, api_port = b.free_port(), b.free_port()
+    stratus = b.start_stratus(work, port, ["--enable-test-api", "--api-port", str(api_port)])
+    b.wait_ready(port, stratus)
+    base, api = f"http://{b.HOST}:{port}", f"http://{b.HOST}:{api_port}"
+    dynamodb(port, "CreateTable", {"TableName": "bench", "BillingMode": "PAY_PER_REQUEST",
+                                   "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                                   "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]})
+    dynamodb(port, "PutItem", {"TableName": "bench", "Item": {"pk": {"S": "item-1"}, "name": {"S": "benchmark item"},
+                                                              "n": {"N": "42"}}})
+    for fn, handler in (("hello", "handler.hello"), ("item", "handler.item"), ("echo", "handler.echo")):
+        status, out = post(base + "/_stratus/test/lambda/declare",
+                           {"name": fn, "runtime": "nodejs20.x", "handler": handler, "code_dir": str(APP),
+                            "timeout": 6, "environment": {"TABLE": "bench"}})
+        if status != 200:
+            sys.exit(f"declaring {fn} failed: {out!r}")
+    routes = [("GET", "/hello", "hello"), ("GET", "/item", "item"), ("GET", "/echo", "echo")]
+    for spec in ({"id": "benchrest1", "type": "rest", "stage": "dev"}, {"id": "benchhttp1", "type": "http"}):
+        spec["routes"] = [{"method": m, "path": p, "function": f} for m, p, f in routes]
+        status, out = post(base + "/_stratus/test/gateway/apis", spec)
+        if status != 201:
+            sys.exit(f"declaring the API failed: {out!r}")
+    for _, path in ENDPOINTS:
+        status, out = get(api + path)
+        if status != 200:
+            sys.exit(f"stratus {path}: {status} {out[:300]!r}")
+
+    out: dict = {"endpoints": {}}
+    b.log("stratus: health ceiling")
+    out["health"] = {c: run("health", base + "/_stratus/health", c, [stratus.pid]) for c in CONNECTIONS}
+    for name, path in ENDPOINTS:
+        out["endpoints"][path] = {c: run(name, api + path, c, [stratus.pid]) for c in CONNECTIONS}
+
+    # The gateway's own cost: the same function, the same event, through the gateway and
+    # through the Invoke API, one request at a time.
+    b.log("stratus: gateway overhead (wrk -t1 -c1, p50)")
+    overhead = {}
+    for label, prefix in (("REST", "/dev"), ("HTTP", "")):
+        status, event = get(api + prefix + "/echo")
+        event_file = work / f"event-{label}.json"
+        event_file.write_bytes(event)
+        gw = p50(api + prefix + "/hello")
+        direct = p50(base + "/2015-03-31/functions/hello/invocations", INVOKE_LUA, [event_file])
+        overhead[label] = (gw, direct)
+        b.log(f"  {label}: gateway p50 {gw:.3f} ms, direct Invoke p50 {direct:.3f} ms")
+    out["overhead"] = overhead
+    return out, stratus, port
+
+
+def start_sls(work: Path, dynamo_port: int) -> tuple[b.Proc | None, int, str]:
+    node = shutil.which("node")
+    if not node or not SLS.exists():
+        return None, 0, "serverless-offline is not installed (npm ci in bench/)"
+    app = work / "sls-app"
+    shutil.copytree(APP, app)
+    # The handlers' @aws-sdk and the plugin resolve from bench/node_modules.
+    (app / "node_modules").symlink_to(BENCH / "node_modules")
+    port, lambda_port = b.free_port(), b.free_port()
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_REGION="us-east-1",
+               AWS_ENDPOINT_URL=f"http://{b.HOST}:{dynamo_port}", SLS_TELEMETRY_DISABLED="1",
+               SLS_NOTIFICATIONS_MODE="off", SLS_DEPRECATION_DISABLE="*", SLS_INTERACTIVE_SETUP_DISABLE="1",
+               NODE_ENV="production")
+    proc = b.Proc("serverless-offline",
+                  [node, str(SLS), "offline", "start", "--host", b.HOST, "--httpPort", str(port),
+                   "--lambdaPort", str(lambda_port)], app, env)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.p.poll() is not None:
+            return None, 0, "serverless-offline exited: " + proc.stderr_tail()
+        if get(f"http://{b.HOST}:{port}/hello")[0] == 200:
+            return proc, port, ""
+        time.sleep(0.2)
+    proc.stop()
+    return None, 0, "serverless-offline did not answer within 60 s: " + proc.stderr_tail()
+
+
+def main() -> None:
+    res = b.Results("gateway")
+    work = b.scratch_dir("gateway")
+    s, stratus, dynamo_port = measure_stratus(work, res)
+
+    sls, sls_port, why = start_sls(work, dynamo_port)
+    o: dict = {}
+    if sls:
+        for name, path in ENDPOINTS:
+            status, body = get(f"http://{b.HOST}:{sls_port}{path}")
+            if status != 200:
+                res.note(f"serverless-offline {path}: {status} {body[:200]!r}")
+        o = {path: {c: run("serverless-offline " + name, f"http://{b.HOST}:{sls_port}{path}", c,
+                           [sls.pid, stratus.pid]) for c in CONNECTIONS}
+             for name, path in ENDPOINTS}
+        sls.stop()
+    else:
+        res.note(why)
+    stratus.stop()
+
+    for name, path in ENDPOINTS:
+        for c in CONNECTIONS:
+            mine = s["endpoints"][path][c]
+            theirs = o.get(path, {}).get(c)
+            res.row(f"{name} req/s ({c} conns)", mine["rps"], "serverless-offline",
+                    theirs["rps"] if theirs else None, "ratio>=20", digits=0)
+    for name, path in ENDPOINTS:
+        for c in CONNECTIONS:
+            mine = s["endpoints"][path][c]
+            theirs = o.get(path, {}).get(c)
+            res.row(f"{name} p50 (ms, {c} conns)", mine["p50_ms"], "serverless-offline",
+                    theirs["p50_ms"] if theirs else None, digits=3)
+    for name, path in ENDPOINTS:
+        for c in CONNECTIONS:
+            mine = s["endpoints"][path][c]
+            theirs = o.get(path, {}).get(c)
+            res.row(f"{name} server CPU/req (us, {c} conns)", mine["cpu_us_per_req"], "serverless-offline",
+                    theirs["cpu_us_per_req"] if theirs else None, digits=0)
+    for name, path in ENDPOINTS:
+        for c in CONNECTIONS:
+            res.row(f"{name}: fraction of the health ceiling ({c} conns)",
+                    s["endpoints"][path][c]["rps"] / s["health"][c]["rps"], digits=3)
+    for label, (gw, direct) in s["overhead"].items():
+        res.row(f"{label} API gateway overhead, p50 (ms)", gw - direct, "", None, "stratus<0.2", digits=3)
+    res.note("wrk -t2 keep-alive, " + ", ".join(f"-c{c}" for c in CONNECTIONS) +
+             f", -d{b.duration()}s after a {b.warmup()}s warm-up; one server at a time; wrk shares the 2 CPUs; "
+             "the same handler file and routes on both; stratus runs its default 10 sandboxes per function")
+    res.note("health ceiling (stratus GET /_stratus/health, same load): " +
+             ", ".join(f"-c{c} {s['health'][c]['rps']:.0f} req/s" for c in CONNECTIONS))
+    res.note("gateway overhead = p50 of GET /hello through the gateway - p50 of a direct Invoke of the same "
+             "function with the event the gateway sends (wrk -t1 -c1): " +
+             "; ".join(f"{k}: {gw:.3f} - {d:.3f} ms" for k, (gw, d) in s["overhead"].items()))
+    if o:
+        res.note("server CPU counts stratus with its handler processes; for serverless-offline its node process "
+                 "plus the stratus CPU its /item requests cost (DynamoDB): " +
+                 ", ".join(f"{p} -c{c} sls {r['cpu_s'][0] / r['secs']:.2f} + stratus {r['cpu_s'][1] / r['secs']:.2f} CPUs"
+                           for p, rc in o.items() for c, r in rc.items()))
+    for path, rc in list(s["endpoints"].items()) + list(o.items()):
+        for c, r in rc.items():
+            if r["errors"]:
+                res.note(f"{path} -c{c}: {r['errors']}")
+
+
+if __name__ == "__main__":
+    main()
