@@ -515,10 +515,9 @@ private:
                     }
             if (!ok) return fail(*ex, {Failure::invalid_api_key, key ? "unknown API key" : "no x-api-key", {}});
         }
-        json event = route.payload_v2 ? event_v2(ex->event_request, ex->event_route, authorizer.get())
-                                      : event_v1(ex->event_request, ex->event_route, authorizer.get());
         lambda::InvokeInput in;
-        in.payload = dump_event(event);
+        in.payload = route.payload_v2 ? event_v2(ex->event_request, ex->event_route, authorizer.get())
+                                      : event_v1(ex->event_request, ex->event_route, authorizer.get());
         if (in.payload.size() > max_invoke_payload)
             return fail(*ex, {Failure::request_too_large, "the event is over Lambda's 6 MB", {}});
         // The integration timeout: armed before the invoke, whose answer may come first.

@@ -150,14 +150,12 @@ void Authorizers::lambda_authorizer(const AuthRequest& r, std::function<void(Aut
     }
 
     std::string arn = method_arn(r);
-    json event;
-    if (token) event = token_authorizer_event((*ids)[0], arn);
-    else if (rest) event = request_authorizer_event_v1(*r.request, *r.event_route, arn, nullptr);
-    else if (a.spec.payload_format_version == "1.0") event = request_authorizer_event_v1(*r.request, *r.event_route, arn, &*ids);
-    else event = request_authorizer_event_v2(*r.request, *r.event_route, arn, *ids);
-
     lambda::InvokeInput in;
-    in.payload = dump_event(event);
+    if (token) in.payload = token_authorizer_event((*ids)[0], arn);
+    else if (rest) in.payload = request_authorizer_event_v1(*r.request, *r.event_route, arn, nullptr);
+    else if (a.spec.payload_format_version == "1.0")
+        in.payload = request_authorizer_event_v1(*r.request, *r.event_route, arn, &*ids);
+    else in.payload = request_authorizer_event_v2(*r.request, *r.event_route, arn, *ids);
     auto started = std::chrono::steady_clock::now();
     bool simple = a.spec.simple_responses;
     invoker_->invoke(a.spec.function, std::move(in),

@@ -8,10 +8,12 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base64.hpp"
+#include "core/json_writer.hpp"
 
 namespace stratus::gateway {
 
 using json = nlohmann::json;
+using core::JsonWriter;
 
 namespace {
 
@@ -21,31 +23,167 @@ std::string lower(std::string_view s) {
     return out;
 }
 
+// Values grouped under one name, in the order first seen.
+template <class Name>
+struct Group {
+    Name name;
+    std::vector<std::string_view> values;
+};
+
 // Headers as payload 1.0 carries them: names as first sent, `headers` the last value of
 // each (AWS keeps the last of repeated headers there), `multiValueHeaders` all of them.
-void headers_v1(const core::Headers& headers, json& single, json& multi) {
-    std::vector<std::pair<std::string, std::vector<std::string>>> grouped;
+void headers_v1(JsonWriter& w, const core::Headers& headers) {
+    std::vector<Group<std::string_view>> grouped;
     for (auto& [name, value] : headers.entries()) {
-        auto it = std::find_if(grouped.begin(), grouped.end(), [&](auto& g) { return core::iequals(g.first, name); });
+        auto it = std::find_if(grouped.begin(), grouped.end(), [&](auto& g) { return core::iequals(g.name, name); });
         if (it == grouped.end()) grouped.push_back({name, {value}});
-        else it->second.push_back(value);
+        else it->values.push_back(value);
     }
     if (grouped.empty()) {
-        single = nullptr;
-        multi = nullptr;
+        w.member_null("headers").member_null("multiValueHeaders");
         return;
     }
-    single = json::object();
-    multi = json::object();
-    for (auto& [name, values] : grouped) {
-        single[name] = values.back();
-        multi[name] = values;
+    w.key("headers").begin_object();
+    for (auto& g : grouped) w.member(g.name, g.values.back());
+    w.end_object();
+    w.key("multiValueHeaders").begin_object();
+    for (auto& g : grouped) {
+        w.key(g.name).begin_array();
+        for (auto v : g.values) w.value(v);
+        w.end_array();
     }
+    w.end_object();
 }
 
-// Payload 2.0: names lower-cased, repeated values joined with commas; cookies apart.
-void headers_v2(const core::Headers& headers, json& out, json& cookies) {
-    out = json::object();
+// Query parameters decoded, grouped by name.
+std::vector<Group<std::string>> query_groups(const std::vector<core::QueryParam>& params) {
+    std::vector<Group<std::string>> grouped;
+    for (auto& p : params) {
+        auto it = std::find_if(grouped.begin(), grouped.end(), [&](auto& g) { return g.name == p.name; });
+        if (it == grouped.end()) grouped.push_back({p.name, {p.value}});
+        else it->values.push_back(p.value);
+    }
+    return grouped;
+}
+
+void query_v1(JsonWriter& w, const std::vector<core::QueryParam>& params) {
+    if (params.empty()) {
+        w.member_null("queryStringParameters").member_null("multiValueQueryStringParameters");
+        return;
+    }
+    auto grouped = query_groups(params);
+    w.key("queryStringParameters").begin_object();
+    for (auto& g : grouped) w.member(g.name, g.values.back());  // the last one, as on AWS
+    w.end_object();
+    w.key("multiValueQueryStringParameters").begin_object();
+    for (auto& g : grouped) {
+        w.key(g.name).begin_array();
+        for (auto v : g.values) w.value(v);
+        w.end_array();
+    }
+    w.end_object();
+}
+
+void path_parameters(JsonWriter& w, const EventRoute& route) {
+    w.key("pathParameters");
+    if (route.path_params.empty()) {
+        w.null();
+        return;
+    }
+    w.begin_object();
+    for (auto& [k, v] : route.path_params) w.member(k, v);
+    w.end_object();
+}
+
+void stage_variables(JsonWriter& w, const EventRoute& route, bool null_when_empty) {
+    if (route.api->stage_variables.empty()) {
+        if (null_when_empty) w.member_null("stageVariables");
+        return;
+    }
+    w.key("stageVariables").begin_object();
+    for (auto& [k, v] : route.api->stage_variables) w.member(k, v);
+    w.end_object();
+}
+
+void authorizer_member(JsonWriter& w, const json* authorizer) {
+    w.key("authorizer").raw(authorizer->dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+void identity(JsonWriter& w, const EventRequest& req) {
+    w.key("identity").begin_object();
+    for (const char* k : {"accessKey", "accountId", "caller", "cognitoAuthenticationProvider", "cognitoAuthenticationType",
+                          "cognitoIdentityId", "cognitoIdentityPoolId", "principalOrgId"})
+        w.member_null(k);
+    w.member("sourceIp", req.source_ip);
+    w.member_null("user");
+    if (auto ua = req.request->headers.get("user-agent")) w.member("userAgent", *ua);
+    else w.member_null("userAgent");
+    w.member_null("userArn");
+    if (!req.api_key.empty()) w.member("apiKey", req.api_key).member("apiKeyId", req.api_key_id);
+    w.end_object();
+}
+
+void request_context_v1(JsonWriter& w, const EventRequest& req, const EventRoute& route, const json* authorizer,
+                        bool with_default_authorizer) {
+    bool rest = route.api->type == ApiType::rest;
+    w.key("requestContext").begin_object();
+    w.member("accountId", account_id).member("apiId", route.api->id);
+    if (authorizer && !authorizer->is_null()) authorizer_member(w, authorizer);
+    // HTTP APIs' payload 1.0 always has it (AWS's example: claims and scopes null).
+    else if (!rest && with_default_authorizer) w.key("authorizer").raw(R"({"claims":null,"scopes":null})");
+    w.member("domainName", req.domain_name)
+        .member("domainPrefix", req.domain_prefix)
+        .member("extendedRequestId", req.extended_request_id)
+        .member("httpMethod", req.request->method);
+    identity(w, req);
+    w.member("path", route.context_path)
+        .member("protocol", "HTTP/1.1")
+        .member("requestId", req.request_id)
+        .member("requestTime", clf_time(req.time_ms))
+        .member("requestTimeEpoch", req.time_ms)
+        .member("resourceId", rest ? route.resource_id : route.route_key)
+        .member("resourcePath", route.resource_path)
+        .member("stage", route.stage);
+    w.end_object();
+}
+
+// The parts of payload 1.0 an event and a REQUEST authorizer event share (after what the
+// caller wrote first).
+void common_v1(JsonWriter& w, const EventRequest& req, const EventRoute& route, const json* authorizer,
+               bool with_default_authorizer) {
+    if (route.api->type == ApiType::http) w.member("version", "1.0");
+    w.member("resource", route.resource_path).member("path", route.event_path).member("httpMethod", req.request->method);
+    headers_v1(w, req.request->headers);
+    query_v1(w, req.request->query_params());
+    request_context_v1(w, req, route, authorizer, with_default_authorizer);
+    path_parameters(w, route);
+    stage_variables(w, route, true);
+}
+
+void request_context_v2(JsonWriter& w, const EventRequest& req, const EventRoute& route, const json* authorizer) {
+    w.key("requestContext").begin_object();
+    w.member("accountId", account_id).member("apiId", route.api->id);
+    if (authorizer && !authorizer->is_null()) authorizer_member(w, authorizer);
+    w.member("domainName", req.domain_name).member("domainPrefix", req.domain_prefix);
+    w.key("http").begin_object();
+    w.member("method", req.request->method)
+        .member("path", req.path)
+        .member("protocol", "HTTP/1.1")
+        .member("sourceIp", req.source_ip)
+        .member("userAgent", req.request->headers.get_or("user-agent", ""));
+    w.end_object();
+    w.member("requestId", req.request_id)
+        .member("routeKey", route.route_key)
+        .member("stage", route.stage)
+        .member("time", clf_time(req.time_ms))
+        .member("timeEpoch", req.time_ms);
+    w.end_object();
+}
+
+// Payload 2.0: header names lower-cased, repeated values joined with commas; cookies apart.
+void headers_v2(JsonWriter& w, const core::Headers& headers) {
+    std::vector<Group<std::string>> grouped;
+    std::vector<std::string_view> cookies;
     for (auto& [name, value] : headers.entries()) {
         std::string key = lower(name);
         if (key == "cookie") {
@@ -55,158 +193,89 @@ void headers_v2(const core::Headers& headers, json& out, json& cookies) {
                 std::string_view c = v.substr(0, semi);
                 while (!c.empty() && c.front() == ' ') c.remove_prefix(1);
                 while (!c.empty() && c.back() == ' ') c.remove_suffix(1);
-                if (!c.empty()) cookies.push_back(std::string(c));
+                if (!c.empty()) cookies.push_back(c);
                 if (semi == std::string_view::npos) break;
                 v.remove_prefix(semi + 1);
             }
             continue;
         }
-        auto it = out.find(key);
-        if (it == out.end()) out[key] = value;
-        else it->get_ref<std::string&>() += "," + value;
+        auto it = std::find_if(grouped.begin(), grouped.end(), [&](auto& g) { return g.name == key; });
+        if (it == grouped.end()) grouped.push_back({std::move(key), {value}});
+        else it->values.push_back(value);
     }
-}
-
-json path_parameters(const EventRoute& route, bool null_when_empty) {
-    if (route.path_params.empty()) return null_when_empty ? json(nullptr) : json::object();
-    json out = json::object();
-    for (auto& [k, v] : route.path_params) out[k] = v;
-    return out;
-}
-
-json stage_variables(const EventRoute& route) {
-    if (route.api->stage_variables.empty()) return nullptr;
-    json out = json::object();
-    for (auto& [k, v] : route.api->stage_variables) out[k] = v;
-    return out;
-}
-
-json identity(const EventRequest& req) {
-    auto ua = req.request->headers.get("user-agent");
-    json id = {{"accessKey", nullptr},
-               {"accountId", nullptr},
-               {"caller", nullptr},
-               {"cognitoAuthenticationProvider", nullptr},
-               {"cognitoAuthenticationType", nullptr},
-               {"cognitoIdentityId", nullptr},
-               {"cognitoIdentityPoolId", nullptr},
-               {"principalOrgId", nullptr},
-               {"sourceIp", req.source_ip},
-               {"user", nullptr},
-               {"userAgent", ua ? json(std::string(*ua)) : json(nullptr)},
-               {"userArn", nullptr}};
-    if (!req.api_key.empty()) {
-        id["apiKey"] = req.api_key;
-        id["apiKeyId"] = req.api_key_id;
+    if (!cookies.empty()) {
+        w.key("cookies").begin_array();
+        for (auto c : cookies) w.value(c);
+        w.end_array();
     }
-    return id;
-}
-
-json request_context_v1(const EventRequest& req, const EventRoute& route, const json* authorizer) {
-    bool rest = route.api->type == ApiType::rest;
-    json ctx = {{"accountId", account_id},
-                {"apiId", route.api->id},
-                {"domainName", req.domain_name},
-                {"domainPrefix", req.domain_prefix},
-                {"extendedRequestId", req.extended_request_id},
-                {"httpMethod", req.request->method},
-                {"identity", identity(req)},
-                {"path", route.context_path},
-                {"protocol", "HTTP/1.1"},
-                {"requestId", req.request_id},
-                {"requestTime", clf_time(req.time_ms)},
-                {"requestTimeEpoch", req.time_ms},
-                {"resourceId", rest ? json(route.resource_id) : json(route.route_key)},
-                {"resourcePath", route.resource_path},
-                {"stage", route.stage}};
-    if (authorizer && !authorizer->is_null()) ctx["authorizer"] = *authorizer;
-    // HTTP APIs' payload 1.0 always has it (AWS's example: claims and scopes null).
-    else if (!rest) ctx["authorizer"] = {{"claims", nullptr}, {"scopes", nullptr}};
-    return ctx;
-}
-
-// The parts of payload 1.0 an event and a REQUEST authorizer event share.
-json common_v1(const EventRequest& req, const EventRoute& route, const json* authorizer) {
-    json e = json::object();
-    e["resource"] = route.resource_path;
-    e["path"] = route.event_path;
-    e["httpMethod"] = req.request->method;
-    headers_v1(req.request->headers, e["headers"], e["multiValueHeaders"]);
-    auto params = req.request->query_params();
-    if (params.empty()) {
-        e["queryStringParameters"] = nullptr;
-        e["multiValueQueryStringParameters"] = nullptr;
-    } else {
-        json single = json::object(), multi = json::object();
-        for (auto& p : params) {
-            single[p.name] = p.value;  // the last one wins, as on AWS
-            multi[p.name].push_back(p.value);
+    w.key("headers").begin_object();
+    for (auto& g : grouped) {
+        if (g.values.size() == 1) {
+            w.member(g.name, g.values[0]);
+            continue;
         }
-        e["queryStringParameters"] = std::move(single);
-        e["multiValueQueryStringParameters"] = std::move(multi);
+        std::string joined;
+        for (auto v : g.values) {
+            if (!joined.empty()) joined += ',';
+            joined += v;
+        }
+        w.member(g.name, joined);
     }
-    e["pathParameters"] = path_parameters(route, true);
-    e["stageVariables"] = stage_variables(route);
-    e["requestContext"] = request_context_v1(req, route, authorizer);
-    if (route.api->type == ApiType::http) e["version"] = "1.0";
-    return e;
+    w.end_object();
 }
 
-json request_context_v2(const EventRequest& req, const EventRoute& route, const json* authorizer) {
-    auto ua = req.request->headers.get("user-agent");
-    json ctx = {{"accountId", account_id},
-                {"apiId", route.api->id},
-                {"domainName", req.domain_name},
-                {"domainPrefix", req.domain_prefix},
-                {"http",
-                 {{"method", req.request->method},
-                  {"path", req.path},
-                  {"protocol", "HTTP/1.1"},
-                  {"sourceIp", req.source_ip},
-                  {"userAgent", ua ? std::string(*ua) : std::string()}}},
-                {"requestId", req.request_id},
-                {"routeKey", route.route_key},
-                {"stage", route.stage},
-                {"time", clf_time(req.time_ms)},
-                {"timeEpoch", req.time_ms}};
-    if (authorizer && !authorizer->is_null()) ctx["authorizer"] = *authorizer;
-    return ctx;
-}
-
-json common_v2(const EventRequest& req, const EventRoute& route, const json* authorizer) {
-    json e = json::object();
-    e["version"] = "2.0";
-    e["routeKey"] = route.route_key;
-    e["rawPath"] = req.path;
-    e["rawQueryString"] = req.request->query;
-    json cookies = json::array();
-    headers_v2(req.request->headers, e["headers"], cookies);
-    if (!cookies.empty()) e["cookies"] = std::move(cookies);
+void common_v2(JsonWriter& w, const EventRequest& req, const EventRoute& route, const json* authorizer) {
+    w.member("version", "2.0")
+        .member("routeKey", route.route_key)
+        .member("rawPath", req.path)
+        .member("rawQueryString", req.request->query);
+    headers_v2(w, req.request->headers);
     auto params = req.request->query_params();
     if (!params.empty()) {
-        json q = json::object();
-        for (auto& p : params) {
-            auto it = q.find(p.name);
-            if (it == q.end()) q[p.name] = p.value;
-            else it->get_ref<std::string&>() += "," + p.value;
+        w.key("queryStringParameters").begin_object();
+        for (auto& g : query_groups(params)) {
+            std::string joined;
+            for (std::size_t i = 0; i < g.values.size(); ++i) {
+                if (i) joined += ',';
+                joined += g.values[i];
+            }
+            w.member(g.name, joined);
         }
-        e["queryStringParameters"] = std::move(q);
+        w.end_object();
     }
-    e["requestContext"] = request_context_v2(req, route, authorizer);
-    if (!route.path_params.empty()) e["pathParameters"] = path_parameters(route, false);
-    if (auto sv = stage_variables(route); !sv.is_null()) e["stageVariables"] = std::move(sv);
-    return e;
+    request_context_v2(w, req, route, authorizer);
+    if (!route.path_params.empty()) path_parameters(w, route);
+    stage_variables(w, route, false);
+}
+
+void body(JsonWriter& w, const std::string& body, bool binary, bool null_when_empty) {
+    if (body.empty()) {
+        if (null_when_empty) w.member_null("body");
+    } else if (binary) {
+        w.member("body", core::base64_encode(body));
+    } else {
+        w.member("body", body);
+    }
+    w.member("isBase64Encoded", binary);
 }
 
 }  // namespace
 
 std::string clf_time(std::int64_t epoch_ms) {
-    std::time_t t = static_cast<std::time_t>(epoch_ms / 1000);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[40];
-    std::strftime(buf, sizeof buf, "%d/%b/%Y:%H:%M:%S +0000", &tm);
-    return buf;
+    // Formatted once per second per thread: every event carries it.
+    thread_local std::int64_t cached_second = -1;
+    thread_local std::string cached;
+    std::int64_t second = epoch_ms / 1000;
+    if (second != cached_second) {
+        std::time_t t = static_cast<std::time_t>(second);
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        char buf[40];
+        std::strftime(buf, sizeof buf, "%d/%b/%Y:%H:%M:%S +0000", &tm);
+        cached = buf;
+        cached_second = second;
+    }
+    return cached;
 }
 
 bool media_type_matches(std::string_view content_type, std::string_view pattern) {
@@ -239,54 +308,58 @@ bool binary_body_v2(std::string_view content_type) {
     return true;
 }
 
-json event_v1(const EventRequest& req, const EventRoute& route, const json* authorizer) {
-    json e = common_v1(req, route, authorizer);
-    const std::string& body = req.request->body;
-    bool binary = !body.empty() && binary_body_v1(req.request->headers.get_or("content-type", ""),
-                                                  route.api->binary_media_types);
-    if (body.empty()) e["body"] = nullptr;
-    else e["body"] = binary ? core::base64_encode(body) : body;
-    e["isBase64Encoded"] = binary;
-    return e;
+std::string event_v1(const EventRequest& req, const EventRoute& route, const json* authorizer) {
+    JsonWriter w(2048 + req.request->body.size() * 4 / 3);
+    w.begin_object();
+    common_v1(w, req, route, authorizer, true);
+    const std::string& b = req.request->body;
+    bool binary = !b.empty() && binary_body_v1(req.request->headers.get_or("content-type", ""), route.api->binary_media_types);
+    body(w, b, binary, true);
+    w.end_object();
+    return w.take();
 }
 
-json event_v2(const EventRequest& req, const EventRoute& route, const json* authorizer) {
-    json e = common_v2(req, route, authorizer);
-    const std::string& body = req.request->body;
-    bool binary = !body.empty() && binary_body_v2(req.request->headers.get_or("content-type", ""));
-    if (!body.empty()) e["body"] = binary ? core::base64_encode(body) : body;
-    e["isBase64Encoded"] = binary;
-    return e;
+std::string event_v2(const EventRequest& req, const EventRoute& route, const json* authorizer) {
+    JsonWriter w(2048 + req.request->body.size() * 4 / 3);
+    w.begin_object();
+    common_v2(w, req, route, authorizer);
+    const std::string& b = req.request->body;
+    bool binary = !b.empty() && binary_body_v2(req.request->headers.get_or("content-type", ""));
+    body(w, b, binary, false);
+    w.end_object();
+    return w.take();
 }
 
-std::string dump_event(const json& event) { return event.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-json token_authorizer_event(std::string_view token, std::string_view method_arn) {
-    return json{{"type", "TOKEN"}, {"authorizationToken", token}, {"methodArn", method_arn}};
+std::string token_authorizer_event(std::string_view token, std::string_view method_arn) {
+    JsonWriter w(256);
+    w.begin_object().member("type", "TOKEN").member("authorizationToken", token).member("methodArn", method_arn).end_object();
+    return w.take();
 }
 
-json request_authorizer_event_v1(const EventRequest& req, const EventRoute& route, std::string_view method_arn,
-                                 const std::vector<std::string>* http_identity) {
-    json e = common_v1(req, route, nullptr);
-    e["type"] = "REQUEST";
-    e["methodArn"] = method_arn;
+std::string request_authorizer_event_v1(const EventRequest& req, const EventRoute& route, std::string_view method_arn,
+                                        const std::vector<std::string>* http_identity) {
+    JsonWriter w(2048);
+    w.begin_object().member("type", "REQUEST").member("methodArn", method_arn);
     if (http_identity) {
         std::string joined;
         for (auto& v : *http_identity) joined += (joined.empty() ? "" : ",") + v;
-        e["identitySource"] = joined;
-        e["authorizationToken"] = joined;
-        e["requestContext"].erase("authorizer");
+        w.member("identitySource", joined).member("authorizationToken", joined);
     }
-    return e;
+    common_v1(w, req, route, nullptr, false);
+    w.end_object();
+    return w.take();
 }
 
-json request_authorizer_event_v2(const EventRequest& req, const EventRoute& route, std::string_view route_arn,
-                                 const std::vector<std::string>& identity) {
-    json e = common_v2(req, route, nullptr);
-    e["type"] = "REQUEST";
-    e["routeArn"] = route_arn;
-    e["identitySource"] = identity;
-    return e;
+std::string request_authorizer_event_v2(const EventRequest& req, const EventRoute& route, std::string_view route_arn,
+                                        const std::vector<std::string>& identity) {
+    JsonWriter w(2048);
+    w.begin_object().member("type", "REQUEST").member("routeArn", route_arn);
+    w.key("identitySource").begin_array();
+    for (auto& v : identity) w.value(v);
+    w.end_array();
+    common_v2(w, req, route, nullptr);
+    w.end_object();
+    return w.take();
 }
 
 std::string execute_api_arn(std::string_view api_id, std::string_view stage, std::string_view method,

@@ -55,24 +55,23 @@ bool binary_body_v1(std::string_view content_type, const std::vector<std::string
 bool binary_body_v2(std::string_view content_type);
 bool media_type_matches(std::string_view content_type, std::string_view pattern);
 
-// The authorizer's output as each payload format carries it in requestContext.authorizer
-// (null: none). v1 REST: {principalId, integrationLatency, ...context as strings}; v1 HTTP
-// JWT: {claims, scopes}; v2: {"jwt": {claims, scopes}} or {"lambda": {...}}.
-nlohmann::json event_v1(const EventRequest& req, const EventRoute& route, const nlohmann::json* authorizer);
-nlohmann::json event_v2(const EventRequest& req, const EventRoute& route, const nlohmann::json* authorizer);
-
-// Serialized for the invoke (invalid UTF-8 replaced, as Lambda needs valid JSON).
-std::string dump_event(const nlohmann::json& event);
+// The events, as JSON text ready for the invoke (written directly, in AWS's member order;
+// invalid UTF-8 in the request becomes U+FFFD, as Lambda needs valid JSON). `authorizer`
+// is what requestContext.authorizer carries (null: none): REST {principalId,
+// integrationLatency, ...context as strings}; HTTP payload 1.0 JWT {claims, scopes}; 2.0
+// {"jwt": {claims, scopes}} or {"lambda": {...}}.
+std::string event_v1(const EventRequest& req, const EventRoute& route, const nlohmann::json* authorizer);
+std::string event_v2(const EventRequest& req, const EventRoute& route, const nlohmann::json* authorizer);
 
 // Lambda authorizer events. TOKEN: {type, authorizationToken, methodArn}. REQUEST (REST,
 // and HTTP payload 1.0): the v1 event without body, plus type and methodArn (HTTP 1.0 also
 // version, identitySource and authorizationToken). HTTP payload 2.0: the v2 event without
 // body, plus type, routeArn and identitySource.
-nlohmann::json token_authorizer_event(std::string_view token, std::string_view method_arn);
-nlohmann::json request_authorizer_event_v1(const EventRequest& req, const EventRoute& route,
-                                           std::string_view method_arn, const std::vector<std::string>* http_identity);
-nlohmann::json request_authorizer_event_v2(const EventRequest& req, const EventRoute& route,
-                                           std::string_view route_arn, const std::vector<std::string>& identity);
+std::string token_authorizer_event(std::string_view token, std::string_view method_arn);
+std::string request_authorizer_event_v1(const EventRequest& req, const EventRoute& route, std::string_view method_arn,
+                                        const std::vector<std::string>* http_identity);
+std::string request_authorizer_event_v2(const EventRequest& req, const EventRoute& route, std::string_view route_arn,
+                                        const std::vector<std::string>& identity);
 
 // arn:aws:execute-api:us-east-1:000000000000:{apiId}/{stage}/{METHOD}/{path without its leading slash}
 std::string execute_api_arn(std::string_view api_id, std::string_view stage, std::string_view method,

@@ -171,6 +171,9 @@ struct Fixture {
     }
 };
 
+json ev1(const EventRequest& r, const EventRoute& t, const json* a) { return json::parse(event_v1(r, t, a)); }
+json ev2(const EventRequest& r, const EventRoute& t, const json* a) { return json::parse(event_v2(r, t, a)); }
+
 std::set<std::string> keys(const json& j) {
     std::set<std::string> out;
     for (auto& [k, v] : j.items()) out.insert(k);
@@ -181,7 +184,7 @@ std::set<std::string> keys(const json& j) {
 
 TEST_CASE("payload 1.0 (REST) carries every field AWS documents") {
     Fixture f(ApiType::rest);
-    json e = event_v1(f.er, f.rt, nullptr);
+    json e = ev1(f.er, f.rt, nullptr);
     // AWS's documented example's members (set-up-lambda-proxy-integrations.html).
     CHECK(keys(e) == std::set<std::string>{"resource", "path", "httpMethod", "headers", "multiValueHeaders",
                                            "queryStringParameters", "multiValueQueryStringParameters",
@@ -231,7 +234,7 @@ TEST_CASE("payload 1.0 (REST) carries every field AWS documents") {
         f.rt.path_params.clear();
         f.api.binary_media_types = {"image/*"};
         f.api.stage_variables = {{"v", "1"}};
-        json b = event_v1(f.er, f.rt, nullptr);
+        json b = ev1(f.er, f.rt, nullptr);
         CHECK(b["queryStringParameters"].is_null());
         CHECK(b["multiValueQueryStringParameters"].is_null());
         CHECK(b["pathParameters"].is_null());
@@ -239,17 +242,17 @@ TEST_CASE("payload 1.0 (REST) carries every field AWS documents") {
         CHECK(b["isBase64Encoded"] == true);
         CHECK(core::base64_decode(b["body"].get<std::string>()) == f.request.body);
         f.request.body.clear();
-        CHECK(event_v1(f.er, f.rt, nullptr)["body"].is_null());
+        CHECK(ev1(f.er, f.rt, nullptr)["body"].is_null());
     }
     SUBCASE("the authorizer's output") {
         json auth = {{"principalId", "u"}, {"k", "v"}};
-        CHECK(event_v1(f.er, f.rt, &auth)["requestContext"]["authorizer"] == auth);
+        CHECK(ev1(f.er, f.rt, &auth)["requestContext"]["authorizer"] == auth);
     }
 }
 
 TEST_CASE("payload 1.0 from an HTTP API has version and a null JWT authorizer") {
     Fixture f(ApiType::http);
-    json e = event_v1(f.er, f.rt, nullptr);
+    json e = ev1(f.er, f.rt, nullptr);
     CHECK(e["version"] == "1.0");
     CHECK(e["requestContext"]["authorizer"] == json{{"claims", nullptr}, {"scopes", nullptr}});
     CHECK(e["requestContext"]["stage"] == "$default");
@@ -257,7 +260,7 @@ TEST_CASE("payload 1.0 from an HTTP API has version and a null JWT authorizer") 
 
 TEST_CASE("payload 2.0 carries every field AWS documents") {
     Fixture f(ApiType::http);
-    json e = event_v2(f.er, f.rt, nullptr);
+    json e = ev2(f.er, f.rt, nullptr);
     CHECK(keys(e) == std::set<std::string>{"version", "routeKey", "rawPath", "rawQueryString", "cookies", "headers",
                                            "queryStringParameters", "requestContext", "body", "pathParameters",
                                            "isBase64Encoded"});
@@ -288,14 +291,14 @@ TEST_CASE("payload 2.0 carries every field AWS documents") {
         f.request.headers.erase("Cookie");
         f.rt.path_params.clear();
         f.request.headers.set("Content-Type", "application/x-www-form-urlencoded");
-        json b = event_v2(f.er, f.rt, nullptr);
+        json b = ev2(f.er, f.rt, nullptr);
         CHECK_FALSE(b.contains("cookies"));
         CHECK_FALSE(b.contains("queryStringParameters"));
         CHECK_FALSE(b.contains("pathParameters"));
         CHECK_FALSE(b.contains("stageVariables"));
         CHECK(b["isBase64Encoded"] == true);
         f.request.body.clear();
-        CHECK_FALSE(event_v2(f.er, f.rt, nullptr).contains("body"));
+        CHECK_FALSE(ev2(f.er, f.rt, nullptr).contains("body"));
     }
 }
 
@@ -316,19 +319,19 @@ TEST_CASE("authorizer events and ARNs") {
     std::string arn = execute_api_arn("abc1234567", "dev", "POST", "/items/42");
     CHECK(arn == "arn:aws:execute-api:us-east-1:000000000000:abc1234567/dev/POST/items/42");
     CHECK(execute_api_arn("a", "dev", "GET", "/") == "arn:aws:execute-api:us-east-1:000000000000:a/dev/GET/");
-    CHECK(token_authorizer_event("tok", arn) == json{{"type", "TOKEN"}, {"authorizationToken", "tok"}, {"methodArn", arn}});
-    json r = request_authorizer_event_v1(f.er, f.rt, arn, nullptr);
+    CHECK(json::parse(token_authorizer_event("tok", arn)) == json{{"type", "TOKEN"}, {"authorizationToken", "tok"}, {"methodArn", arn}});
+    json r = json::parse(request_authorizer_event_v1(f.er, f.rt, arn, nullptr));
     CHECK(r["type"] == "REQUEST");
     CHECK(r["methodArn"] == arn);
     CHECK_FALSE(r.contains("body"));
     CHECK(r["headers"]["Host"] == "localhost:3000");
     Fixture h(ApiType::http);
     std::vector<std::string> ids{"tok", "x"};
-    json v1 = request_authorizer_event_v1(h.er, h.rt, arn, &ids);
+    json v1 = json::parse(request_authorizer_event_v1(h.er, h.rt, arn, &ids));
     CHECK(v1["version"] == "1.0");
     CHECK(v1["identitySource"] == "tok,x");
     CHECK(v1["authorizationToken"] == "tok,x");
-    json v2 = request_authorizer_event_v2(h.er, h.rt, arn, ids);
+    json v2 = json::parse(request_authorizer_event_v2(h.er, h.rt, arn, ids));
     CHECK(v2["version"] == "2.0");
     CHECK(v2["routeArn"] == arn);
     CHECK(v2["identitySource"] == json::array({"tok", "x"}));
@@ -902,4 +905,43 @@ TEST_CASE("a handler on another listener mounts the gateway under a path prefix"
         auto h2 = head("/dev/items/9");
         CHECK(serve(std::move(h2), [&](core::Request& x) { return gw->plan(x); }).status == 404);  // the HTTP API's namespace now
     }
+}
+
+// ---- core/json_writer (the events' writer) ----
+
+#include "core/json_writer.hpp"
+
+TEST_CASE("JsonWriter writes valid JSON, escapes, and replaces invalid UTF-8") {
+    core::JsonWriter w;
+    w.begin_object()
+        .member("s", "a\"b\\c\n\t\x01")
+        .member("n", std::int64_t{-42})
+        .member("t", true)
+        .member_null("z")
+        .key("arr")
+        .begin_array()
+        .value("x")
+        .value(1)
+        .begin_object()
+        .end_object()
+        .begin_array()
+        .end_array()
+        .end_array()
+        .key("raw")
+        .raw(R"({"a":1})")
+        .member("utf8", "caf\xc3\xa9 \xf0\x9f\x98\x80")
+        .member("bad", std::string_view("ok\xff\xc3", 4))
+        .end_object();
+    json j = json::parse(w.str());
+    CHECK(j["s"] == "a\"b\\c\n\t\x01");
+    CHECK(j["n"] == -42);
+    CHECK(j["t"] == true);
+    CHECK(j["z"].is_null());
+    CHECK(j["arr"] == json::array({"x", 1, json::object(), json::array()}));
+    CHECK(j["raw"] == json{{"a", 1}});
+    CHECK(j["utf8"] == "café 😀");
+    CHECK(j["bad"] == "ok\xef\xbf\xbd\xef\xbf\xbd");
+    core::JsonWriter e;
+    e.begin_array().end_array();
+    CHECK(e.str() == "[]");
 }
