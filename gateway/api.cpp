@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -214,31 +213,23 @@ Resolution resolve(const Snapshot& s, const core::Request& head, std::string_vie
 }
 
 // Fetches JWKS / discovery documents on threads of their own (a slow issuer blocks no
-// I/O thread); the service waits for them when it is destroyed.
-class Fetches {
+// I/O thread; each gives up after the timeout). A fetch only runs while requests wait for
+// it, and their callbacks keep the service alive: nothing it calls back into goes away
+// under it.
+class Fetches : public std::enable_shared_from_this<Fetches> {
 public:
     explicit Fetches(int timeout_ms) : timeout_ms_(timeout_ms) {}
-    ~Fetches() {
-        std::unique_lock lock(mutex_);
-        cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms_ + 1000), [this] { return active_ == 0; });
-    }
 
     void get(const std::string& url, std::function<void(std::optional<std::string>, std::string)> done) {
-        {
-            std::lock_guard lock(mutex_);
-            ++active_;
-        }
-        std::thread([this, url, done = std::move(done)] {
+        std::thread([self = shared_from_this(), url, done = std::move(done)] {
             std::optional<std::string> body;
             std::string error;
             try {
-                body = fetch(url, error);
+                body = self->fetch(url, error);
             } catch (const std::exception& e) {
                 error = e.what();
             }
             done(std::move(body), std::move(error));
-            std::lock_guard lock(mutex_);
-            if (--active_ == 0) cv_.notify_all();
         }).detach();
     }
 
@@ -310,9 +301,6 @@ private:
     }
 
     int timeout_ms_;
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    int active_ = 0;
 };
 
 class Service;
