@@ -21,7 +21,7 @@ Also measured:
   Lambda Invoke of the same function with the same event (one keep-alive connection, wrk
   -t1 -c1 each), for both API types.
 """
-# bench-timeout: 240 + 16 runs
+# bench-timeout: 300 + 20 runs
 
 import json
 import os
@@ -38,6 +38,7 @@ BENCH = Path(__file__).resolve().parent
 APP = BENCH / "gateway"
 SLS = BENCH / "node_modules" / "serverless" / "bin" / "serverless.js"
 INVOKE_LUA = BENCH / "lib" / "invoke.lua"
+EXPECT_LUA = BENCH / "lib" / "expect200.lua"
 CONNECTIONS = (8, 64)
 THREADS = 2
 ENDPOINTS = [("REST API, small JSON", "/dev/hello"), ("HTTP API, small JSON", "/hello"),
@@ -83,8 +84,11 @@ def run(name: str, url: str, conns: int, pids: list[int], warm: bool = True) -> 
     if warm and b.warmup():
         b.wrk(url, b.warmup(), min(THREADS, conns), conns)
     t0 = [tree_ticks(p) for p in pids]
-    r = b.wrk(url, b.duration(), min(THREADS, conns), conns, timeout_s=10)
+    r = b.wrk(url, b.duration(), min(THREADS, conns), conns, script=EXPECT_LUA, timeout_s=10)
     t1 = [tree_ticks(p) for p in pids]
+    for line in r["raw"].splitlines():
+        if line.startswith("first_bad: "):
+            r["errors"] = "; ".join(filter(None, [r["errors"], "first: " + line[11:].strip()]))
     hz = os.sysconf("SC_CLK_TCK")
     r["cpu_s"] = [(a - z) / hz for z, a in zip(t0, t1)]
     r["cpu_us_per_req"] = 1e6 * sum(r["cpu_s"]) / r["requests"] if r["requests"] else float("nan")
@@ -107,12 +111,13 @@ def warm_up(name: str, base: str) -> None:
 
 def p50(url: str, script: Path | None = None, args: list | tuple = ()) -> float:
     b.wrk(url, 1, 1, 1, script=script, args=args)
-    return b.wrk(url, max(3, b.duration() // 2), 1, 1, script=script, args=args)["p50_ms"]
+    return b.wrk(url, max(2, b.duration() // 4), 1, 1, script=script, args=args)["p50_ms"]
 
 
-def measure_stratus(work: Path, res: b.Results) -> tuple[dict, b.Proc, int]:
+def start_app(work: Path, extra: list[str]) -> tuple[b.Proc, str, str, int]:
+    """stratus with the benchmark's table, functions and APIs declared."""
     port, api_port = b.free_port(), b.free_port()
-    stratus = b.start_stratus(work, port, ["--enable-test-api", "--api-port", str(api_port)])
+    stratus = b.start_stratus(work, port, ["--enable-test-api", "--api-port", str(api_port), *extra])
     b.wait_ready(port, stratus)
     base, api = f"http://{b.HOST}:{port}", f"http://{b.HOST}:{api_port}"
     dynamodb(port, "CreateTable", {"TableName": "bench", "BillingMode": "PAY_PER_REQUEST",
@@ -123,7 +128,7 @@ def measure_stratus(work: Path, res: b.Results) -> tuple[dict, b.Proc, int]:
     for fn, handler in (("hello", "handler.hello"), ("item", "handler.item"), ("echo", "handler.echo")):
         status, out = post(base + "/_stratus/test/lambda/declare",
                            {"name": fn, "runtime": "nodejs20.x", "handler": handler, "code_dir": str(APP),
-                            "timeout": 6, "environment": {"TABLE": "bench"}})
+                            "timeout": 6, "memory_size": 1024, "environment": {"TABLE": "bench"}})
         if status != 200:
             sys.exit(f"declaring {fn} failed: {out!r}")
     routes = [("GET", "/hello", "hello"), ("GET", "/item", "item"), ("GET", "/echo", "echo")]
@@ -136,7 +141,11 @@ def measure_stratus(work: Path, res: b.Results) -> tuple[dict, b.Proc, int]:
         status, out = get(api + path)
         if status != 200:
             sys.exit(f"stratus {path}: {status} {out[:300]!r}")
+    return stratus, base, api, port
 
+
+def measure_stratus(work: Path) -> tuple[dict, b.Proc, int]:
+    stratus, base, api, port = start_app(work, [])
     warm_up("stratus", api)
     out: dict = {"endpoints": {}}
     b.log("stratus: health ceiling")
@@ -152,12 +161,26 @@ def measure_stratus(work: Path, res: b.Results) -> tuple[dict, b.Proc, int]:
         status, event = get(api + prefix + "/echo")
         event_file = work / f"event-{label}.json"
         event_file.write_bytes(event)
-        gw = p50(api + prefix + "/hello")
-        direct = p50(base + "/2015-03-31/functions/hello/invocations", INVOKE_LUA, [event_file])
+        # Alternating rounds, the median of each side: the machine's drift hits both alike.
+        gws, directs = [], []
+        for _ in range(3):
+            gws.append(p50(api + prefix + "/hello"))
+            directs.append(p50(base + "/2015-03-31/functions/hello/invocations", INVOKE_LUA, [event_file]))
+        gw, direct = sorted(gws)[1], sorted(directs)[1]
         overhead[label] = (gw, direct)
         b.log(f"  {label}: gateway p50 {gw:.3f} ms, direct Invoke p50 {direct:.3f} ms")
     out["overhead"] = overhead
     return out, stratus, port
+
+
+def measure_fewer_sandboxes(work: Path) -> dict:
+    """stratus again with 2 sandboxes per function (--lambda-concurrency 2): on 2 cores
+    shared with wrk, 10 handler processes mostly compete for them."""
+    stratus, base, api, port = start_app(work, ["--lambda-concurrency", "2"])
+    warm_up("stratus --lambda-concurrency 2", api)
+    out = {path: run(name + " (2 sandboxes)", api + path, 64, [stratus.pid]) for name, path in ENDPOINTS}
+    stratus.stop()
+    return out
 
 
 def start_sls(work: Path, dynamo_port: int) -> tuple[b.Proc | None, int, str]:
@@ -190,7 +213,7 @@ def start_sls(work: Path, dynamo_port: int) -> tuple[b.Proc | None, int, str]:
 def main() -> None:
     res = b.Results("gateway")
     work = b.scratch_dir("gateway")
-    s, stratus, dynamo_port = measure_stratus(work, res)
+    s, stratus, dynamo_port = measure_stratus(work)
 
     sls, sls_port, why = start_sls(work, dynamo_port)
     o: dict = {}
@@ -207,6 +230,7 @@ def main() -> None:
     else:
         res.note(why)
     stratus.stop()
+    few = measure_fewer_sandboxes(work)
 
     for name, path in ENDPOINTS:
         for c in CONNECTIONS:
@@ -214,6 +238,10 @@ def main() -> None:
             theirs = o.get(path, {}).get(c)
             res.row(f"{name} req/s ({c} conns)", mine["rps"], "serverless-offline",
                     theirs["rps"] if theirs else None, "ratio>=20", digits=0)
+    for name, path in ENDPOINTS:
+        theirs = o.get(path, {}).get(64)
+        res.row(f"{name} req/s (64 conns), stratus --lambda-concurrency 2", few[path]["rps"], "serverless-offline",
+                theirs["rps"] if theirs else None, digits=0)
     for name, path in ENDPOINTS:
         for c in CONNECTIONS:
             mine = s["endpoints"][path][c]
@@ -234,17 +262,23 @@ def main() -> None:
         res.row(f"{label} API gateway overhead, p50 (ms)", gw - direct, "", None, "stratus<0.2", digits=3)
     res.note("wrk -t2 keep-alive, " + ", ".join(f"-c{c}" for c in CONNECTIONS) +
              f", -d{b.duration()}s after a {b.warmup()}s warm-up; one server at a time; wrk shares the 2 CPUs; "
-             "the same handler file and routes on both; stratus runs its default 10 sandboxes per function")
+             "the same handler file and routes on both; stratus runs its default 10 sandboxes per function, "
+             "each with 1024 MB (the Serverless Framework's default memorySize)")
     res.note("health ceiling (stratus GET /_stratus/health, same load): " +
              ", ".join(f"-c{c} {s['health'][c]['rps']:.0f} req/s" for c in CONNECTIONS))
     res.note("gateway overhead = p50 of GET /hello through the gateway - p50 of a direct Invoke of the same "
-             "function with the event the gateway sends (wrk -t1 -c1): " +
+             "function with the event the gateway sends (wrk -t1 -c1, medians of 3 alternating rounds): " +
              "; ".join(f"{k}: {gw:.3f} - {d:.3f} ms" for k, (gw, d) in s["overhead"].items()))
     if o:
         res.note("server CPU counts stratus with its handler processes; for serverless-offline its node process "
                  "plus the stratus CPU its /item requests cost (DynamoDB): " +
                  ", ".join(f"{p} -c{c} sls {r['cpu_s'][0] / r['secs']:.2f} + stratus {r['cpu_s'][1] / r['secs']:.2f} CPUs"
                            for p, rc in o.items() for c, r in rc.items()))
+    res.note("--lambda-concurrency 2 (2 sandboxes per function instead of 10), -c64: server CPU per request " +
+             ", ".join(f"{p} {r['cpu_us_per_req']:.0f} us" for p, r in few.items()))
+    for path, r in few.items():
+        if r["errors"]:
+            res.note(f"{path} -c64 (2 sandboxes): {r['errors']}")
     for path, rc in list(s["endpoints"].items()) + list(o.items()):
         for c, r in rc.items():
             if r["errors"]:
