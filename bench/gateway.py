@@ -80,7 +80,7 @@ def tree_ticks(pid: int) -> int:
     return sum(b.cpu_ticks(p) or 0 for p in [pid, *b.children(pid)])
 
 
-def run(name: str, url: str, conns: int, pids: list[int], warm: bool = True) -> dict:
+def run(name: str, url: str, conns: int, pids: list[int], warm: bool = True, proc: b.Proc | None = None) -> dict:
     if warm and b.warmup():
         b.wrk(url, b.warmup(), min(THREADS, conns), conns)
     t0 = [tree_ticks(p) for p in pids]
@@ -94,6 +94,8 @@ def run(name: str, url: str, conns: int, pids: list[int], warm: bool = True) -> 
     r["cpu_us_per_req"] = 1e6 * sum(r["cpu_s"]) / r["requests"] if r["requests"] else float("nan")
     b.log(f"  {name} -c{conns}: {r['rps']:.0f} req/s, p50 {r['p50_ms']:.3f} ms, p99 {r['p99_ms']:.3f} ms, "
           f"{r['cpu_us_per_req']:.0f} us CPU/req" + (f" ({r['errors']})" if r["errors"] else ""))
+    if r["errors"] and proc:
+        r["errors"] += " (server log: " + proc.stderr_tail(2).replace("\n", " | ") + ")"
     for p in pids:
         b.wait_idle(p, 20)
     return r
@@ -151,7 +153,7 @@ def measure_stratus(work: Path) -> tuple[dict, b.Proc, int]:
     b.log("stratus: health ceiling")
     out["health"] = {c: run("health", base + "/_stratus/health", c, [stratus.pid]) for c in CONNECTIONS}
     for name, path in ENDPOINTS:
-        out["endpoints"][path] = {c: run(name, api + path, c, [stratus.pid]) for c in CONNECTIONS}
+        out["endpoints"][path] = {c: run(name, api + path, c, [stratus.pid], proc=stratus) for c in CONNECTIONS}
 
     # The gateway's own cost: the same function, the same event, through the gateway and
     # through the Invoke API, one request at a time.
@@ -178,7 +180,7 @@ def measure_fewer_sandboxes(work: Path) -> dict:
     shared with wrk, 10 handler processes mostly compete for them."""
     stratus, base, api, port = start_app(work, ["--lambda-concurrency", "2"])
     warm_up("stratus --lambda-concurrency 2", api)
-    out = {path: run(name + " (2 sandboxes)", api + path, 64, [stratus.pid]) for name, path in ENDPOINTS}
+    out = {path: run(name + " (2 sandboxes)", api + path, 64, [stratus.pid], proc=stratus) for name, path in ENDPOINTS}
     stratus.stop()
     return out
 
@@ -224,7 +226,7 @@ def main() -> None:
                 res.note(f"serverless-offline {path}: {status} {body[:200]!r}")
         warm_up("serverless-offline", f"http://{b.HOST}:{sls_port}")
         o = {path: {c: run("serverless-offline " + name, f"http://{b.HOST}:{sls_port}{path}", c,
-                           [sls.pid, stratus.pid]) for c in CONNECTIONS}
+                           [sls.pid, stratus.pid], proc=sls) for c in CONNECTIONS}
              for name, path in ENDPOINTS}
         sls.stop()
     else:
@@ -278,11 +280,12 @@ def main() -> None:
              ", ".join(f"{p} {r['cpu_us_per_req']:.0f} us" for p, r in few.items()))
     for path, r in few.items():
         if r["errors"]:
-            res.note(f"{path} -c64 (2 sandboxes): {r['errors']}")
-    for path, rc in list(s["endpoints"].items()) + list(o.items()):
-        for c, r in rc.items():
-            if r["errors"]:
-                res.note(f"{path} -c{c}: {r['errors']}")
+            res.note(f"stratus {path} -c64 (2 sandboxes): {r['errors']}")
+    for server, results in (("stratus", s["endpoints"]), ("serverless-offline", o)):
+        for path, rc in results.items():
+            for c, r in rc.items():
+                if r["errors"]:
+                    res.note(f"{server} {path} -c{c}: {r['errors']}")
 
 
 if __name__ == "__main__":

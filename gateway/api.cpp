@@ -513,6 +513,9 @@ private:
         ex->timer->expires_after(std::chrono::milliseconds(route.timeout_ms));
         ex->timer->async_wait([self = shared_from_this(), ex](beast::error_code ec) {
             if (ec || ex->finished.exchange(true)) return;
+            core::log::warn("gateway: {} {}: {} did not answer within the integration timeout ({} ms)",
+                            ex->request.method, ex->request.path, ex->res.route->spec.function,
+                            ex->res.route->timeout_ms);
             self->send_failure(*ex, {Failure::integration_timeout, "integration timed out", {}});
         });
         invoker_->invoke(route.spec.function, std::move(in),
