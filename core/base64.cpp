@@ -63,4 +63,26 @@ std::optional<std::string> base64_decode(std::string_view text) {
     return out;
 }
 
+std::string base64url_encode(std::string_view raw) {
+    std::string out = base64_encode(raw);
+    while (!out.empty() && out.back() == '=') out.pop_back();
+    for (char& c : out) {
+        if (c == '+') c = '-';
+        else if (c == '/') c = '_';
+    }
+    return out;
+}
+
+std::optional<std::string> base64url_decode(std::string_view text) {
+    if (text.size() % 4 == 1) return std::nullopt;
+    std::string padded;
+    padded.reserve(text.size() + 3);
+    for (char c : text) {
+        if (c == '+' || c == '/' || c == '=') return std::nullopt;
+        padded += c == '-' ? '+' : c == '_' ? '/' : c;
+    }
+    while (padded.size() % 4 != 0) padded += '=';
+    return base64_decode(padded);
+}
+
 }  // namespace stratus::core

@@ -13,4 +13,9 @@ std::string base64_encode(std::string_view raw);
 // anywhere but at the end).
 std::optional<std::string> base64_decode(std::string_view text);
 
+// Base64url (RFC 4648 section 5) without padding, as JWS / JWK use it.
+std::string base64url_encode(std::string_view raw);
+// nullopt for a foreign character, '=' padding, or an impossible length (4n + 1).
+std::optional<std::string> base64url_decode(std::string_view text);
+
 }  // namespace stratus::core

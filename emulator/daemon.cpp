@@ -19,6 +19,7 @@
 #include "core/server.hpp"
 #include "dynamo/api.hpp"
 #include "emulator/event_feeds.hpp"
+#include "gateway/api.hpp"
 #include "lambda/api.hpp"
 #include "lambda/function.hpp"
 #include "s3/api.hpp"
@@ -197,6 +198,20 @@ int run_daemon(const DaemonOptions& o) {
     add_lambda_code_api(dispatcher, *lambda_service);
     add_trigger_endpoints(dispatcher, {lambda_service->triggers(), dynamo_service->streams(), s3_events, o.test_api});
     dispatcher.add(s3_service);
+    // API Gateway: user traffic on its own listener; the token issuer's endpoints (and the
+    // test-only declarations) on the AWS port.
+    gateway::GatewayOptions gateway_options;
+    gateway_options.data_dir = data.path().string();
+    gateway_options.issuer_url = fmt::format("http://{}/_stratus", address);
+    for (const char* alias : {"127.0.0.1", "localhost"})
+        gateway_options.issuer_aliases.push_back(fmt::format("http://{}:{}/_stratus", alias, port));
+    auto gateway_service = gateway::make_gateway(runtime, lambda_service, std::move(gateway_options));
+    core::ListenerOptions api_listener = lo;
+    api_listener.port = o.api_port;
+    std::uint16_t api_port = runtime.listen(api_listener, *gateway_service);
+    gateway_service->set_endpoint(fmt::format("{}:{}", shown_host, api_port));
+    gateway::add_internal_endpoints(dispatcher, gateway_service, o.test_api);
+    dispatcher.on_reset([gateway_service] { gateway_service->reset(); });
     // The site port serves one bucket like a CDN; only with --site-bucket (a later issue
     // takes the bucket from the app's config).
     std::unique_ptr<core::HttpHandler> site;
@@ -235,9 +250,9 @@ int run_daemon(const DaemonOptions& o) {
 
     std::string names;
     for (auto& s : dispatcher.services()) names += (names.empty() ? "" : ", ") + std::string(s->name());
-    std::printf("stratus %s listening on http://%s:%u\n  services: %s\n%s  data: %s%s\n", STRATUS_VERSION,
-                shown_host.c_str(), port, names.c_str(), site_line.c_str(), data.path().c_str(),
-                o.ephemeral ? " (ephemeral)" : "");
+    std::printf("stratus %s listening on http://%s:%u\n  services: %s\n  api: http://%s:%u\n%s  data: %s%s\n",
+                STRATUS_VERSION, shown_host.c_str(), port, names.c_str(), shown_host.c_str(), api_port,
+                site_line.c_str(), data.path().c_str(), o.ephemeral ? " (ephemeral)" : "");
     std::fflush(stdout);
 
     runtime.run();

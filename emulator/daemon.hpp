@@ -21,6 +21,7 @@ struct DaemonOptions {
     unsigned threads = 0;
     double idle_timeout = 60;
     bool test_api = false;
+    std::uint16_t api_port = 3000;
     std::uint16_t site_port = 8080;
     std::string site_bucket;
     unsigned lambda_concurrency = 10;

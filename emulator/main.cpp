@@ -95,6 +95,31 @@ int run_schedule_command(const std::string& host, std::uint16_t port, const std:
     return r.status == 200 ? 0 : 1;
 }
 
+// `stratus token --sub ID --aud AUD --scope "a b" --claims JSON --ttl 1h`: a JWT from the
+// built-in issuer (POST /_stratus/token), printed alone on stdout.
+int run_token(const std::string& host, std::uint16_t port, const std::string& sub, const std::vector<std::string>& aud,
+              const std::string& scope, const std::string& claims, const std::string& ttl) {
+    nlohmann::json in = nlohmann::json::object();
+    if (!sub.empty()) in["sub"] = sub;
+    if (aud.size() == 1) in["aud"] = aud[0];
+    else if (!aud.empty()) in["aud"] = aud;
+    if (!scope.empty()) in["scope"] = scope;
+    if (!claims.empty()) {
+        in["claims"] = nlohmann::json::parse(claims, nullptr, false);
+        if (in["claims"].is_discarded() || !in["claims"].is_object())
+            throw std::runtime_error("--claims must be a JSON object");
+    }
+    if (!ttl.empty()) in["ttl"] = ttl;
+    auto r = core::http_call(host, port, "POST", "/_stratus/token", in.dump(), {{"Content-Type", "application/json"}});
+    auto out = nlohmann::json::parse(r.body, nullptr, false);
+    if (r.status != 200 || !out.is_object() || !out.contains("token")) {
+        std::cerr << "stratus: " << r.body << "\n";
+        return 1;
+    }
+    std::cout << out["token"].get<std::string>() << "\n";
+    return 0;
+}
+
 int call_daemon(const std::string& host, std::uint16_t port, const std::string& method, const std::string& path) {
     auto r = core::http_call(host, port, method, path);
     std::cout << r.body << "\n";
@@ -127,6 +152,8 @@ int main(int argc, char** argv) {
                       "Seconds an idle or stalled connection is kept open (default 60)")
         ->check(CLI::PositiveNumber);
     start->add_option("--threads", o.threads, "I/O threads (default: one per core)");
+    start->add_option("--api-port", o.api_port,
+                      "API Gateway port: the declared REST and HTTP APIs (default 3000; 0 picks a free one)");
     start->add_option("--site-port", o.site_port, "Site port serving --site-bucket (default 8080; 0 picks a free one)");
     start->add_option("--site-bucket", o.site_bucket, "S3 bucket served on the site port as a single-page app");
     start->add_option("--lambda-concurrency", o.lambda_concurrency,
@@ -168,6 +195,17 @@ int main(int argc, char** argv) {
         sub->add_option("--port", port, "Daemon AWS port (default 4566)");
     }
 
+    std::string sub, scope, claims, ttl;
+    std::vector<std::string> aud;
+    auto* token = app.add_subcommand("token", "Print a JWT signed by the built-in issuer (for JWT authorizers)");
+    token->add_option("--sub", sub, "Subject (default stratus-user)");
+    token->add_option("--aud", aud, "Audience (repeat for several)");
+    token->add_option("--scope", scope, "Space-separated scopes (\"read write\")");
+    token->add_option("--claims", claims, "More claims, a JSON object");
+    token->add_option("--ttl", ttl, "Lifetime: 30m, 1h, 7d or seconds (default 1h)");
+    token->add_option("--host", host, "Daemon address (default 127.0.0.1)");
+    token->add_option("--port", port, "Daemon AWS port (default 4566)");
+
     CLI11_PARSE(app, argc, argv);
     try {
         if (*start) return emulator::run_daemon(o);
@@ -176,6 +214,9 @@ int main(int argc, char** argv) {
         if (*logs) return run_logs(host, port, function, follow, since);
         if (*invoke) return run_invoke(host, port, function, data, data_path);
         if (*schedule) return run_schedule_command(host, port, schedule_action, schedule_name);
+}
+
+        if (*token) return run_token(host, port, sub, aud, scope, claims, ttl);
     } catch (const std::exception& e) {
         std::cerr << "stratus: " << e.what() << "\n";
         return 1;

@@ -236,8 +236,11 @@ atexit.register(_cleanup)
 
 def start_stratus(workdir: Path, port: int = 0, extra: list[str] | None = None) -> Proc:
     env = dict(os.environ, TMPDIR=str(workdir))  # ephemeral data dir lands in our scratch dir
+    extra = list(extra or [])
+    if "--api-port" not in extra:
+        extra += ["--api-port", "0"]  # never the default 3000: another run may hold it
     argv = [stratus_bin(), "start", "--ephemeral", "--host", HOST, "--port", str(port),
-            "--log-level", "warn", *(extra or [])]
+            "--log-level", "warn", *extra]
     return Proc("stratus", argv, workdir, env)
 
 

@@ -34,10 +34,13 @@ class Daemon:
         self.proc = None
         self.port = None
         self.site_port = None
+        self.api_port = None
         self.stderr_lines = []
 
     def start(self, timeout=10):
         cmd = [BIN, "start", "--port", "0", "--data-dir", self.data_dir, "--enable-test-api"] + self.args
+        if "--api-port" not in self.args:
+            cmd += ["--api-port", "0"]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                      env=self.env)
         deadline = time.time() + timeout
@@ -51,8 +54,10 @@ class Daemon:
             self.proc.stderr.close()
             raise RuntimeError("stratus did not start: %r %s" % (line, err))
         self.port = int(m.group(2))
-        # The banner's other lines, up to "data:": the site port when --site-bucket is given.
+        # The banner's other lines, up to "data:": the API Gateway port, and the site port
+        # when --site-bucket is given.
         self.site_port = None
+        self.api_port = None
         while True:
             extra = self.proc.stdout.readline()
             if not extra or extra.startswith("  data:"):
@@ -60,6 +65,9 @@ class Daemon:
             site = re.search(r"site: http://[^ ]+:(\d+)", extra)
             if site:
                 self.site_port = int(site.group(1))
+            api = re.search(r"^  api: http://[^ ]+:(\d+)", extra)
+            if api:
+                self.api_port = int(api.group(1))
         # Drain output so the daemon never blocks on a full pipe.
         threading.Thread(target=self._drain, args=(self.proc.stdout, None), daemon=True).start()
         threading.Thread(target=self._drain, args=(self.proc.stderr, self.stderr_lines), daemon=True).start()
@@ -78,6 +86,10 @@ class Daemon:
     @property
     def endpoint(self):
         return "http://127.0.0.1:%d" % self.port
+
+    @property
+    def api_endpoint(self):
+        return "http://127.0.0.1:%d" % self.api_port
 
     def signal(self, sig):
         self.proc.send_signal(sig)

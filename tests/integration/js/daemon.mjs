@@ -11,7 +11,9 @@ const bin = process.env.STRATUS_BIN || join(root, "build", "emulator", "stratus"
 
 export async function startDaemon(...args) {
   const dataDir = mkdtempSync(join(tmpdir(), "stratus-js-"));
-  const proc = spawn(bin, ["start", "--port", "0", "--data-dir", dataDir, "--log-level", "warn", ...args], {
+  // The API Gateway port too is a free one (never the default 3000: tests run side by side).
+  const apiPort = args.includes("--api-port") ? [] : ["--api-port", "0"];
+  const proc = spawn(bin, ["start", "--port", "0", "--data-dir", dataDir, "--log-level", "warn", ...apiPort, ...args], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const lines = createInterface({ input: proc.stdout });
