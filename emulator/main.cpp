@@ -214,8 +214,6 @@ int main(int argc, char** argv) {
         if (*logs) return run_logs(host, port, function, follow, since);
         if (*invoke) return run_invoke(host, port, function, data, data_path);
         if (*schedule) return run_schedule_command(host, port, schedule_action, schedule_name);
-}
-
         if (*token) return run_token(host, port, sub, aud, scope, claims, ttl);
     } catch (const std::exception& e) {
         std::cerr << "stratus: " << e.what() << "\n";
