@@ -21,6 +21,7 @@
 #include "lambda/api.hpp"
 #include "lambda/function.hpp"
 #include "s3/api.hpp"
+#include "emulator/site.hpp"
 
 namespace stratus::emulator {
 
@@ -183,7 +184,7 @@ int run_daemon(const DaemonOptions& o) {
     lambda_options.read_s3_object = [s3_service](const std::string& bucket, const std::string& key,
                                                  const std::optional<std::string>& version) {
         // A deployment package from S3 may be up to 250 MB (Lambda's unzipped limit).
-        return s3::read_object(s3_service, bucket, key, version, 250u * 1024 * 1024);
+        return s3_service->read_object(bucket, key, version, 250u * 1024 * 1024);
     };
     auto lambda_service = lambda::make_service(runtime, env, std::move(lambda_options));
     dispatcher.add(lambda_service);
@@ -192,10 +193,13 @@ int run_daemon(const DaemonOptions& o) {
     dispatcher.add(s3_service);
     // The site port serves one bucket like a CDN; only with --site-bucket (a later issue
     // takes the bucket from the app's config).
-    std::unique_ptr<core::HttpHandler> site;
+    std::unique_ptr<Site> site;
     std::string site_line;
     if (!o.site_bucket.empty()) {
-        site = s3::make_site_handler(s3_service, o.site_bucket);
+        site = std::make_unique<Site>(s3_service, nullptr);
+        SiteConfig sc;
+        sc.bucket = o.site_bucket;
+        site->configure(std::move(sc));
         core::ListenerOptions so = lo;
         so.port = o.site_port;
         std::uint16_t sp = runtime.listen(so, *site);
@@ -213,7 +217,7 @@ int run_daemon(const DaemonOptions& o) {
             return core::json_response(core::internal_protocol(), out.dump());
         });
         dispatcher.add_internal("GET", "/_stratus/test/s3/bodies", [s3_service](const core::Request&) {
-            auto c = s3::body_counts(s3_service);
+            auto c = s3_service->body_counts();
             return core::json_response(core::internal_protocol(), nlohmann::json{{"files", c.files}, {"inline", c.inline_bodies}}.dump());
         });
         // What the app model will do in-process: a function whose code is a directory.

@@ -49,7 +49,11 @@ struct FunctionSpec {
 class LambdaService : public core::Service, public Invoker {
 public:
     // Creates or replaces the function; its code is read from spec.code_dir, never copied.
+    // Runtimes beyond the API's list of the form nodejs<N>.x / python3.<N> are accepted
+    // (they run on the machine's node / python3).
     virtual void declare_function(const FunctionSpec& spec) = 0;
+    // Deletes a function (its logs stay); no-op when unknown.
+    virtual void remove_function(const std::string& name) = 0;
     virtual LogBook& logs() = 0;
     // The file holding the function's deployment package (Code.Location serves it); empty
     // when there is none (unknown function, code declared as a directory).
