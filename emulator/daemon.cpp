@@ -21,6 +21,7 @@
 #include "lambda/api.hpp"
 #include "lambda/function.hpp"
 #include "s3/api.hpp"
+#include "emulator/app_host.hpp"
 #include "emulator/site.hpp"
 
 namespace stratus::emulator {
@@ -44,7 +45,7 @@ public:
             if (!::mkdtemp(tmpl.data())) throw std::runtime_error("cannot create a temporary data directory");
             path_ = tmpl;
         } else {
-            path_ = fs::absolute(o.data_dir);
+            path_ = fs::absolute(o.data_dir.empty() ? ".stratus" : o.data_dir);
             fs::create_directories(path_);
         }
         lock_fd_ = ::open((path_ / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -147,7 +148,39 @@ int run_daemon(const DaemonOptions& o) {
     }
     core::log::set_level(*level);
 
-    DataDir data(o);
+    // The app, read before anything starts: a config error exits here, with nothing done.
+    std::optional<std::string> config;
+    if (!o.app.empty()) {
+        config = app::find_config(o.app);
+        if (!config) {
+            std::cerr << "stratus: no serverless.yml, serverless.yaml, serverless.json or template.yaml in " << o.app << "\n";
+            return 2;
+        }
+    } else {
+        config = app::find_config(".");
+    }
+    app::LoadOptions load_options;
+    load_options.stage = o.stage;
+    for (auto& kv : o.params) {
+        auto eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            std::cerr << "stratus: --param takes KEY=VALUE, got '" << kv << "'\n";
+            return 2;
+        }
+        load_options.params[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    std::optional<app::App> app_model;
+    if (config) {
+        try {
+            app_model = app::load_app(*config, load_options);
+        } catch (const app::ConfigError& e) {
+            std::cerr << "stratus: " << e.what() << "\n";
+            return 1;
+        }
+    }
+    DaemonOptions with_dir = o;
+    if (with_dir.data_dir.empty() && config) with_dir.data_dir = (fs::path(*config).parent_path() / ".stratus").string();
+    DataDir data(with_dir);
     core::lmdb::EnvOptions env_options;
     env_options.durability = o.durability == "full" ? core::lmdb::Durability::full : core::lmdb::Durability::normal;
     fs::create_directories(data.path() / "db");
@@ -171,7 +204,8 @@ int run_daemon(const DaemonOptions& o) {
     std::string shown_host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
     std::string address = fmt::format("{}:{}", o.host == "0.0.0.0" || o.host == "::" ? "localhost" : shown_host, port);
 
-    dispatcher.add(dynamo::make_service(env, address));
+    auto dynamo_service = dynamo::make_service(env, address);
+    dispatcher.add(dynamo_service);
     lambda::LambdaOptions lambda_options;
     lambda_options.data_dir = data.path().string();
     lambda_options.runtimes_dir = o.runtimes_dir;
@@ -191,19 +225,38 @@ int run_daemon(const DaemonOptions& o) {
     add_lambda_logs_api(dispatcher, *lambda_service);
     add_lambda_code_api(dispatcher, *lambda_service);
     dispatcher.add(s3_service);
-    // The site port serves one bucket like a CDN; only with --site-bucket (a later issue
-    // takes the bucket from the app's config).
+    // The site port serves a bucket like a CDN: the app's site, or --site-bucket.
     std::unique_ptr<Site> site;
-    std::string site_line;
-    if (!o.site_bucket.empty()) {
+    std::string site_line, site_url;
+    if (!o.site_bucket.empty() || (app_model && app_model->site)) {
         site = std::make_unique<Site>(s3_service, nullptr);
         SiteConfig sc;
         sc.bucket = o.site_bucket;
+        if (o.site_bucket.empty()) sc = app_model->site->config;
         site->configure(std::move(sc));
         core::ListenerOptions so = lo;
         so.port = o.site_port;
         std::uint16_t sp = runtime.listen(so, *site);
-        site_line = fmt::format("  site: http://{}:{} (bucket {})\n", shown_host, sp, o.site_bucket);
+        site_url = fmt::format("http://{}:{}", shown_host, sp);
+        if (!o.site_bucket.empty()) site_line = fmt::format("  site: {} (bucket {})\n", site_url, o.site_bucket);
+    }
+    // The app: deployed before the banner; a deploy error exits with what it had done undone.
+    std::unique_ptr<AppHost> app_host;
+    std::string app_lines;
+    if (app_model) {
+        Services services{*dynamo_service, *s3_service, *lambda_service, nullptr, nullptr, site.get()};
+        app_host = std::make_unique<AppHost>(services, *config, load_options);
+        try {
+            app_host->load();
+            for (auto& l : app_host->deploy())
+                if (l.rfind("! ", 0) == 0) core::log::warn("{}", l.substr(2));
+        } catch (const std::exception& e) {
+            std::cerr << "stratus: deploying " << *config << " failed: " << e.what() << "\n";
+            return 1;
+        }
+        app_host->add_endpoints(dispatcher);
+        if (o.watch) app_host->watch();
+        for (auto& l : app_host->banner("http://" + address, site_url)) app_lines += l + "\n";
     }
     if (o.test_api) {
         add_test_api(dispatcher, env);
@@ -241,12 +294,13 @@ int run_daemon(const DaemonOptions& o) {
 
     std::string names;
     for (auto& s : dispatcher.services()) names += (names.empty() ? "" : ", ") + std::string(s->name());
-    std::printf("stratus %s listening on http://%s:%u\n  services: %s\n%s  data: %s%s\n", STRATUS_VERSION,
-                shown_host.c_str(), port, names.c_str(), site_line.c_str(), data.path().c_str(),
+    std::printf("stratus %s listening on http://%s:%u\n  services: %s\n%s%s  data: %s%s\n", STRATUS_VERSION,
+                shown_host.c_str(), port, names.c_str(), site_line.c_str(), app_lines.c_str(), data.path().c_str(),
                 o.ephemeral ? " (ephemeral)" : "");
     std::fflush(stdout);
 
     runtime.run();
+    app_host.reset();
     env.sync();
     core::log::info("stopped");
     return 0;
