@@ -169,15 +169,6 @@ int run_daemon(const DaemonOptions& o) {
         }
         load_options.params[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
-    std::optional<app::App> app_model;
-    if (config) {
-        try {
-            app_model = app::load_app(*config, load_options);
-        } catch (const app::ConfigError& e) {
-            std::cerr << "stratus: " << e.what() << "\n";
-            return 1;
-        }
-    }
     DaemonOptions with_dir = o;
     if (with_dir.data_dir.empty() && config) with_dir.data_dir = (fs::path(*config).parent_path() / ".stratus").string();
     DataDir data(with_dir);
@@ -203,6 +194,21 @@ int run_daemon(const DaemonOptions& o) {
     std::uint16_t port = runtime.listen(lo, dispatcher);
     std::string shown_host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
     std::string address = fmt::format("{}:{}", o.host == "0.0.0.0" || o.host == "::" ? "localhost" : shown_host, port);
+
+    // The app is read once the AWS port is known: its config may name the built-in issuer
+    // (${env:STRATUS_ISSUER}), which lives there. A config error exits here, before any
+    // service starts.
+    std::optional<app::App> app_model;
+    if (config) {
+        ::setenv("STRATUS_ISSUER", ("http://" + address + "/_stratus").c_str(), 0);
+        ::setenv("STRATUS_ENDPOINT", ("http://" + address).c_str(), 0);
+        try {
+            app_model = app::load_app(*config, load_options);
+        } catch (const app::ConfigError& e) {
+            std::cerr << "stratus: " << e.what() << "\n";
+            return 1;
+        }
+    }
 
     auto dynamo_service = dynamo::make_service(env, address);
     dispatcher.add(dynamo_service);

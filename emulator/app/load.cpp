@@ -769,7 +769,7 @@ public:
             std::string api_ref = str(child(p, "RestApiId"));
             auto* a = api_by_id(api_ref);
             if (!a) fail(child(p, "RestApiId"), "method " + id + ": RestApiId is not a RestApi of this template");
-            std::string type = upper(opt_str(child(p, "Integration/Type")).value_or(""));
+            std::string type = upper(opt_str((p + "/Integration/Type")).value_or(""));
             std::string method = upper(str(child(p, "HttpMethod")));
             if (type != "AWS_PROXY") {
                 if (method != "OPTIONS")
@@ -780,13 +780,13 @@ public:
             gateway::RouteSpec r;
             r.method = method;
             r.path = str(child(p, "ResourceId"));
-            r.function = function_from(str(child(p, "Integration/Uri")));
+            r.function = function_from(str((p + "/Integration/Uri")));
             std::string auth = upper(opt_str(child(p, "AuthorizationType")).value_or("NONE"));
             if (auth == "CUSTOM") r.authorizer = opt_str(child(p, "AuthorizerId")).value_or("");
             else if (auth == "AWS_IAM" || auth == "COGNITO_USER_POOLS")
                 notice(p, "method " + id + ": authorization " + auth + " is not emulated (the route is open)");
             if (auto k = opt_bool(child(p, "ApiKeyRequired"))) r.api_key_required = *k;
-            if (auto t = opt_int(child(p, "Integration/TimeoutInMillis"))) r.timeout_ms = static_cast<int>(*t);
+            if (auto t = opt_int((p + "/Integration/TimeoutInMillis"))) r.timeout_ms = static_cast<int>(*t);
             add_route(*a, std::move(r), res_ptr(id));
         }
         for (auto& id : of_type({"AWS::ApiGateway::GatewayResponse"})) {
@@ -841,8 +841,8 @@ public:
             s.identity_sources = str_list(child(p, "IdentitySource"));
             if (type == "JWT") {
                 s.kind = gateway::AuthorizerSpec::Kind::jwt;
-                s.issuer = opt_str(child(p, "JwtConfiguration/Issuer")).value_or("");
-                s.audiences = str_list(child(p, "JwtConfiguration/Audience"));
+                s.issuer = opt_str((p + "/JwtConfiguration/Issuer")).value_or("");
+                s.audiences = str_list((p + "/JwtConfiguration/Audience"));
             } else {
                 s.kind = gateway::AuthorizerSpec::Kind::request;
                 s.function = function_from(str(child(p, "AuthorizerUri")));
@@ -1633,7 +1633,7 @@ void build_sam(Document& doc, App& app, const LoadOptions& o) {
         f.memory_size = prop("MemorySize").is_number() ? prop("MemorySize").get<int>() : 128;
         if (prop("ReservedConcurrentExecutions").is_number()) f.reserved_concurrency = prop("ReservedConcurrentExecutions").get<int>();
         if (sam && gf.contains("Environment")) f.environment = b.environment("/Globals/Function/Environment/Variables");
-        for (auto& [k, v] : b.environment(child(p, "Environment/Variables"))) f.environment[k] = v;
+        for (auto& [k, v] : b.environment((p + "/Environment/Variables"))) f.environment[k] = v;
         if (sam && props.contains("Events") && props["Events"].is_object())
             for (auto& [ename, ev] : props["Events"].items()) {
                 std::string ep = child(child(p, "Events"), ename);
