@@ -282,7 +282,7 @@ std::vector<std::string> Deployer::apply(const app::App& next) {
                     s_.triggers->remove_schedule(s.name);
                     out.push_back("- schedule " + s.name);
                 }
-        } else if (!next.mappings.empty() || !next.schedules.empty()) {
+        } else if (!current_ && (!next.mappings.empty() || !next.schedules.empty())) {
             out.push_back("! stream and schedule triggers are not served: this build of stratus has no triggers");
         }
 
@@ -306,7 +306,7 @@ std::vector<std::string> Deployer::apply(const app::App& next) {
                     s_.gateway->remove(a.id);
                     out.push_back("- api " + a.name);
                 }
-        } else if (!next.apis.empty()) {
+        } else if (!current_ && !next.apis.empty()) {
             out.push_back("! APIs are not served: this build of stratus has no API Gateway");
         }
 
