@@ -1,5 +1,6 @@
 #include "emulator/app_host.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -26,8 +27,12 @@ const app::App& AppHost::load() {
 
 std::vector<std::string> AppHost::deploy() {
     std::lock_guard lock(mutex_);
+    auto t0 = std::chrono::steady_clock::now();
     auto lines = deployer_.apply(loaded_);
+    auto t1 = std::chrono::steady_clock::now();
     auto s = deployer_.sync_site();
+    core::log::debug("applied in {:.1f} ms, site synced in {:.1f} ms", std::chrono::duration<double, std::milli>(t1 - t0).count(),
+                     std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count());
     if (s.uploaded || s.deleted)
         lines.push_back(fmt::format("~ site: {} file(s) uploaded, {} deleted, {} unchanged", s.uploaded, s.deleted, s.unchanged));
     return lines;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -253,8 +254,13 @@ int run_daemon(const DaemonOptions& o) {
         Services services{*dynamo_service, *s3_service, *lambda_service, nullptr, nullptr, site.get()};
         app_host = std::make_unique<AppHost>(services, *config, load_options);
         try {
+            auto t0 = std::chrono::steady_clock::now();
             app_host->load();
-            for (auto& l : app_host->deploy())
+            auto t1 = std::chrono::steady_clock::now();
+            auto lines = app_host->deploy();
+            auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+            core::log::debug("app read in {:.1f} ms, deployed in {:.1f} ms", ms(t0, t1), ms(t1, std::chrono::steady_clock::now()));
+            for (auto& l : lines)
                 if (l.rfind("! ", 0) == 0) core::log::warn("{}", l.substr(2));
         } catch (const std::exception& e) {
             std::cerr << "stratus: deploying " << *config << " failed: " << e.what() << "\n";
