@@ -154,6 +154,8 @@ void AppHost::add_endpoints(core::Dispatcher& dispatcher) {
         for (auto& s : loaded_.schedules) j["schedules"].push_back({{"name", s.name}, {"expression", s.expression}, {"function", s.function}});
         if (loaded_.site) j["site"] = {{"bucket", loaded_.site->config.bucket}, {"dir", loaded_.site->dir}};
         j["notices"] = loaded_.notices;
+        j["gateway"] = services_.gateway != nullptr;    // APIs served
+        j["triggers"] = services_.triggers != nullptr;  // stream mappings and schedules run
         return core::json_response(core::internal_protocol(), j.dump());
     });
     // POST /_stratus/deploy: `stratus deploy`.

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 from daemon import BIN, Daemon, ROOT
@@ -78,3 +79,41 @@ def edit(path, old, new, count=1):
     assert old in text, "%r not in %s" % (old, path)
     with open(path, "w") as f:
         f.write(text.replace(old, new, count))
+
+
+def has_triggers(d):
+    return bool(app_info(d).get("triggers"))
+
+
+def token(d, **claims):
+    """A JWT from the built-in issuer (POST /_stratus/token)."""
+    req = urllib.request.Request(d.endpoint + "/_stratus/token", data=json.dumps(claims).encode(),
+                                 headers={"content-type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.load(r)["token"]
+
+
+def http(method, url, body=None, headers=None):
+    """(status, parsed JSON or text, headers) of one request; never raises on HTTP errors."""
+    data = None
+    headers = dict(headers or {})
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers.setdefault("content-type", "application/json")
+    req = urllib.request.Request(url, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            status, raw, h = r.status, r.read(), dict(r.headers)
+    except urllib.error.HTTPError as e:
+        status, raw, h = e.code, e.read(), dict(e.headers)
+    try:
+        return status, json.loads(raw), h
+    except ValueError:
+        return status, raw.decode(errors="replace"), h
+
+
+def api_url(d, type_):
+    for a in app_info(d)["apis"]:
+        if a["type"] == type_:
+            return a["url"]
+    raise AssertionError("no %s API" % type_)
