@@ -15,8 +15,9 @@ namespace stratus::emulator {
 
 using json = nlohmann::json;
 
-AppHost::AppHost(Services services, std::string config_file, app::LoadOptions options)
-    : services_(services), config_file_(std::move(config_file)), options_(std::move(options)), deployer_(services) {}
+AppHost::AppHost(Services services, std::string config_file, app::LoadOptions options, std::string state_file)
+    : services_(services), config_file_(std::move(config_file)), options_(std::move(options)),
+      deployer_(services, std::move(state_file)) {}
 
 AppHost::~AppHost() { watcher_.reset(); }
 

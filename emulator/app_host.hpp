@@ -22,7 +22,8 @@ class Watcher;
 
 class AppHost {
 public:
-    AppHost(Services services, std::string config_file, app::LoadOptions options);
+    // `state_file`: see Deployer.
+    AppHost(Services services, std::string config_file, app::LoadOptions options, std::string state_file = "");
     ~AppHost();
 
     // Reads the app; throws ConfigError. Nothing is deployed yet.

@@ -252,7 +252,7 @@ int run_daemon(const DaemonOptions& o) {
     std::string app_lines;
     if (app_model) {
         Services services{*dynamo_service, *s3_service, *lambda_service, nullptr, nullptr, site.get()};
-        app_host = std::make_unique<AppHost>(services, *config, load_options);
+        app_host = std::make_unique<AppHost>(services, *config, load_options, (data.path() / "app" / "deployed.json").string());
         try {
             auto t0 = std::chrono::steady_clock::now();
             app_host->load();

@@ -81,11 +81,62 @@ std::map<std::string, std::vector<app::BucketTrigger>> by_bucket(const app::App&
 
 }  // namespace
 
-Deployer::Deployer(Services services) : s_(services) {}
+Deployer::Deployer(Services services, std::string state_file) : s_(services), state_file_(std::move(state_file)) {}
 
 void Deployer::forget() {
     current_.reset();
     mapping_ids_.clear();
+    forgotten_ = true;  // everything was wiped: nothing of the last run is left to remove
+}
+
+app::App Deployer::remembered() const {
+    app::App a;
+    if (state_file_.empty() || forgotten_) return a;
+    std::ifstream in(state_file_);
+    if (!in) return a;
+    json j = json::parse(in, nullptr, false);
+    if (!j.is_object()) return a;
+    for (auto& n : j.value("functions", json::array())) {
+        app::Function f;
+        f.name = n.get<std::string>();
+        a.functions.push_back(std::move(f));
+    }
+    for (auto& n : j.value("schedules", json::array())) {
+        lambda::ScheduleSpec s;
+        s.name = n.get<std::string>();
+        a.schedules.push_back(std::move(s));
+    }
+    for (auto& n : j.value("apis", json::array())) {
+        gateway::ApiSpec api;
+        api.id = n.get<std::string>();
+        api.name = api.id;
+        a.apis.push_back(std::move(api));
+    }
+    for (auto& n : j.value("notified_buckets", json::array())) {
+        app::BucketTrigger t;
+        t.bucket = n.get<std::string>();
+        a.bucket_triggers.push_back(std::move(t));
+    }
+    return a;
+}
+
+void Deployer::remember(const app::App& deployed) const {
+    if (state_file_.empty()) return;
+    json j = {{"functions", json::array()}, {"schedules", json::array()}, {"apis", json::array()},
+              {"notified_buckets", json::array()}, {"mappings", mapping_ids_}};
+    for (auto& f : deployed.functions) j["functions"].push_back(f.name);
+    for (auto& s : deployed.schedules) j["schedules"].push_back(s.name);
+    for (auto& a : deployed.apis) j["apis"].push_back(a.id);
+    for (auto& t : deployed.bucket_triggers) j["notified_buckets"].push_back(t.bucket);
+    std::error_code ec;
+    fs::create_directories(fs::path(state_file_).parent_path(), ec);
+    std::string tmp = state_file_ + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << j.dump();
+        if (!out) return;
+    }
+    fs::rename(tmp, state_file_, ec);
 }
 
 std::string Deployer::resolve_stream(const std::string& value) const {
@@ -98,8 +149,17 @@ std::string Deployer::resolve_stream(const std::string& value) const {
 }
 
 std::vector<std::string> Deployer::apply(const app::App& next) {
-    static const app::App nothing;
-    const app::App& prev = current_ ? *current_ : nothing;
+    // The first apply compares with what the last run deployed (names only), so what left
+    // the config meanwhile is removed.
+    const app::App last_run = current_ ? app::App{} : remembered();
+    const app::App& prev = current_ ? *current_ : last_run;
+    if (!current_ && !state_file_.empty() && !forgotten_) {
+        std::ifstream in(state_file_);
+        json j = in ? json::parse(in, nullptr, false) : json();
+        if (j.is_object() && j.contains("mappings") && j["mappings"].is_object())
+            for (auto& [k, v] : j["mappings"].items())
+                if (v.is_string() && !mapping_ids_.count(k)) mapping_ids_[k] = v.get<std::string>();
+    }
     std::vector<std::string> out;
     std::vector<std::function<void()>> undo;
     try {
@@ -214,7 +274,8 @@ std::vector<std::string> Deployer::apply(const app::App& next) {
             }
             s_.lambda.declare_function(spec_of(f));
             if (old != prev_fns.end()) {
-                undo.push_back([this, spec = spec_of(*old->second)] { s_.lambda.declare_function(spec); });
+                // (What the last run deployed is known by name only: nothing to restore.)
+                if (current_) undo.push_back([this, spec = spec_of(*old->second)] { s_.lambda.declare_function(spec); });
                 out.push_back("~ function " + f.name);
             } else {
                 undo.push_back([this, n = f.name] { s_.lambda.remove_function(n); });
@@ -224,7 +285,7 @@ std::vector<std::string> Deployer::apply(const app::App& next) {
         for (auto& f : prev.functions)
             if (!next.function(f.name)) {
                 s_.lambda.remove_function(f.name);
-                undo.push_back([this, spec = spec_of(f)] { s_.lambda.declare_function(spec); });
+                if (current_) undo.push_back([this, spec = spec_of(f)] { s_.lambda.declare_function(spec); });
                 out.push_back("- function " + f.name);
             }
 
@@ -324,6 +385,8 @@ std::vector<std::string> Deployer::apply(const app::App& next) {
         throw;
     }
     current_ = next;
+    forgotten_ = false;
+    remember(next);
     return out;
 }
 

@@ -47,7 +47,10 @@ struct SyncResult {
 
 class Deployer {
 public:
-    explicit Deployer(Services services);
+    // `state_file`: where what was deployed is remembered across restarts (the data dir), so
+    // a function, API, schedule or stream mapping removed from the config while stratus was
+    // stopped is removed at the next start. Empty: not remembered.
+    Deployer(Services services, std::string state_file = "");
 
     // Applies `next` over what this deployer applied before (nothing at first). Returns one
     // line per change ("+ function todo-dev-list", "~ table todos: GSI byUser added",
@@ -66,7 +69,13 @@ public:
     std::string resolve_stream(const std::string& value) const;
 
 private:
+    // What the state file says was deployed by the last run (names and ids only).
+    app::App remembered() const;
+    void remember(const app::App& deployed) const;
+
     Services s_;
+    std::string state_file_;
+    bool forgotten_ = false;
     std::optional<app::App> current_;
     std::map<std::string, std::string> mapping_ids_;  // function + "\n" + source -> UUID
 };

@@ -24,14 +24,17 @@ struct Watcher::Impl {
     std::mutex mutex;
     std::map<int, std::pair<std::string, What>> dirs;  // watch descriptor -> folder, kind
     std::set<std::string> config_files;                // absolute paths
+    std::string pending_site_dir;                      // the site folder, while it does not exist
+    int site_parent_wd = -1;                           // ...and the watch on its parent
     std::thread thread;
     std::atomic<bool> stopping{false};
 
-    void add(const std::string& dir, What what, bool recursive) {
+    // The watch descriptor (one per folder: a folder watched for the config keeps that role).
+    int add(const std::string& dir, What what, bool recursive) {
         uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB;
         int wd = inotify_add_watch(fd, dir.c_str(), mask);
-        if (wd >= 0) dirs[wd] = {dir, what};
-        if (!recursive) return;
+        if (wd >= 0 && !dirs.count(wd)) dirs[wd] = {dir, what};
+        if (!recursive) return wd;
         std::error_code ec;
         for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
              it != fs::recursive_directory_iterator(); it.increment(ec)) {
@@ -41,6 +44,7 @@ struct Watcher::Impl {
                 if (w >= 0) dirs[w] = {it->path().string(), what};
             }
         }
+        return wd;
     }
 
     void loop() {
@@ -68,6 +72,18 @@ struct Watcher::Impl {
                 auto it = dirs.find(e->wd);
                 if (it == dirs.end()) continue;
                 std::string name = e->len ? std::string(e->name) : "";
+                if (!pending_site_dir.empty() && e->wd == site_parent_wd &&
+                    (fs::path(it->second.first) / name).string() == pending_site_dir) {
+                    // The site folder appeared (a first build): watched from now on.
+                    std::error_code ec;
+                    if (fs::is_directory(pending_site_dir, ec)) {
+                        add(pending_site_dir, What::site, true);
+                        pending_site_dir.clear();
+                        pending_site = true;
+                    }
+                    continue;
+                }
+                if (it->second.second == What::site && e->wd == site_parent_wd) continue;
                 if (it->second.second == What::config) {
                     if (config_files.count((fs::path(it->second.first) / name).string())) pending_config = true;
                 } else {
@@ -112,8 +128,20 @@ void Watcher::watch(const std::vector<std::string>& config_files, const std::str
         folders.insert(fs::absolute(f).lexically_normal().parent_path().string());
     }
     for (auto& d : folders) impl_->add(d, What::config, false);
+    impl_->pending_site_dir.clear();
+    impl_->site_parent_wd = -1;
     std::error_code ec;
-    if (!site_dir.empty() && fs::is_directory(site_dir, ec)) impl_->add(site_dir, What::site, true);
+    if (site_dir.empty()) return;
+    if (fs::is_directory(site_dir, ec)) {
+        impl_->add(site_dir, What::site, true);
+        return;
+    }
+    // Not built yet: its parent is watched until it appears.
+    fs::path parent = fs::path(site_dir).parent_path();
+    if (fs::is_directory(parent, ec)) {
+        impl_->pending_site_dir = fs::path(site_dir).lexically_normal().string();
+        impl_->site_parent_wd = impl_->add(parent.string(), What::site, false);
+    }
 }
 
 }  // namespace stratus::emulator

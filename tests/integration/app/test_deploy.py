@@ -100,6 +100,21 @@ class RestartTest(unittest.TestCase):
             d.stop()
         self.assertTrue(any("key schema" in l and "rest-crud-items-dev" in l for l in d.stderr_lines), d.stderr_lines)
 
+    def test_function_removed_while_stopped(self):
+        # The last run's deployment is remembered in the data dir: what left the config
+        # meanwhile is removed at the next start.
+        d = start(self.dir, data_dir=self.data)
+        d.stop()
+        config = os.path.join(self.dir, "serverless.yml")
+        edit(config, "  list:\n    handler: src/items.list\n    events:\n      - http: GET items\n", "")
+        d = start(self.dir, data_dir=self.data)
+        try:
+            names = [f["FunctionName"] for f in d.client("lambda").list_functions()["Functions"]]
+            self.assertNotIn("rest-crud-dev-list", names)
+            self.assertIn("rest-crud-dev-get", names)
+        finally:
+            d.stop()
+
     def test_data_dir_defaults_beside_the_config(self):
         proc = subprocess.Popen([BIN, "start", self.dir, "--port", "0", "--site-port", "0"], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)

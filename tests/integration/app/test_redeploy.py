@@ -127,5 +127,23 @@ class RedeployTest(unittest.TestCase):
         self.assertEqual(keys, ["index.html"])
 
 
+    def test_site_folder_built_after_start(self):
+        # `stratus start` before the first `vite build`: the folder is picked up when it
+        # appears.
+        self.d.stop()
+        shutil.rmtree(os.path.join(self.tmp, "web"))
+        self.d = start(self.tmp)
+        self.site = "http://127.0.0.1:%d" % self.d.site_port
+        self.assertEqual(get(self.site + "/")[0], 404)
+        os.makedirs(os.path.join(self.tmp, "web.tmp"))
+        with open(os.path.join(self.tmp, "web.tmp", "index.html"), "w") as f:
+            f.write("<h1>built</h1>")
+        os.rename(os.path.join(self.tmp, "web.tmp"), os.path.join(self.tmp, "web"))
+        wait_for(lambda: get(self.site + "/")[1] == "<h1>built</h1>", what="the built site served")
+        with open(os.path.join(self.tmp, "web", "index.html"), "w") as f:
+            f.write("<h1>rebuilt</h1>")
+        wait_for(lambda: get(self.site + "/")[1] == "<h1>rebuilt</h1>", what="a change in the new folder served")
+
+
 if __name__ == "__main__":
     unittest.main()
