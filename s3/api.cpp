@@ -449,9 +449,7 @@ private:
         throw core::AwsError(field("Code"), field("Message"), r.status);
     }
 
-public:
 
-private:
     core::Protocol protocol_{core::Wire::rest_xml, "", false};
     Store store_;
     std::shared_ptr<EventSink> events_;
