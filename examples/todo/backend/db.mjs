@@ -20,3 +20,14 @@ export function userOf(event) {
   const auth = event.requestContext?.authorizer ?? {};
   return auth.jwt?.claims?.sub ?? auth.principalId ?? auth.lambda?.sub;
 }
+
+// The request's JSON body (API Gateway base64-encodes bodies it takes for binary).
+export function bodyOf(event) {
+  if (!event.body) return {};
+  const text = event.isBase64Encoded ? Buffer.from(event.body, "base64").toString() : event.body;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return {};
+  }
+}

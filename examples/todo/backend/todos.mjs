@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { COUNTERS, TODOS, db, json, userOf } from "./db.mjs";
+import { COUNTERS, TODOS, bodyOf, db, json, userOf } from "./db.mjs";
 
 // GET /api/config (no sign-in): where the single-page app gets its tokens.
 export const config = async () => json(200, { issuer: process.env.ISSUER, audience: process.env.AUDIENCE });
@@ -20,7 +20,7 @@ export const list = async (event) => {
 // POST /api/todos {title}
 export const create = async (event) => {
   const userId = userOf(event);
-  const body = JSON.parse(event.body || "{}");
+  const body = bodyOf(event);
   const title = String(body.title ?? "").trim();
   if (!title) return json(400, { message: "title is required" });
   const item = { userId, id: randomUUID(), title, done: false, archived: false, createdAt: new Date().toISOString() };
@@ -32,7 +32,7 @@ export const create = async (event) => {
 export const update = async (event) => {
   const userId = userOf(event);
   const id = event.pathParameters.id;
-  const body = JSON.parse(event.body || "{}");
+  const body = bodyOf(event);
   const sets = [];
   const values = {};
   if (typeof body.title === "string" && body.title.trim()) { sets.push("title = :t"); values[":t"] = body.title.trim(); }
