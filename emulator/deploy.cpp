@@ -73,6 +73,26 @@ std::string notification_xml(const std::vector<app::BucketTrigger>& triggers) {
     return x + "</NotificationConfiguration>";
 }
 
+// An API as JSON, to tell whether a redeploy changed it (ApiSpec has no ==).
+json api_json(const gateway::ApiSpec& a) {
+    auto cors = [](const std::optional<gateway::CorsSpec>& c) -> json {
+        if (!c) return nullptr;
+        return {c->allow_origins, c->allow_methods, c->allow_headers, c->expose_headers, c->allow_credentials,
+                c->max_age ? json(*c->max_age) : json()};
+    };
+    json routes = json::array(), auths = json::array(), responses = json::array();
+    for (auto& r : a.routes)
+        routes.push_back({r.method, r.path, r.function, r.authorizer, r.scopes, r.api_key_required, cors(r.cors), r.timeout_ms,
+                          r.payload_format_version});
+    for (auto& x : a.authorizers)
+        auths.push_back({x.name, static_cast<int>(x.kind), x.function, x.identity_sources, x.validation_expression,
+                         x.result_ttl_seconds, x.payload_format_version, x.simple_responses, x.issuer, x.audiences, x.jwks_uri});
+    for (auto& g : a.gateway_responses)
+        responses.push_back({g.type, g.status ? json(*g.status) : json(), g.headers, g.templates});
+    return {a.id, a.name, static_cast<int>(a.type), a.stage, a.stage_variables, routes, auths, a.api_keys,
+            a.binary_media_types, cors(a.cors), responses};
+}
+
 std::map<std::string, std::vector<app::BucketTrigger>> by_bucket(const app::App& a) {
     std::map<std::string, std::vector<app::BucketTrigger>> out;
     for (auto& t : a.bucket_triggers) out[t.bucket].push_back(t);
@@ -351,14 +371,22 @@ std::vector<std::string> Deployer::apply(const app::App& next) {
         if (s_.gateway) {
             std::set<std::string> ids;
             for (auto& a : next.apis) {
-                bool fresh = true;
-                for (auto& o : prev.apis) fresh = fresh && o.id != a.id;
-                s_.gateway->declare(a);
+                bool fresh = true, same = false;
+                for (auto& o : prev.apis)
+                    if (o.id == a.id) {
+                        fresh = false;
+                        same = current_ && api_json(o) == api_json(a);
+                    }
                 ids.insert(a.id);
+                if (same) continue;
+                s_.gateway->declare(a);
                 if (fresh) {
                     undo.push_back([this, id = a.id] { s_.gateway->remove(id); });
                     out.push_back("+ api " + a.name + " (" + std::to_string(a.routes.size()) + " routes)");
                 } else {
+                    if (current_)
+                        for (auto& o : prev.apis)
+                            if (o.id == a.id) undo.push_back([this, old = o] { s_.gateway->declare(old); });
                     out.push_back("~ api " + a.name);
                 }
             }

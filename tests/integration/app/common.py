@@ -33,8 +33,12 @@ def npm_ci(folder):
     """Installs an app's own dependencies (package-lock.json) once."""
     stamp = os.path.join(folder, "node_modules", ".stratus-installed-lock")
     lock = os.path.join(folder, "package-lock.json")
-    if os.path.exists(stamp) and open(stamp).read() == open(lock).read():
-        return
+    with open(lock) as f:
+        want = f.read()
+    if os.path.exists(stamp):
+        with open(stamp) as f:
+            if f.read() == want:
+                return
     subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=folder, check=True, timeout=600)
     shutil.copy(lock, stamp)
 

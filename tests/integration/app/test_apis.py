@@ -12,7 +12,7 @@ import subprocess
 import time
 import unittest
 
-from app.common import APPS, api_url, copy_app, has_gateway, http, start, token
+from app.common import APPS, api_url, app_info, copy_app, edit, has_gateway, http, start, token, wait_for
 
 
 def b64url(raw):
@@ -168,6 +168,22 @@ class CloudFrontSiteTest(AppApiTest):
         self.assertEqual(http("GET", site + "/deep/link.html")[:2], (200, "<h1>cf</h1>"))  # 404 -> /index.html, 200
         status, body, _ = http("GET", site + "/api/hello")
         self.assertEqual((status, body), (200, {"hello": "from the API"}))
+
+
+
+class HotRouteTest(AppApiTest):
+    # A route added to the config is served without a restart; one removed is gone.
+    app = "rest-crud"
+
+    def test_route_added_and_removed(self):
+        config = os.path.join(self.dir, "serverless.yml")
+        edit(config, "  list:\n    handler: src/items.list\n    events:\n      - http: GET items\n",
+             "  list:\n    handler: src/items.list\n    events:\n      - http: GET items\n      - http: GET everything\n")
+        base = api_url(self.d, "rest")
+        wait_for(lambda: http("GET", base + "/everything")[0] == 200, what="the new route served")
+        edit(config, "      - http: GET everything\n", "")
+        wait_for(lambda: http("GET", base + "/everything")[0] != 200, what="the route removed")
+        self.assertEqual(http("GET", base + "/items")[0], 200)
 
 
 if __name__ == "__main__":
