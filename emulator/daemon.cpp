@@ -162,7 +162,12 @@ int run_daemon(const DaemonOptions& o) {
     }
     app::LoadOptions load_options;
     load_options.stage = o.stage;
-    for (auto& kv : o.params) {
+    for (auto kv : o.params) {
+        // SAM CLI's form too: ParameterKey=K,ParameterValue=V.
+        if (kv.rfind("ParameterKey=", 0) == 0) {
+            auto comma = kv.find(",ParameterValue=");
+            if (comma != std::string::npos) kv = kv.substr(13, comma - 13) + "=" + kv.substr(comma + 16);
+        }
         auto eq = kv.find('=');
         if (eq == std::string::npos || eq == 0) {
             std::cerr << "stratus: --param takes KEY=VALUE, got '" << kv << "'\n";

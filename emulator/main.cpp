@@ -135,7 +135,9 @@ int main(int argc, char** argv) {
     start->add_option("--port", o.port, "AWS API port (default 4566; 0 picks a free one)");
     start->add_option("app", o.app, "The app: a folder with serverless.yml / template.yaml, or the config file (default: the current folder's, if any)");
     start->add_option("--stage,-s", o.stage, "Stage of a serverless app (default provider.stage, else dev)");
-    start->add_option("--param", o.params, "KEY=VALUE for ${param:KEY} (serverless) or a template parameter (SAM); repeatable");
+    start->add_option("--param,--parameter-overrides", o.params,
+                      "KEY=VALUE for ${param:KEY} (serverless) or a template parameter (SAM); repeatable")
+        ->allow_extra_args(false);
     start->add_flag("!--no-watch", o.watch, "Do not redeploy when the config or the site folder changes");
     start->add_option("--data-dir", o.data_dir, "State directory (default .stratus beside the app's config, else in the current folder)");
     start->add_flag("--ephemeral", o.ephemeral, "Keep all state in a temporary directory removed at exit");
