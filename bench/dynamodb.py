@@ -12,7 +12,9 @@ The three servers run one after the other (never concurrently), each the same wa
    keep-alive connections from 2 threads, retrying UnprocessedItems; timed;
 4. per operation, a BENCH_WARMUP s warm-up then a BENCH_DURATION s wrk run
    (2 threads, 64 keep-alive connections, --latency, lib/dynamodb.lua):
-   GetItem of a random preloaded item, Query of a random partition (10 items),
+   GetItem of a random preloaded item, the same read as a PartiQL ExecuteStatement
+   (SELECT * FROM bench WHERE pk = ? AND sk = ?, which DynamoDB plans as a GetItem; not
+   dynalite, which has no PartiQL), Query of a random partition (10 items),
    Scan with no Limit (the first page: at most 1 MB, as DynamoDB), PutItem of a new item
    (reads first, so every read sees the same preloaded table); after every wrk run the
    server is given time to go idle (requests wrk abandoned at its end), at most 30 s;
@@ -60,7 +62,7 @@ CONNECTIONS = int(os.environ.get("DYNAMODB_CONNECTIONS", "64"))
 # at every item of the table (~60 ms / ~2 s each at 10k items): with 64 connections those
 # queue for many seconds, past wrk's timeout, and keep moto busy long after the run. So it
 # gets fewer connections there (said in the report). DYNAMODB_MOTO_CONNECTIONS=N: N for all.
-MOTO_CONNECTIONS = {"get": CONNECTIONS, "put": CONNECTIONS, "query": 8, "scan": 1}
+MOTO_CONNECTIONS = {"get": CONNECTIONS, "partiql": CONNECTIONS, "put": CONNECTIONS, "query": 8, "scan": 1}
 if os.environ.get("DYNAMODB_MOTO_CONNECTIONS"):
     MOTO_CONNECTIONS = dict.fromkeys(MOTO_CONNECTIONS, int(os.environ["DYNAMODB_MOTO_CONNECTIONS"]))
 ITEMS = int(os.environ.get("DYNAMODB_ITEMS", "10000"))
@@ -73,7 +75,10 @@ WRK_TIMEOUT_S = 10  # per request; wrk's default 2 s would drop slow baseline an
 PRELOAD_DEADLINE_S = 180
 DRAIN_MAX_S = 30  # after each wrk run, wait at most this long for the server to go idle
 PEERS = [x for x in os.environ.get("DYNAMODB_PEERS", "dynalite,moto").replace(",", " ").split()]
-OPS = [("get", "GetItem"), ("query", "Query"), ("scan", "Scan"), ("put", "PutItem")]
+OPS = [("get", "GetItem"), ("partiql", "PartiQL SELECT by key"), ("query", "Query"), ("scan", "Scan"),
+       ("put", "PutItem")]
+# Operations a peer does not have: reported as n/a with a note (dynalite predates PartiQL).
+UNSUPPORTED = {"dynalite": {"partiql": "dynalite has no ExecuteStatement (PartiQL)"}}
 
 HEADERS = {
     "Content-Type": "application/x-amz-json-1.0",
@@ -320,6 +325,10 @@ def measure_server(name: str, work: Path) -> dict:
               + (f", {retries} retried batches" if retries else "") + ")")
         parts = ITEMS // PER_PARTITION
         for op, label in OPS:
+            if op in UNSUPPORTED.get(name, {}):
+                res["ops"][op] = None
+                res.setdefault("op_errors", []).append(f"{label} not measured: {UNSUPPORTED[name][op]}")
+                continue
             try:
                 if b.warmup():
                     w = run_wrk(port, op, parts, b.warmup(), conns[op], proc.pid)
@@ -498,7 +507,7 @@ def main() -> None:
                              for r in (g["ops"][op] for op, _ in OPS))
         cpu.append(f"{n}: {', '.join(parts)}; wrk {wrk_cpu}")
     results.note("CPUs used during the measured runs, server (server CPU per request) and wrk "
-                 "(GetItem / Query / Scan / PutItem): " + " | ".join(cpu))
+                 "(" + " / ".join(label for _, label in OPS) + "): " + " | ".join(cpu))
     for n, g in got.items():
         if g is None:
             continue

@@ -103,7 +103,9 @@ public:
                                                      nullptr, false);
         if (input.is_discarded()) throw core::AwsError::serialization("Malformed JSON in request body");
         nlohmann::json output = it->second(ctx_, input);
-        core::Response r = core::json_response(protocol_, output.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        // A null output is an empty body (TagResource, UntagResource answer nothing).
+        core::Response r = core::json_response(
+            protocol_, output.is_null() ? std::string() : output.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
         r.operation = std::string(op_name);
         reply(std::move(r));
     }

@@ -8,6 +8,7 @@
 -- pk = "p%07d" (i // 10), sk = "s" .. (i % 10), n = i (number), d = PAYLOAD x's, so each
 -- partition holds 10 items.
 --   get   PARTS           GetItem of a random preloaded item (PARTS partitions)
+--   partiql PARTS         the same read as ExecuteStatement: SELECT * ... WHERE pk = ? AND sk = ?
 --   query PARTS           Query of a random partition: 10 items
 --   scan  -               Scan with no Limit: the first page (at most 1 MB)
 --   put   -               PutItem of a new item per request (pk "w<thread>-<counter>")
@@ -53,14 +54,14 @@ end
 
 function init(args)
   op, tbl = args[1], args[2]
-  local targets = { get = "GetItem", query = "Query", scan = "Scan", put = "PutItem" }
+  local targets = { get = "GetItem", partiql = "ExecuteStatement", query = "Query", scan = "Scan", put = "PutItem" }
   assert(targets[op], "unknown op " .. tostring(op))
   payload = string.rep("x", tonumber(args[4] or "0"))
   math.randomseed(id * 7919)
   wrk.method = "POST"
   wrk.path = "/"
   for k, v in pairs(headers_for(targets[op])) do wrk.headers[k] = v end
-  if op == "get" or op == "query" then
+  if op == "get" or op == "partiql" or op == "query" then
     parts = tonumber(args[3])
   elseif op == "scan" then
     wrk.body = '{"TableName":"' .. tbl .. '"}'
@@ -72,6 +73,11 @@ function request()
     local p, s = math.random(0, parts - 1), math.random(0, 9)
     return wrk.format(nil, nil, nil, string.format(
       '{"TableName":"%s","Key":{"pk":{"S":"p%07d"},"sk":{"S":"s%d"}}}', tbl, p, s))
+  elseif op == "partiql" then
+    local p, s = math.random(0, parts - 1), math.random(0, 9)
+    return wrk.format(nil, nil, nil, string.format(
+      '{"Statement":"SELECT * FROM \\"%s\\" WHERE pk = ? AND sk = ?","Parameters":[{"S":"p%07d"},{"S":"s%d"}]}',
+      tbl, p, s))
   elseif op == "query" then
     return wrk.format(nil, nil, nil, string.format(
       '{"TableName":"%s","KeyConditionExpression":"pk = :p","ExpressionAttributeValues":{":p":{"S":"p%07d"}}}',
@@ -96,6 +102,8 @@ function response(status, headers, body)
   end
   if op == "get" then
     if not string.find(body, '"Item"', 1, true) then mark_bad(body) end
+  elseif op == "partiql" then
+    if not string.find(body, '"Items":%s*%[%s*{') then mark_bad(body) end
   elseif op == "query" then
     if not string.find(body, '"Count":%s*10[,}%s]') then mark_bad(body) end
   elseif op == "scan" then

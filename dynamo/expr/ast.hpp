@@ -68,6 +68,7 @@ struct Node {
     Cmp cmp = Cmp::eq;
     Fn fn = Fn::size;
     std::size_t pos = 0;        // offset of the node's first token
+    bool parenthesized = false; // a condition written in parentheses (for redundant ones)
     std::string text;           // ":v" or the function name, as written
     std::vector<RawStep> raw;   // path as written
     Path path;                  // path, resolved

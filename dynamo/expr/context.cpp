@@ -294,7 +294,7 @@ KeyPart key_part(const Node& n) {
     case NodeKind::function:
         if (n.fn != Fn::begins_with) invalid_key_operator(n.text);
         part.name = key_operand(n.children[0]);
-        if (key_operand(n.children[1])) key_not_supported();
+        if (!part.name || key_operand(n.children[1])) key_not_supported();
         part.op = RangeOp::begins_with;
         part.value = &n.children[1].value();
         return part;
@@ -421,6 +421,7 @@ Update Context::update(std::string_view text) {
         if (a.kind != ActionKind::remove) reads.node(a.value);
     }
     for (const Action& a : ast->actions) {
+        if (a.kind == ActionKind::set || a.kind == ActionKind::add) out.creates_ = true;
         switch (a.kind) {
         case ActionKind::set: check_set_value(a.value); break;
         case ActionKind::add: {

@@ -75,13 +75,20 @@ struct Operand {
     Operand& operator=(const Operand&) = delete;
 };
 
+// A function's first argument: a document path, or (attribute_type, begins_with, size) a
+// :value.
+const AttributeValue* first_argument(const Node& fn, const Item& item) {
+    const Node& a = fn.children[0];
+    return a.kind == NodeKind::value ? &a.value() : lookup(item, a.path);
+}
+
 void operand(const Node& n, const Item& item, Operand& out) {
     switch (n.kind) {
     case NodeKind::path: out.p = lookup(item, n.path); return;
     case NodeKind::value: out.p = &n.value(); return;
     case NodeKind::function:
         if (n.fn == Fn::size) {
-            const AttributeValue* v = lookup(item, n.children[0].path);
+            const AttributeValue* v = first_argument(n, item);
             if (auto size = v ? size_of(*v) : std::nullopt) {
                 out.owned = AttributeValue::number(Number::from_int(static_cast<std::int64_t>(*size)));
                 out.p = &out.owned;
@@ -169,7 +176,7 @@ bool evaluate(const Node& n, const Item& item) {
         return false;
     }
     case NodeKind::function: {
-        const AttributeValue* v = lookup(item, n.children[0].path);
+        const AttributeValue* v = first_argument(n, item);
         switch (n.fn) {
         case Fn::attribute_exists: return v != nullptr;
         case Fn::attribute_not_exists: return v == nullptr;

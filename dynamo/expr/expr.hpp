@@ -58,9 +58,12 @@ inline constexpr std::size_t max_expression_bytes = 4096;  // "4 KB"
 inline constexpr std::size_t max_operators = 300;          // operators or functions
 inline constexpr std::size_t max_in_operands = 100;        // IN (...) list
 inline constexpr std::size_t max_path_depth = 32;          // document path nesting levels
-// Ours (AWS documents none): parentheses, NOT chains and nested function calls deeper than
-// this fail before the parser recurses further, so hostile input cannot exhaust the stack.
-inline constexpr std::size_t max_nesting = 100;
+// Parentheses, NOT chains and nested function calls deeper than this fail before the parser
+// recurses further, so hostile input cannot exhaust the stack. AWS documents no nesting
+// limit, only the 300 operators; every level of a valid expression holds an operator or a
+// function (redundant parentheses are refused), so 300 levels plus a margin accept every
+// expression AWS accepts.
+inline constexpr std::size_t max_nesting = max_operators + 10;
 
 // One step of a document path: a map key, or a list index ("a.b[2]" is a, b, [2]).
 struct PathStep {
@@ -147,12 +150,16 @@ public:
     // {a: {b: ...}}, not all of a), so updated_paths().apply(old) / .apply(new) give
     // exactly those. (A SET a[9] that appended at a[3] is not found again at a[9].)
     const Projection& updated_paths() const { return targets_; }
+    // Whether the update can create an item: it has a SET or an ADD. One that only
+    // REMOVEs or DELETEs leaves a missing item missing (as DynamoDB does).
+    bool creates() const { return creates_; }
 
 private:
     friend class Context;
     std::shared_ptr<const detail::UpdateAst> ast_;
     std::vector<std::string> names_;
     Projection targets_;
+    bool creates_ = false;
 };
 
 // KeyConditionExpression, checked against the key schema of the table or index queried.

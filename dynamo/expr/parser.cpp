@@ -41,8 +41,9 @@ namespace stratus::dynamo::expr::detail {
 
 namespace {
 
+// DynamoDB's names start with a letter: "_x" is a syntax error at "_".
 bool ident_start(char c) {
-    return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
+    return std::isalpha(static_cast<unsigned char>(c)) != 0;
 }
 bool ident_char(char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
@@ -276,11 +277,14 @@ private:
         return n;
     }
 
+    // "((a = :v))": DynamoDB refuses parentheses directly around a parenthesised condition.
     Node parse_primary() {
         if (cur().kind != Tok::lparen) return parse_predicate();
         ++i_;
         Node n = parse_or();
         expect(Tok::rparen);
+        if (n.parenthesized) fail(kind_, "The expression has redundant parentheses;");
+        n.parenthesized = true;
         return n;
     }
 
@@ -300,6 +304,7 @@ private:
             require_operand(right);
             n.children.push_back(std::move(left));
             n.children.push_back(std::move(right));
+            check_distinct(n, cmp_name(cmp));
             return n;
         }
         if (keyword(cur(), "BETWEEN")) {
@@ -314,6 +319,7 @@ private:
             n.children.push_back(parse_operand());
             require_operand(n.children[1]);
             require_operand(n.children[2]);
+            check_distinct(n, "BETWEEN");
             return n;
         }
         if (keyword(cur(), "IN")) {
@@ -335,6 +341,7 @@ private:
             if (n.children.size() - 1 > max_in_operands)
                 fail(kind_, fmt::format("The IN operator is provided with too many operands; number of operands: {}",
                                         n.children.size() - 1));
+            check_distinct(n, "IN");
             return n;
         }
         if (left.kind == NodeKind::function) {
@@ -343,6 +350,30 @@ private:
             return left;
         }
         syntax_error();
+    }
+
+    // "a = a", "contains(a, a)": DynamoDB refuses an operator whose first operand, a
+    // document path, appears again among the others (paths compared as written, since
+    // #names are not resolved yet; ours and AWS's agree for plain names).
+    void check_distinct(const Node& n, std::string_view op) const {
+        const Node& first = n.children[0];
+        if (first.kind != NodeKind::path) return;
+        for (std::size_t k = 1; k < n.children.size(); ++k) {
+            const Node& o = n.children[k];
+            if (o.kind != NodeKind::path || o.raw.size() != first.raw.size()) continue;
+            bool same = true;
+            for (std::size_t s = 0; s < o.raw.size() && same; ++s)
+                same = o.raw[s].kind == first.raw[s].kind && o.raw[s].text == first.raw[s].text &&
+                       o.raw[s].index == first.raw[s].index;
+            if (!same) continue;
+            std::string shown;
+            for (const RawStep& step : first.raw)
+                shown += step.kind == RawStep::Kind::index ? "[" + step.text + "]"
+                                                           : (shown.empty() ? "" : ".") + step.text;
+            fail(kind_, fmt::format("The first operand must be distinct from the remaining operands for this operator "
+                                    "or function; operator: {}, first operand: [{}]",
+                                    op, shown));
+        }
     }
 
     // Operands of comparisons are paths, :values or size(); the boolean functions are not.
@@ -425,8 +456,18 @@ private:
             fail(kind_, fmt::format("Incorrect number of operands for operator or function; "
                                     "operator or function: {}, number of operands: {}",
                                     name, n.children.size()));
-        if (info->fn != Fn::list_append && n.children[0].kind != NodeKind::path)
+        // attribute_type, begins_with and size also take a :value first (AWS accepts
+        // "begins_with(:v, :p)"); the others need a document path.
+        bool value_first = info->fn == Fn::attribute_type || info->fn == Fn::begins_with || info->fn == Fn::size;
+        if (info->fn != Fn::list_append && n.children[0].kind != NodeKind::path &&
+            !(value_first && n.children[0].kind == NodeKind::value))
             fail(kind_, fmt::format("Operator or function requires a document path; operator or function: {}", name));
+        // attribute_type's type is a :value, never a path. AWS's wording here is not
+        // documented; ours follows its operand-type messages.
+        if (info->fn == Fn::attribute_type && n.children[1].kind == NodeKind::path)
+            fail(kind_, "Incorrect operand type for operator or function; operator or function: attribute_type, "
+                        "operand type: PATH");
+        if (info->fn == Fn::contains || info->fn == Fn::begins_with) check_distinct(n, name);
         // In conditions, arguments are paths and :values; size(size(a)) or
         // contains(a, size(b)) are not allowed.
         if (kind_ != Kind::update)

@@ -85,22 +85,27 @@ void own(AttributeValue& v) {
 }
 
 // The (owned) map or list that holds the last step of `p` (at least two steps), or nullptr
-// when an intermediate step is missing or the holder has the wrong type.
-AttributeValue* holder(Item& item, const Path& p) {
+// when an intermediate step is missing (`*missing` set) or the holder has the wrong type.
+AttributeValue* holder(Item& item, const Path& p, bool* missing = nullptr) {
+    auto gone = [&]() -> AttributeValue* {
+        if (missing) *missing = true;
+        return nullptr;
+    };
     auto it = item.find(p[0].name);
-    if (it == item.end()) return nullptr;
+    if (it == item.end()) return gone();
     AttributeValue* cur = &it->second;
     for (std::size_t k = 1; k + 1 < p.size(); ++k) {
         const PathStep& s = p[k];
         if (s.is_index) {
-            if (cur->type != Type::L || s.index >= cur->l->size()) return nullptr;
+            if (cur->type != Type::L) return nullptr;
+            if (s.index >= cur->l->size()) return gone();
             own(*cur);
             cur = &(*cur->l)[s.index];
         } else {
             if (cur->type != Type::M) return nullptr;
             own(*cur);  // before find: the iterator must point into our copy
             auto f = cur->m->find(s.name);
-            if (f == cur->m->end()) return nullptr;
+            if (f == cur->m->end()) return gone();
             cur = &f->second;
         }
     }
@@ -227,10 +232,18 @@ UpdateResult Update::apply(const Item& old) const {
         if (total > max_item_bytes) too_large();
     }
 
-    // 2. SET, ADD and DELETE in expression order, then REMOVE.
+    // 2. SET, ADD and DELETE, then REMOVE. Targets never overlap, so their order changes
+    // nothing but where several writes past the end of one list land: DynamoDB appends
+    // them in index order (SET a[9] = :x, a[5] = :y gives [..., y, x]), so they are
+    // applied in path order (list indexes numerically).
     Item item = old;
     std::vector<const Path*> removals;
-    for (std::size_t i = 0; i < actions.size(); ++i) {
+    std::vector<std::size_t> order(actions.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+        return path_greater(actions[y].target.path, actions[x].target.path);
+    });
+    for (std::size_t i : order) {
         const Action& a = actions[i];
         const Path& p = a.target.path;
         switch (a.kind) {
@@ -266,7 +279,18 @@ UpdateResult Update::apply(const Item& old) const {
         }
     }
     std::sort(removals.begin(), removals.end(), [](const Path* a, const Path* b) { return path_greater(*a, *b); });
-    for (const Path* p : removals) slot(item, *p).erase();
+    for (const Path* p : removals) {
+        // REMOVE a.b where a (or a list element on the way) is missing removes nothing, as
+        // in DynamoDB (also on a missing item); a parent of the wrong type is invalid.
+        if (p->size() > 1) {
+            bool missing = false;
+            if (!holder(item, *p, &missing)) {
+                if (missing) continue;
+                invalid_path();
+            }
+        }
+        slot(item, *p).erase();
+    }
 
     // Top-level attributes that differ between old and new, for UPDATED_* bookkeeping.
     std::set<std::string> touched(names_.begin(), names_.end());

@@ -13,6 +13,7 @@ namespace lmdb = core::lmdb;
 
 json get_item(Context& ctx, const json& in) {
     input::require_object(in);
+    check_members(in, {"TableName", "Key", "ReturnConsumedCapacity"});
     std::string table_name = parse_table_name(in);
     const json& key_json = require_member(in, "Key", "key");
     bool consistent = input::opt_bool(in, "ConsistentRead").value_or(false);

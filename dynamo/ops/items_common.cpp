@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
@@ -159,6 +160,16 @@ std::vector<std::pair<const IndexDef*, double>> index_write_units(const TableDef
     return out;
 }
 
+void add_collection_metrics(json& out, const std::string& mode, const TableDef& table, const Item& key) {
+    if (mode != "SIZE") return;
+    bool has_lsi = false;
+    for (auto& i : table.indexes) has_lsi |= !i.global;
+    auto hash = key.find(table.key.hash.name);
+    if (!has_lsi || hash == key.end()) return;
+    out["ItemCollectionMetrics"] = {{"ItemCollectionKey", {{table.key.hash.name, value_to_json(hash->second)}}},
+                                    {"SizeEstimateRangeGB", {0.0, 1.0}}};
+}
+
 std::map<std::string, AttributeValue> parse_expression_values(const json& in) {
     std::map<std::string, AttributeValue> out;
     const json* values = input::opt_object(in, "ExpressionAttributeValues");
@@ -239,6 +250,62 @@ expr::Condition parse_write_condition(const json& in) {
     else if (text) cond = ec.condition(*text);
     ec.check_unused();
     return cond;
+}
+
+void check_members(const json& in, std::initializer_list<std::string_view> members) {
+    if (!in.is_object()) return;  // require_object reports it
+    input::Violations v;
+    auto enum_member = [&](std::string_view key, const char* member, const char* set,
+                           std::initializer_list<std::string_view> allowed) {
+        auto it = in.find(key);
+        if (it == in.end() || !it->is_string()) return;
+        std::string value = it->get<std::string>();
+        for (auto a : allowed)
+            if (value == a) return;
+        v.add(value, member, std::string("Member must satisfy enum value set: ") + set);
+    };
+    auto int_member = [&](std::string_view key, const char* member, std::int64_t lo, std::int64_t hi) {
+        auto it = in.find(key);
+        if (it == in.end() || !it->is_number()) return;
+        auto n = it->is_number_float() ? static_cast<std::int64_t>(it->get<double>()) : it->get<std::int64_t>();
+        if (n < lo) v.add(std::to_string(n), member, fmt::format("Member must have value greater than or equal to {}", lo));
+        else if (n > hi) v.add(std::to_string(n), member, fmt::format("Member must have value less than or equal to {}", hi));
+    };
+    for (std::string_view m : members) {
+        if (m == "TableName") {
+            auto name = in.find("TableName");
+            std::optional<std::string> n;
+            if (name != in.end() && name->is_string()) n = input::table_name_from(name->get<std::string>());
+            if (name == in.end() || name->is_null() || n) input::check_table_name(v, n, "tableName");
+        } else if (m == "IndexName") {
+            auto it = in.find("IndexName");
+            if (it != in.end() && it->is_string()) input::check_table_name(v, it->get<std::string>(), "indexName", false);
+        } else if (m == "Key" || m == "Item") {
+            auto it = in.find(m);
+            if (it == in.end() || it->is_null()) v.add_null(m == "Key" ? "key" : "item");
+        } else if (m == "Select") {
+            enum_member(m, "select", "[SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]",
+                        {"SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES"});
+        } else if (m == "Limit") {
+            int_member(m, "limit", 1, std::numeric_limits<std::int64_t>::max());
+        } else if (m == "ReturnValues") {
+            enum_member(m, "returnValues", "[ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]",
+                        {"ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"});
+        } else if (m == "ReturnConsumedCapacity") {
+            enum_member(m, "returnConsumedCapacity", "[INDEXES, TOTAL, NONE]", {"INDEXES", "TOTAL", "NONE"});
+        } else if (m == "ReturnItemCollectionMetrics") {
+            enum_member(m, "returnItemCollectionMetrics", "[SIZE, NONE]", {"SIZE", "NONE"});
+        } else if (m == "ConditionalOperator") {
+            enum_member(m, "conditionalOperator", "[OR, AND]", {"OR", "AND"});
+        } else if (m == "ReturnValuesOnConditionCheckFailure") {
+            enum_member(m, "returnValuesOnConditionCheckFailure", "[ALL_OLD, NONE]", {"ALL_OLD", "NONE"});
+        } else if (m == "TotalSegments") {
+            int_member(m, "totalSegments", 1, 1000000);
+        } else if (m == "Segment") {
+            int_member(m, "segment", 0, 999999);
+        }
+    }
+    v.throw_if_any();
 }
 
 std::string parse_table_name(const json& in) {

@@ -44,6 +44,11 @@ nlohmann::json capacity_json(CapacityMode mode, const TableDef& table, double ta
 std::vector<std::pair<const IndexDef*, double>> index_write_units(const TableDef& table, const std::optional<Item>& old,
                                                                   const std::optional<Item>& item);
 
+// ReturnItemCollectionMetrics SIZE on a table with a local secondary index: the item
+// collection (the item's partition) and its size estimate, as PutItem, UpdateItem and
+// DeleteItem answer it.
+void add_collection_metrics(nlohmann::json& out, const std::string& mode, const TableDef& table, const Item& key);
+
 // The ExpressionAttributeValues map of a request (validated values), empty if absent.
 std::map<std::string, AttributeValue> parse_expression_values(const nlohmann::json& in);
 std::map<std::string, std::string> parse_expression_names(const nlohmann::json& in);
@@ -69,6 +74,12 @@ std::string parse_return_values(const nlohmann::json& in, std::initializer_list<
 // The ConditionExpression of PutItem / DeleteItem (or legacy Expected), fully validated
 // with its names and values.
 expr::Condition parse_write_condition(const nlohmann::json& in);
+
+// The member constraints of an item operation's request (TableName, IndexName, Key /
+// Item present, the enums, Limit, Segment / TotalSegments), checked together in the
+// operation's member order (`members`, the botocore model's) so several are reported in
+// one "N validation errors detected: ..." as AWS does.
+void check_members(const nlohmann::json& in, std::initializer_list<std::string_view> members);
 
 // Loads a table by the request's TableName (name or ARN), with AWS's validation.
 std::string parse_table_name(const nlohmann::json& in);

@@ -30,14 +30,27 @@ public:
         values_[key] = v;
         return key;
     }
+    // The request with the generated placeholders, beside the request's own (Query's
+    // KeyConditions may come with a FilterExpression and its placeholders).
     json request(const json& in) const {
         json out = in;
-        if (!names_.empty()) out["ExpressionAttributeNames"] = names_;
-        else out.erase("ExpressionAttributeNames");
-        if (!values_.empty()) out["ExpressionAttributeValues"] = values_;
-        else out.erase("ExpressionAttributeValues");
+        merge(out, "ExpressionAttributeNames", names_);
+        merge(out, "ExpressionAttributeValues", values_);
         return out;
     }
+
+private:
+    static void merge(json& out, const char* key, const json& generated) {
+        bool own = out.contains(key) && out[key].is_object() && !out[key].empty();
+        if (!own) {
+            if (generated.empty()) out.erase(key);
+            else out[key] = generated;
+            return;
+        }
+        for (auto& [k, v] : generated.items()) out[key][k] = v;
+    }
+
+public:
 
 private:
     json names_ = json::object();
@@ -46,10 +59,15 @@ private:
 
 // "Can not use both expression and non-expression parameters in the same request:
 // Non-expression parameters: {Expected} Expression parameters: {ConditionExpression}"
+// AWS lists the expressions the request has; the placeholder maps only when they are all
+// it has.
 void check_not_mixed(const json& in, const std::vector<std::string>& legacy_present) {
     std::vector<std::string> expr_present;
     for (auto* k : expression_params)
-        if (in.contains(k) && !in[k].is_null()) expr_present.push_back(k);
+        if (in.contains(k) && !in[k].is_null() && std::string_view(k).ends_with("Expression")) expr_present.push_back(k);
+    if (expr_present.empty())
+        for (auto* k : expression_params)
+            if (in.contains(k) && !in[k].is_null()) expr_present.push_back(k);
     if (legacy_present.empty() || expr_present.empty()) return;
     auto join = [](const std::vector<std::string>& v) {
         std::string s;
@@ -60,6 +78,14 @@ void check_not_mixed(const json& in, const std::vector<std::string>& legacy_pres
         "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: "
         "{} Expression parameters: {}",
         join(legacy_present), join(expr_present)));
+}
+
+// The botocore model's AttributeNameList: 1..255 names.
+void check_attributes_to_get(const json* attrs) {
+    if (!attrs || !attrs->empty()) return;
+    input::Violations v;
+    v.add("[]", "attributesToGet", "Member must have length greater than or equal to 1");
+    v.throw_if_any();
 }
 
 std::vector<std::string> present(const json& in, std::initializer_list<const char*> keys) {
@@ -85,6 +111,12 @@ std::string translate_condition(Builder& b, const std::string& attr, const json&
     if (!cond.is_object()) throw core::AwsError::serialization("Unexpected value in condition");
     std::string n = b.name(attr);
     auto op = input::opt_string(cond, "ComparisonOperator");
+    // Exists (or Value) belongs to the older form; with a ComparisonOperator AWS refuses
+    // it. Its wording is not documented.
+    if (op && cond.contains("Exists") && !cond["Exists"].is_null())
+        throw core::AwsError::validation(
+            "One or more parameter values were invalid: Exists and ComparisonOperator cannot be used together for "
+            "Attribute: " + attr);
     if (!op) {
         if (!allow_exists)
             throw core::AwsError::validation("One or more parameter values were invalid: ComparisonOperator is required");
@@ -102,6 +134,30 @@ std::string translate_condition(Builder& b, const std::string& attr, const json&
         return fmt::format("{} = {}", n, b.value(*value));
     }
     const std::string& o = *op;
+    // The operand types each ComparisonOperator takes (developer guide, "Legacy
+    // conditional parameters": EQ / NE take any type, CONTAINS / NOT_CONTAINS / the
+    // orderings a scalar, BEGINS_WITH a string or binary), with AWS's message.
+    if (const json* list = input::opt_array(cond, "AttributeValueList")) {
+        std::string first_type;
+        for (const json& v : *list) {
+            if (!v.is_object() || v.size() != 1) continue;  // value_from_json reports it
+            std::string t = v.begin().key();
+            bool scalar = t == "S" || t == "N" || t == "B";
+            bool ok = o == "EQ" || o == "NE" || (o == "BEGINS_WITH" ? (t == "S" || t == "B") : scalar);
+            if (!ok)
+                throw core::AwsError::validation(fmt::format(
+                    "One or more parameter values were invalid: ComparisonOperator {} is not valid for {} "
+                    "AttributeValue type",
+                    o, t));
+            if (o == "IN" || o == "BETWEEN") {
+                if (first_type.empty()) first_type = t;
+                else if (t != first_type)
+                    throw core::AwsError::validation(
+                        "One or more parameter values were invalid: AttributeValues inside AttributeValueList must be of "
+                        "same type");
+            }
+        }
+    }
     auto one = [&]() { return b.value(attribute_value_list(cond, 1, o)[0]); };
     if (o == "EQ") return fmt::format("{} = {}", n, one());
     if (o == "NE") return fmt::format("{} <> {}", n, one());
@@ -183,6 +239,7 @@ LegacyProjection legacy_projection(const json& in) {
     if (legacy.empty()) return out;
     check_not_mixed(in, legacy);
     const json* attrs = input::opt_array(in, "AttributesToGet");
+    check_attributes_to_get(attrs);
     Builder b;
     for (auto& a : *attrs) {
         if (!a.is_string()) throw core::AwsError::serialization("Unexpected value in AttributesToGet");
@@ -195,6 +252,9 @@ LegacyProjection legacy_projection(const json& in) {
 
 LegacyUpdate legacy_update(const json& in) {
     LegacyUpdate out;
+    if (in.contains("ConditionalOperator") && !in["ConditionalOperator"].is_null() && !in.contains("Expected"))
+        throw core::AwsError::validation(
+            "ConditionalOperator can only be used when Filter or Expected has two or more elements");
     auto legacy = present(in, {"AttributeUpdates", "Expected"});
     if (legacy.empty()) return out;
     check_not_mixed(in, legacy);
@@ -240,9 +300,20 @@ LegacyUpdate legacy_update(const json& in) {
 
 LegacyQuery legacy_query(const json& in, const char* filter_key) {
     LegacyQuery out;
+    if (in.contains("ConditionalOperator") && !in["ConditionalOperator"].is_null() && !in.contains(filter_key))
+        throw core::AwsError::validation(
+            "ConditionalOperator can only be used when Filter or Expected has two or more elements");
     auto legacy = present(in, {"KeyConditions", filter_key, "AttributesToGet"});
     if (legacy.empty()) return out;
-    check_not_mixed(in, legacy);
+    // KeyConditions goes with FilterExpression and ProjectionExpression (AWS accepts them
+    // together); only a KeyConditionExpression conflicts with it. The filter and
+    // AttributesToGet conflict with every expression.
+    if (legacy.size() == 1 && legacy[0] == "KeyConditions") {
+        if (in.contains("KeyConditionExpression") && !in["KeyConditionExpression"].is_null())
+            check_not_mixed(json{{"KeyConditionExpression", in["KeyConditionExpression"]}}, legacy);
+    } else {
+        check_not_mixed(in, legacy);
+    }
     Builder b;
     if (const json* kc = input::opt_object(in, "KeyConditions")) {
         for (auto& [attr, cond] : kc->items()) {
@@ -252,6 +323,7 @@ LegacyQuery legacy_query(const json& in, const char* filter_key) {
     }
     if (const json* f = input::opt_object(in, filter_key)) out.filter = translate_conditions(b, in, *f, false);
     if (const json* attrs = input::opt_array(in, "AttributesToGet")) {
+        check_attributes_to_get(attrs);
         for (auto& a : *attrs) {
             if (!a.is_string()) throw core::AwsError::serialization("Unexpected value in AttributesToGet");
             out.projection += (out.projection.empty() ? "" : ", ") + b.name(a.get<std::string>());

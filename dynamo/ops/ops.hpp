@@ -3,6 +3,7 @@
 // LMDB transaction, so a rejected request changes nothing.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -16,17 +17,27 @@
 
 namespace stratus::dynamo {
 
-// TransactWriteItems' ClientRequestToken memory: a token seen in the last 10 minutes with
-// the same request returns the same (successful) answer again without writing; with a
-// different request it is IdempotentParameterMismatchException.
+// TransactWriteItems' (and ExecuteTransaction's) ClientRequestToken memory: a token seen in
+// the last 10 minutes with the same request returns the same (successful) answer again
+// without writing; with a different request it is IdempotentParameterMismatchException.
+// It keeps a digest of each request, never the request (a 4 MB transaction would stay in
+// memory for 10 minutes), and at most `max_entries` tokens (the oldest go first).
 struct TransactionTokens {
     struct Entry {
-        std::string request;  // the request as canonical JSON
-        std::string response;
+        std::string request_digest;  // SHA-256 of the request as canonical JSON
+        std::string response;        // the (small) answer: no items, at most capacity
         double at = 0;
     };
+    static constexpr std::size_t max_entries = 10000;
     std::mutex mutex;
     std::map<std::string, Entry, std::less<>> entries;
+    // (at, token) in insertion order, to expire and evict without walking `entries`.
+    std::deque<std::pair<double, std::string>> order;
+
+    // Drops tokens older than `lifetime` seconds, then the oldest beyond max_entries - 1.
+    void expire(double now, double lifetime);
+    // Records a token's answer (the caller holds `mutex`).
+    void remember(const std::string& token, std::string&& digest, std::string&& response, double now);
 };
 
 struct Context {
@@ -71,6 +82,11 @@ nlohmann::json batch_get_item(Context&, const nlohmann::json&);
 nlohmann::json batch_write_item(Context&, const nlohmann::json&);
 nlohmann::json transact_get_items(Context&, const nlohmann::json&);
 nlohmann::json transact_write_items(Context&, const nlohmann::json&);
+
+// PartiQL
+nlohmann::json execute_statement(Context&, const nlohmann::json&);
+nlohmann::json batch_execute_statement(Context&, const nlohmann::json&);
+nlohmann::json execute_transaction(Context&, const nlohmann::json&);
 
 // Deletes the items whose TTL has passed (see ttl.cpp); returns how many.
 std::size_t sweep_expired(Context& ctx, double now);

@@ -13,6 +13,7 @@ namespace lmdb = core::lmdb;
 
 json put_item(Context& ctx, const json& in) {
     input::require_object(in);
+    check_members(in, {"TableName", "Item", "ReturnValues", "ReturnConsumedCapacity", "ReturnItemCollectionMetrics", "ConditionalOperator", "ReturnValuesOnConditionCheckFailure"});
     std::string table_name = parse_table_name(in);
     const json& item_json = require_member(in, "Item", "item");
     std::string return_values = parse_return_values(in, {"NONE", "ALL_OLD"});
@@ -33,13 +34,7 @@ json put_item(Context& ctx, const json& in) {
         if (return_values == "ALL_OLD" && old) out["Attributes"] = item_to_json(*old);
         std::size_t bytes = std::max(size, old ? item_size(*old) : 0);
         add_capacity(out, capacity, t, write_units(bytes), index_write_units(t, old, item));
-        if (collection_metrics == "SIZE" && !t.indexes.empty()) {
-            bool has_lsi = false;
-            for (auto& i : t.indexes) has_lsi |= !i.global;
-            if (has_lsi)
-                out["ItemCollectionMetrics"] = {{"ItemCollectionKey", {{t.key.hash.name, value_to_json(item.at(t.key.hash.name))}}},
-                                                {"SizeEstimateRangeGB", {0.0, 1.0}}};
-        }
+        add_collection_metrics(out, collection_metrics, t, item);
         return out;
     });
 }

@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "dynamo/ops/input.hpp"
+#include "dynamo/ops/items_common.hpp"
 #include "dynamo/ops/legacy.hpp"
 #include "dynamo/ops/ops.hpp"
 #include "dynamo/ops/read_page.hpp"
@@ -13,13 +14,11 @@ namespace stratus::dynamo {
 using json = nlohmann::json;
 namespace lmdb = core::lmdb;
 
-namespace {
-
 // The LMDB key range holding every entry with this hash key and range condition (see
 // "Long keys" in store.hpp): a bound value whose encoding is longer than the part every
 // stored long key keeps (budget - 34 bytes) widens to all keys sharing that much of it;
 // read_page re-checks the condition on each item, so only the range is approximate.
-void key_range(const IndexDef* index, std::uint32_t id, const expr::KeyCondition& kc, Store::Range& range) {
+void query_key_range(const IndexDef* index, std::uint32_t id, const expr::KeyCondition& kc, Store::Range& range) {
     range.prefix = Store::partition_prefix(id, kc.hash);
     if (!kc.range) return;
     const auto& rc = *kc.range;
@@ -66,6 +65,8 @@ void key_range(const IndexDef* index, std::uint32_t id, const expr::KeyCondition
     }
 }
 
+namespace {
+
 void check_key_types(const expr::KeyCondition& kc, const KeySchema& key) {
     auto mismatch = [] {
         throw core::AwsError::validation(
@@ -86,15 +87,20 @@ void check_key_types(const expr::KeyCondition& kc, const KeySchema& key) {
 
 json query(Context& ctx, const json& in) {
     input::require_object(in);
+    check_members(in, {"TableName", "IndexName", "Select", "Limit", "ConditionalOperator", "ReturnConsumedCapacity"});
     std::string table_name = parse_table_name(in);
     LegacyQuery legacy = legacy_query(in, "QueryFilter");
     const json& src = legacy.in ? *legacy.in : in;
     auto kc_text = legacy.in ? std::optional<std::string>(legacy.key_condition) : input::opt_string(in, "KeyConditionExpression");
-    auto filter_text = legacy.in ? (legacy.filter.empty() ? std::nullopt : std::optional<std::string>(legacy.filter))
-                                 : input::opt_string(in, "FilterExpression");
-    auto proj_text = legacy.in ? (legacy.projection.empty() ? std::nullopt : std::optional<std::string>(legacy.projection))
-                               : input::opt_string(in, "ProjectionExpression");
-    if (!kc_text || kc_text->empty())
+    // Legacy QueryFilter / AttributesToGet, or the request's own expressions (which may
+    // come with legacy KeyConditions).
+    auto filter_text = legacy.in && !legacy.filter.empty() ? std::optional<std::string>(legacy.filter)
+                                                           : input::opt_string(in, "FilterExpression");
+    auto proj_text = legacy.in && !legacy.projection.empty() ? std::optional<std::string>(legacy.projection)
+                                                             : input::opt_string(in, "ProjectionExpression");
+    // An empty KeyConditionExpression is "Invalid KeyConditionExpression: The expression
+    // can not be empty;" (from the expression parser), as AWS answers.
+    if (!kc_text || (legacy.in && kc_text->empty()))
         throw core::AwsError::validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.");
     bool forward = input::opt_bool(in, "ScanIndexForward").value_or(true);
 
@@ -115,7 +121,20 @@ json query(Context& ctx, const json& in) {
                 throw core::AwsError::validation("Filter Expression can only contain non-primary key attributes: Primary key attribute: " + name);
         }
         PageRequest page = make_page(ctx, in, t, index, std::move(filter), std::move(projection));
-        key_range(index, index ? index->id : t.id, kc, page.range);
+        // The starting key must lie within the queried partition and range (AWS).
+        if (page.range.exclusive_start) {
+            Item start = item_from_json(*input::opt_object(in, "ExclusiveStartKey"));
+            auto h = start.find(schema.hash.name);
+            bool inside = h != start.end() && h->second == kc.hash;
+            if (inside && kc.range && schema.range) {
+                auto r = start.find(schema.range->name);
+                inside = r != start.end() && kc.range->matches(r->second);
+            }
+            if (!inside)
+                throw core::AwsError::validation(
+                    "The provided starting key is outside query boundaries based on provided conditions");
+        }
+        query_key_range(index, index ? index->id : t.id, kc, page.range);
         page.range.forward = forward;
         page.matches_key = [&kc](const Item& item) { return kc.matches(item); };
         return read_page(ctx, txn, page);

@@ -49,6 +49,10 @@ Select parse_select(const nlohmann::json& in, const TableDef& table, const Index
 // is invalid" otherwise).
 std::optional<std::string> parse_start_key(const nlohmann::json& in, Store& store, const TableDef& table,
                                            const IndexDef* index);
+// Query's key range: the LMDB keys of the partition `kc.hash` of the table or index `id`
+// that can match kc's range condition (read_page still checks the condition per item).
+void query_key_range(const IndexDef* index, std::uint32_t id, const expr::KeyCondition& kc, Store::Range& range);
+
 // The index named by IndexName, or ValidationException "The table does not have the
 // specified index: X".
 const IndexDef* find_index(const nlohmann::json& in, const TableDef& table);

@@ -28,6 +28,9 @@ const std::map<std::string, Operation, std::less<>>& operations() {
         {"BatchWriteItem", batch_write_item},
         {"TransactGetItems", transact_get_items},
         {"TransactWriteItems", transact_write_items},
+        {"ExecuteStatement", execute_statement},
+        {"BatchExecuteStatement", batch_execute_statement},
+        {"ExecuteTransaction", execute_transaction},
     };
     return table;
 }

@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "dynamo/ops/input.hpp"
+#include "dynamo/ops/items_common.hpp"
 #include "dynamo/ops/legacy.hpp"
 #include "dynamo/ops/ops.hpp"
 #include "dynamo/ops/read_page.hpp"
@@ -27,6 +28,7 @@ std::uint64_t fnv1a(std::string_view s) {
 
 json scan(Context& ctx, const json& in) {
     input::require_object(in);
+    check_members(in, {"TableName", "IndexName", "Limit", "Select", "ConditionalOperator", "ReturnConsumedCapacity", "TotalSegments", "Segment"});
     std::string table_name = parse_table_name(in);
     LegacyQuery legacy = legacy_query(in, "ScanFilter");
     const json& src = legacy.in ? *legacy.in : in;
@@ -69,6 +71,9 @@ json scan(Context& ctx, const json& in) {
                 if (it == item.end()) return seg == 0;
                 return fnv1a(encode_key_part(it->second)) % n == seg;
             };
+            // A starting key from another segment is refused, as AWS does.
+            if (page.range.exclusive_start && !page.in_segment(item_from_json(*input::opt_object(in, "ExclusiveStartKey"))))
+                throw core::AwsError::validation("The provided Exclusive start key does not map to the provided segment");
         }
         return read_page(ctx, txn, page);
     });

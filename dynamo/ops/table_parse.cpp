@@ -26,31 +26,76 @@ std::string join_names(const std::vector<std::string>& names) {
 
 }  // namespace
 
-std::vector<KeyElement> parse_attribute_definitions(const json* defs) {
+std::vector<KeyElement> parse_attribute_definitions(const json* defs, input::Violations* shared) {
     std::vector<KeyElement> out;
     if (!defs) return out;
-    std::set<std::string> seen;
-    for (auto& d : *defs) {
+    // AWS reports every member constraint of the request together, with 1-based positions
+    // ("attributeDefinitions.2.member.attributeType").
+    input::Violations own;
+    input::Violations& v = shared ? *shared : own;
+    std::vector<std::pair<std::optional<std::string>, std::optional<std::string>>> read;
+    for (std::size_t i = 0; i < defs->size(); ++i) {
+        const json& d = (*defs)[i];
         if (!d.is_object()) throw core::AwsError::serialization("Unexpected value in AttributeDefinitions");
         auto name = input::opt_string(d, "AttributeName");
         auto type = input::opt_string(d, "AttributeType");
-        input::Violations v;
-        if (!name) v.add_null("attributeDefinitions.member.attributeName");
-        if (!type) v.add_null("attributeDefinitions.member.attributeType");
+        std::string at = fmt::format("attributeDefinitions.{}.member.", i + 1);
+        if (!name) v.add_null(at + "attributeName");
+        if (!type) v.add_null(at + "attributeType");
         else if (*type != "S" && *type != "N" && *type != "B")
-            v.add(*type, "attributeDefinitions.member.attributeType", "Member must satisfy enum value set: [B, N, S]");
-        v.throw_if_any();
+            v.add(*type, at + "attributeType", "Member must satisfy enum value set: [B, N, S]");
+        read.emplace_back(name, type);
+    }
+    if (!shared) v.throw_if_any();
+    if (!v.empty()) return out;  // the caller throws them with its own
+    std::set<std::string> seen;
+    for (auto& [name, type] : read) {
         if (!seen.insert(*name).second) invalid("Duplicate AttributeName in AttributeDefinitions: " + *name);
         out.push_back({*name, *type == "S" ? Type::S : *type == "N" ? Type::N : Type::B});
     }
     return out;
 }
 
-KeySchema parse_key_schema(const json& ks, const std::vector<KeyElement>& defs, std::string_view member) {
+namespace {
+// AWS shows a key schema in messages as Java prints its elements.
+std::string key_schema_text(const json& ks) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < ks.size(); ++i) {
+        const json& e = ks[i];
+        auto field = [&](const char* k) {
+            return e.is_object() && e.contains(k) && e[k].is_string() ? e[k].get<std::string>() : std::string("null");
+        };
+        out += (i ? ", " : "") + fmt::format("KeySchemaElement(attributeName={}, keyType={})", field("AttributeName"),
+                                            field("KeyType"));
+    }
+    return out + "]";
+}
+}  // namespace
+
+// The member constraints of a KeySchema (length, each element's name and KeyType), added
+// to `v` with AWS's member paths.
+void check_key_schema_members(input::Violations& v, const json& ks, std::string_view member) {
     if (!ks.is_array()) throw core::AwsError::serialization("Unexpected value for KeySchema");
-    input::Violations v;
     if (ks.empty()) v.add("[]", member, "Member must have length greater than or equal to 1");
-    if (ks.size() > 2) v.add(ks.dump(), member, "Member must have length less than or equal to 2");
+    if (ks.size() > 2) v.add(key_schema_text(ks), member, "Member must have length less than or equal to 2");
+    for (std::size_t i = 0; i < ks.size(); ++i) {
+        const json& e = ks[i];
+        if (!e.is_object()) throw core::AwsError::serialization("Unexpected value in KeySchema");
+        auto name = input::opt_string(e, "AttributeName");
+        auto kind = input::opt_string(e, "KeyType");
+        std::string at = fmt::format("{}.{}.member.", member, i + 1);
+        if (!name) v.add_null(at + "attributeName");
+        else if (name->size() > 255) v.add(*name, at + "attributeName", "Member must have length less than or equal to 255");
+        else if (name->empty()) v.add(*name, at + "attributeName", "Member must have length greater than or equal to 1");
+        if (!kind) v.add_null(at + "keyType");
+        else if (*kind != "HASH" && *kind != "RANGE")
+            v.add(*kind, at + "keyType", "Member must satisfy enum value set: [HASH, RANGE]");
+    }
+}
+
+KeySchema parse_key_schema(const json& ks, const std::vector<KeyElement>& defs, std::string_view member) {
+    input::Violations v;
+    check_key_schema_members(v, ks, member);
     v.throw_if_any();
     KeySchema out;
     for (std::size_t i = 0; i < ks.size(); ++i) {
@@ -58,15 +103,7 @@ KeySchema parse_key_schema(const json& ks, const std::vector<KeyElement>& defs, 
         if (!e.is_object()) throw core::AwsError::serialization("Unexpected value in KeySchema");
         auto name = input::opt_string(e, "AttributeName");
         auto kind = input::opt_string(e, "KeyType");
-        input::Violations ev;
-        if (!name) ev.add_null(fmt::format("{}.{}.member.attributeName", member, i + 1));
-        if (!kind) ev.add_null(fmt::format("{}.{}.member.keyType", member, i + 1));
-        else if (*kind != "HASH" && *kind != "RANGE")
-            ev.add(*kind, fmt::format("{}.{}.member.keyType", member, i + 1),
-                   "Member must satisfy enum value set: [HASH, RANGE]");
-        ev.throw_if_any();
-        if (name->empty() || name->size() > 255)
-            invalid("Key attribute names must be between 1 and 255 characters long");
+
         auto def = std::find_if(defs.begin(), defs.end(), [&](const KeyElement& d) { return d.name == *name; });
         if (def == defs.end()) {
             std::vector<std::string> def_names;
@@ -93,23 +130,29 @@ KeySchema parse_key_schema(const json& ks, const std::vector<KeyElement>& defs, 
     return out;
 }
 
-IndexDef parse_index(const json& j, bool global, const std::vector<KeyElement>& defs) {
+IndexDef parse_index(const json& j, bool global, const std::vector<KeyElement>& defs, std::size_t position,
+                     std::string_view list) {
     if (!j.is_object()) throw core::AwsError::serialization("Unexpected value in index list");
     IndexDef idx;
     idx.global = global;
     auto name = input::opt_string(j, "IndexName");
     input::Violations v;
-    input::check_table_name(v, name, global ? "globalSecondaryIndexes.member.indexName" : "localSecondaryIndexes.member.indexName");
+    std::string at = list.empty() ? std::string(global ? "globalSecondaryIndexes" : "localSecondaryIndexes") : std::string(list);
+    at += position ? fmt::format(".{}.member.", position) : std::string(".member.");
+    input::check_table_name(v, name, at + "indexName");
     const json* ks = input::opt_array(j, "KeySchema");
-    if (!ks) v.add_null(global ? "globalSecondaryIndexes.member.keySchema" : "localSecondaryIndexes.member.keySchema");
+    if (!ks) v.add_null(at + "keySchema");
+    else check_key_schema_members(v, *ks, at + "keySchema");
     const json* proj = input::opt_object(j, "Projection");
-    if (!proj) v.add_null(global ? "globalSecondaryIndexes.member.projection" : "localSecondaryIndexes.member.projection");
+    if (!proj) v.add_null(at + "projection");
     v.throw_if_any();
     idx.name = *name;
-    idx.key = parse_key_schema(*ks, defs, global ? "globalSecondaryIndexes.member.keySchema" : "localSecondaryIndexes.member.keySchema");
+    idx.key = parse_key_schema(*ks, defs, at + "keySchema");
     auto type = input::opt_string(*proj, "ProjectionType");
+    // A Projection without ProjectionType is refused by AWS; its wording is not documented.
+    if (!type) invalid("Unknown ProjectionType: null");
     const json* non_key = input::opt_array(*proj, "NonKeyAttributes");
-    if (!type || *type == "ALL") {
+    if (*type == "ALL") {
         idx.projection = ProjectionType::all;
     } else if (*type == "KEYS_ONLY") {
         idx.projection = ProjectionType::keys_only;
@@ -122,11 +165,15 @@ IndexDef parse_index(const json& j, bool global, const std::vector<KeyElement>& 
     }
     if (non_key) {
         if (idx.projection != ProjectionType::include)
-            invalid("ProjectionType is " + std::string(type ? *type : "ALL") +
+            invalid("ProjectionType is " + *type +
                     ", but NonKeyAttributes is specified");
         for (auto& n : *non_key) {
             if (!n.is_string()) throw core::AwsError::serialization("Unexpected value in NonKeyAttributes");
-            idx.non_key_attributes.push_back(n.get<std::string>());
+            std::string a = n.get<std::string>();
+            // AWS refuses a repeated NonKeyAttribute; its wording is not documented.
+            if (std::find(idx.non_key_attributes.begin(), idx.non_key_attributes.end(), a) != idx.non_key_attributes.end())
+                invalid("Duplicate NonKeyAttribute: " + a);
+            idx.non_key_attributes.push_back(std::move(a));
         }
     } else if (idx.projection == ProjectionType::include) {
         invalid("NonKeyAttributes must be specified when ProjectionType is INCLUDE");  // AWS wording unsure
@@ -136,6 +183,32 @@ IndexDef parse_index(const json& j, bool global, const std::vector<KeyElement>& 
         idx.write_capacity = input::opt_int(*pt, "WriteCapacityUnits").value_or(0);
     }
     return idx;
+}
+
+void check_tags(input::Violations& v, const json& tags) {
+    for (std::size_t i = 0; i < tags.size(); ++i) {
+        const json& tag = tags[i];
+        if (!tag.is_object()) throw core::AwsError::serialization("Unexpected value in Tags");
+        auto k = input::opt_string(tag, "Key");
+        auto val = input::opt_string(tag, "Value");
+        std::string at = fmt::format("tags.{}.member.", i + 1);
+        // The botocore model's TagKeyString (1..128) and TagValueString (0..256).
+        if (!k) v.add_null(at + "key");
+        else if (k->empty()) v.add(*k, at + "key", "Member must have length greater than or equal to 1");
+        else if (k->size() > 128) v.add(*k, at + "key", "Member must have length less than or equal to 128");
+        if (!val) v.add_null(at + "value");
+        else if (val->size() > 256) v.add(*val, at + "value", "Member must have length less than or equal to 256");
+        // DynamoDB's tag restrictions: letters, numbers, spaces and + - = . _ : / @. AWS's
+        // wording for other characters is not documented.
+        auto allowed = [](const std::string& s) {
+            for (unsigned char c : s)
+                if (c < 0x80 && !std::isalnum(c) && std::string_view(" +-=._:/@").find(static_cast<char>(c)) == std::string_view::npos)
+                    return false;
+            return true;
+        };
+        if (v.empty() && ((k && !allowed(*k)) || (val && !allowed(*val))))
+            invalid("Tag keys and values may only contain letters, numbers, spaces and the characters + - = . _ : / @");
+    }
 }
 
 TableDef parse_table_spec(const json& in) {
@@ -154,10 +227,12 @@ TableDef parse_table_spec(const json& in) {
     auto table_class = input::opt_string(in, "TableClass");
     if (table_class && *table_class != "STANDARD" && *table_class != "STANDARD_INFREQUENT_ACCESS")
         v.add(*table_class, "tableClass", "Member must satisfy enum value set: [STANDARD, STANDARD_INFREQUENT_ACCESS]");
+    if (ks) check_key_schema_members(v, *ks, "keySchema");
+    t.attribute_definitions = parse_attribute_definitions(defs_json, &v);
+    if (const json* tags = input::opt_array(in, "Tags")) check_tags(v, *tags);
     v.throw_if_any();
 
     t.name = *name;
-    t.attribute_definitions = parse_attribute_definitions(defs_json);
     t.key = parse_key_schema(*ks, t.attribute_definitions, "keySchema");
     t.table_class = table_class.value_or("STANDARD");
     t.deletion_protection = input::opt_bool(in, "DeletionProtectionEnabled").value_or(false);
@@ -185,7 +260,7 @@ TableDef parse_table_spec(const json& in) {
     if (const json* gsis = input::opt_array(in, "GlobalSecondaryIndexes")) {
         if (gsis->size() > 20) invalid("GlobalSecondaryIndex count exceeds the per-table limit of 20");
         for (auto& g : *gsis) {
-            IndexDef idx = parse_index(g, true, t.attribute_definitions);
+            IndexDef idx = parse_index(g, true, t.attribute_definitions, static_cast<std::size_t>(&g - &(*gsis)[0]) + 1);
             if (!t.pay_per_request && idx.read_capacity == 0)
                 invalid("ProvisionedThroughput should not be empty for index: " + idx.name);  // AWS wording unsure
             if (!index_names.insert(idx.name).second) invalid("Duplicate index name: " + idx.name);
@@ -196,7 +271,7 @@ TableDef parse_table_spec(const json& in) {
         if (!t.key.range) invalid("Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex");
         if (lsis->size() > 5) invalid("LocalSecondaryIndex count exceeds the per-table limit of 5");
         for (auto& l : *lsis) {
-            IndexDef idx = parse_index(l, false, t.attribute_definitions);
+            IndexDef idx = parse_index(l, false, t.attribute_definitions, static_cast<std::size_t>(&l - &(*lsis)[0]) + 1);
             if (idx.key.hash.name != t.key.hash.name)
                 invalid("Index KeySchema does not have the same leading hash key as table KeySchema for index: " + idx.name +
                         ". index hash key: " + idx.key.hash.name + ", table hash key: " + t.key.hash.name);
@@ -211,12 +286,9 @@ TableDef parse_table_spec(const json& in) {
             invalid("Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions");
     }
     if (const json* tags = input::opt_array(in, "Tags")) {
-        for (auto& tag : *tags) {
-            auto k = input::opt_string(tag, "Key");
-            auto val = input::opt_string(tag, "Value");
-            if (!k || !val) invalid("Tag keys and values must not be null");
-            t.tags.emplace_back(*k, *val);
-        }
+        for (auto& tag : *tags) t.tags.emplace_back(*input::opt_string(tag, "Key"), *input::opt_string(tag, "Value"));
+        // AWS allows 50 tags per resource; its wording at creation is not documented.
+        if (t.tags.size() > 50) invalid("Too many tags");
     }
     if (const json* ss = input::opt_object(in, "StreamSpecification")) {
         bool enabled = input::opt_bool(*ss, "StreamEnabled").value_or(false);

@@ -28,7 +28,10 @@ std::string table_from_arn(const json& in) {
     input::Violations v;
     if (!arn) v.add_null("resourceArn");
     v.throw_if_any();
-    if (!arn->starts_with("arn:aws:dynamodb:") || arn->find(":table/") == std::string::npos)
+    // A table's ARN only: an index ARN (".../table/t/index/i") cannot be tagged.
+    auto at = arn->find(":table/");
+    if (!arn->starts_with("arn:aws:dynamodb:") || at == std::string::npos ||
+        arn->find('/', at + 7) != std::string::npos)
         throw core::AwsError::validation("Invalid TableArn: Invalid ResourceArn provided as input " + *arn);
     return input::table_name_from(*arn);
 }
@@ -44,6 +47,17 @@ json update_table(Context& ctx, const json& in) {
     const json* gsi_updates = input::opt_array(in, "GlobalSecondaryIndexUpdates");
     const json* stream = input::opt_object(in, "StreamSpecification");
     auto new_defs = parse_attribute_definitions(input::opt_array(in, "AttributeDefinitions"));
+    // Each GlobalSecondaryIndexUpdates entry holds exactly one of Create, Update, Delete.
+    // AWS's wording for two in one entry is not documented.
+    if (gsi_updates)
+        for (auto& u : *gsi_updates) {
+            int n = 0;
+            for (const char* k : {"Create", "Update", "Delete"}) n += input::opt_object(u, k) ? 1 : 0;
+            if (n > 1)
+                throw core::AwsError::validation(
+                    "One or more parameter values were invalid: Only one of GlobalSecondaryIndexUpdate.Update, "
+                    "GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete can be specified");
+        }
     if (billing && *billing != "PROVISIONED" && *billing != "PAY_PER_REQUEST") {
         input::Violations v;
         v.add(*billing, "billingMode", "Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]");
@@ -52,6 +66,7 @@ json update_table(Context& ctx, const json& in) {
     return ctx.store.env().write([&](lmdb::WriteTxn& txn) {
         TableDef t = require_table(ctx, txn, name);
         bool changed = false;
+        const bool switching_to_provisioned = billing && *billing == "PROVISIONED" && t.pay_per_request;
         if (billing) {
             bool ppr = *billing == "PAY_PER_REQUEST";
             if (ppr && pt)
@@ -63,8 +78,10 @@ json update_table(Context& ctx, const json& in) {
             if (ppr != t.pay_per_request) {
                 t.pay_per_request = ppr;
                 t.billing_changed = ctx.now();
-                changed = true;
             }
+            // PAY_PER_REQUEST on a PAY_PER_REQUEST table is accepted as it is (AWS), while
+            // PROVISIONED with the current throughput is refused below.
+            changed = true;
         }
         if (pt) {
             if (t.pay_per_request)
@@ -75,6 +92,13 @@ json update_table(Context& ctx, const json& in) {
             if (!r || !w || *r < 1 || *w < 1)
                 throw core::AwsError::validation("One or more parameter values were invalid: ReadCapacityUnits and "
                                                  "WriteCapacityUnits must both be specified and positive");
+            if (!switching_to_provisioned && *r == t.read_capacity && *w == t.write_capacity)
+                throw core::AwsError::validation(fmt::format(
+                    "The provisioned throughput for the table will not change. The requested value equals the current "
+                    "value. Current ReadCapacityUnits provisioned for the table: {0}. Requested ReadCapacityUnits: {0}. "
+                    "Current WriteCapacityUnits provisioned for the table: {1}. Requested WriteCapacityUnits: {1}. Refer "
+                    "to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.",
+                    *r, *w));
             t.read_capacity = *r;
             t.write_capacity = *w;
             changed = true;
@@ -97,9 +121,19 @@ json update_table(Context& ctx, const json& in) {
             for (auto& u : *gsi_updates) {
                 if (const json* create = input::opt_object(u, "Create")) {
                     std::vector<KeyElement> defs = t.attribute_definitions;
-                    for (auto& d : new_defs)
-                        if (!t.key_attribute_type(d.name)) defs.push_back(d);
-                    IndexDef idx = parse_index(*create, true, defs);
+                    for (auto& d : new_defs) {
+                        // An attribute the table already keys cannot change its type.
+                        // AWS's wording is not documented.
+                        auto known = t.key_attribute_type(d.name);
+                        if (known && *known != d.type)
+                            throw core::AwsError::validation(fmt::format(
+                                "One or more parameter values were invalid: Cannot change the type of attribute {} "
+                                "from {} to {}",
+                                d.name, type_name(*known), type_name(d.type)));
+                        if (!known) defs.push_back(d);
+                    }
+                    IndexDef idx = parse_index(*create, true, defs, static_cast<std::size_t>(&u - &(*gsi_updates)[0]) + 1,
+                                               "globalSecondaryIndexUpdates");
                     if (t.index(idx.name))
                         throw core::AwsError::validation("One or more parameter values were invalid: Index already exists: " + idx.name);
                     for (auto* k : {&idx.key.hash, idx.key.range ? &*idx.key.range : nullptr}) {
@@ -160,13 +194,11 @@ json tag_resource(Context& ctx, const json& in) {
         v.add_null("tags");
         v.throw_if_any();
     }
+    input::Violations v;
+    check_tags(v, *tags);
+    v.throw_if_any();
     std::vector<std::pair<std::string, std::string>> add;
-    for (auto& tag : *tags) {
-        auto k = input::opt_string(tag, "Key");
-        auto val = input::opt_string(tag, "Value");
-        if (!k || !val) throw core::AwsError::validation("One or more parameter values were invalid: Tag keys and values must not be null");
-        add.emplace_back(*k, *val);
-    }
+    for (auto& tag : *tags) add.emplace_back(*input::opt_string(tag, "Key"), *input::opt_string(tag, "Value"));
     ctx.store.env().write([&](lmdb::WriteTxn& txn) {
         TableDef t = require_table(ctx, txn, name);
         for (auto& [k, val] : add) {
@@ -179,7 +211,7 @@ json tag_resource(Context& ctx, const json& in) {
         if (t.tags.size() > 50) throw core::AwsError::validation("One or more parameter values were invalid: Too many tags");
         ctx.store.save_table(txn, t);
     });
-    return json::object();
+    return nullptr;  // AWS answers TagResource with an empty body
 }
 
 json untag_resource(Context& ctx, const json& in) {
@@ -198,7 +230,7 @@ json untag_resource(Context& ctx, const json& in) {
         }
         ctx.store.save_table(txn, t);
     });
-    return json::object();
+    return nullptr;  // AWS answers UntagResource with an empty body
 }
 
 json list_tags_of_resource(Context& ctx, const json& in) {
@@ -220,7 +252,12 @@ json update_time_to_live(Context& ctx, const json& in) {
     auto enabled = input::opt_bool(*spec, "Enabled");
     auto attr = input::opt_string(*spec, "AttributeName");
     if (!enabled) v.add_null("timeToLiveSpecification.enabled");
+    // The botocore model's TimeToLiveAttributeName: 1..255 characters.
     if (!attr) v.add_null("timeToLiveSpecification.attributeName");
+    else if (attr->empty())
+        v.add(*attr, "timeToLiveSpecification.attributeName", "Member must have length greater than or equal to 1");
+    else if (attr->size() > 255)
+        v.add(*attr, "timeToLiveSpecification.attributeName", "Member must have length less than or equal to 255");
     v.throw_if_any();
     ctx.store.env().write([&](lmdb::WriteTxn& txn) {
         TableDef t = require_table(ctx, txn, name);

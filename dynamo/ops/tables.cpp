@@ -158,7 +158,13 @@ json delete_table(Context& ctx, const json& in) {
         if (t.deletion_protection)
             throw core::AwsError::validation("Resource cannot be deleted as it is currently protected against deletion. "
                                              "Disable deletion protection first.");
-        json d = describe(ctx, txn, t, "DELETING");
+        // AWS answers DeleteTable with a short description (the developer guide's and the
+        // CLI reference's examples): no key schema, attributes, indexes or creation time.
+        json full = describe(ctx, txn, t, "DELETING");
+        json d = json::object();
+        for (const char* k : {"TableName", "TableStatus", "ProvisionedThroughput", "TableSizeBytes", "ItemCount",
+                              "TableArn", "TableId", "BillingModeSummary"})
+            if (full.contains(k)) d[k] = full[k];
         ctx.store.drop_table(txn, t);
         return json{{"TableDescription", d}};
     });

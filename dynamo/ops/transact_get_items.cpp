@@ -46,11 +46,37 @@ json transact_get_items(Context& ctx, const json& in) {
         json responses = json::array();
         std::map<std::string, std::pair<TableDef, double>> tables;
         std::set<std::string> seen;
+        // A key that fails validation cancels the transaction with a ValidationError at
+        // its position (as AWS does), after every key was looked at.
+        json reasons = json::array();
+        bool cancelled = false;
+        std::vector<Item> keys;
         for (auto& g : gets) {
             auto [it, fresh] = tables.try_emplace(g.table);
             if (fresh) it->second.first = require_table(ctx, txn, g.table);
+            try {
+                keys.push_back(parse_key(*g.key, it->second.first));
+                reasons.push_back({{"Code", "None"}});
+            } catch (const core::AwsError& e) {
+                if (e.code() != "ValidationException") throw;
+                keys.emplace_back();
+                reasons.push_back({{"Code", "ValidationError"}, {"Message", e.message()}});
+                cancelled = true;
+            }
+        }
+        if (cancelled) {
+            std::string list;
+            for (auto& r : reasons) list += (list.empty() ? "" : ", ") + r["Code"].get<std::string>();
+            throw core::AwsError("TransactionCanceledException",
+                                 "Transaction cancelled, please refer cancellation reasons for specific reasons [" + list + "]",
+                                 400)
+                .with_json(json{{"CancellationReasons", reasons}}.dump());
+        }
+        for (std::size_t i = 0; i < gets.size(); ++i) {
+            auto& g = gets[i];
+            auto it = tables.find(g.table);
             const TableDef& t = it->second.first;
-            Item key = parse_key(*g.key, t);
+            Item& key = keys[i];
             if (!seen.insert(t.name + '\0' + ctx.store.item_key(t, key)).second)
                 throw core::AwsError::validation("Transaction request cannot include multiple operations on one item");
             auto item = ctx.store.get(txn, t, key);

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/crypto.hpp"
 #include "core/error.hpp"
 #include "dynamo/ops/input.hpp"
 #include "dynamo/ops/items_common.hpp"
@@ -16,6 +17,7 @@ namespace lmdb = core::lmdb;
 namespace {
 
 constexpr double token_lifetime = 600;  // ClientRequestToken is remembered for 10 minutes
+constexpr std::size_t max_transaction_bytes = 4 * 1024 * 1024;
 
 enum class Kind { check, put, del, update };
 
@@ -27,6 +29,15 @@ struct Action {
     expr::Update update;
     bool return_old = false;
 };
+
+// What identifies a request for ClientRequestToken: its canonical JSON without the
+// members that only shape the answer, hashed.
+std::string request_digest(const json& in) {
+    json copy = in;
+    copy.erase("ReturnConsumedCapacity");
+    copy.erase("ReturnItemCollectionMetrics");
+    return core::crypto::sha256(copy.dump());
+}
 
 Action parse_action(const json& ti) {
     if (!ti.is_object()) throw core::AwsError::serialization("Unexpected value in TransactItems");
@@ -86,18 +97,14 @@ json transact_write_items(Context& ctx, const json& in) {
     std::vector<Action> actions;
     for (auto& ti : *items) actions.push_back(parse_action(ti));
 
-    std::string canonical;
+    std::string digest;
     if (token) {
-        json copy = in;
-        copy.erase("ReturnConsumedCapacity");
-        copy.erase("ReturnItemCollectionMetrics");
-        canonical = copy.dump();
+        digest = request_digest(in);
         std::lock_guard lock(ctx.tokens->mutex);
-        double now = ctx.now();
-        std::erase_if(ctx.tokens->entries, [&](auto& e) { return now - e.second.at > token_lifetime; });
+        ctx.tokens->expire(ctx.now(), token_lifetime);
         auto it = ctx.tokens->entries.find(*token);
         if (it != ctx.tokens->entries.end()) {
-            if (it->second.request != canonical)
+            if (it->second.request_digest != digest)
                 throw core::AwsError("IdempotentParameterMismatchException",
                                      "Request with the same client token was made with different parameters",
                                      400);  // AWS wording unsure
@@ -115,29 +122,48 @@ json transact_write_items(Context& ctx, const json& in) {
             std::optional<Item> next;  // nullopt: delete (or nothing, for checks)
         };
         std::vector<Planned> plan;
-        for (auto& a : actions) {
+        // An item that fails validation (a bad key, a missing key attribute, an item too
+        // large) cancels the transaction with a ValidationError at its position, as AWS
+        // does; the request itself stays valid.
+        std::vector<std::optional<std::string>> invalid(actions.size());
+        std::size_t total_bytes = 0;
+        for (std::size_t i = 0; i < actions.size(); ++i) {
+            auto& a = actions[i];
             auto [it, fresh] = tables.try_emplace(a.table);
             if (fresh) it->second = require_table(ctx, txn, a.table);
             const TableDef& t = it->second;
             Planned p{&t, {}, {}, {}};
-            if (a.kind == Kind::put) {
-                Item item = item_from_json(*a.body);
-                validate_item(item, t);
-                p.key = key_of(item, t.key);
-                p.next = std::move(item);
-            } else {
-                p.key = parse_key(*a.body, t);
+            try {
+                if (a.kind == Kind::put) {
+                    Item item = item_from_json(*a.body);
+                    validate_item(item, t);
+                    p.key = key_of(item, t.key);
+                    p.next = std::move(item);
+                } else {
+                    p.key = parse_key(*a.body, t);
+                }
+                for (auto& name : a.update.attribute_names())
+                    if (p.key.count(name))
+                        throw core::AwsError::validation(fmt::format(
+                            "One or more parameter values were invalid: Cannot update attribute {}. This attribute is "
+                            "part of the key",
+                            name));
+            } catch (const core::AwsError& e) {
+                if (e.code() != "ValidationException") throw;
+                invalid[i] = e.message();
+                plan.push_back(std::move(p));
+                continue;
             }
-            for (auto& name : a.update.attribute_names())
-                if (p.key.count(name))
-                    throw core::AwsError::validation(fmt::format(
-                        "One or more parameter values were invalid: Cannot update attribute {}. This attribute is part of "
-                        "the key",
-                        name));
             if (!seen.insert(t.name + '\0' + ctx.store.item_key(t, p.key)).second)
                 throw core::AwsError::validation("Transaction request cannot include multiple operations on one item");
+            total_bytes += p.next ? item_size(*p.next) : item_size(p.key);
             plan.push_back(std::move(p));
         }
+        // AWS: "The aggregate size of the items in the transaction cannot exceed 4 MB". Its
+        // message for it is not documented.
+        if (total_bytes > max_transaction_bytes)
+            throw core::AwsError::validation(fmt::format(
+                "Transaction request size exceeded the maximum allowed size of 4 MB; size: {} bytes", total_bytes));
         // Check every condition against the current items before writing anything.
         json reasons = json::array();
         bool cancelled = false;
@@ -145,19 +171,27 @@ json transact_write_items(Context& ctx, const json& in) {
         for (std::size_t i = 0; i < actions.size(); ++i) {
             auto& a = actions[i];
             auto& p = plan[i];
-            p.old = ctx.store.get(txn, *p.table, p.key);
             json reason = {{"Code", "None"}};
-            try {
-                if (!a.condition.empty() && !a.condition.evaluate(p.old.value_or(Item{}))) {
-                    reason = {{"Code", "ConditionalCheckFailed"}, {"Message", "The conditional request failed"}};
-                    if (a.return_old && p.old) reason["Item"] = item_to_json(*p.old);
-                } else if (a.kind == Kind::update) {
-                    Item base = p.old.value_or(p.key);
-                    p.next = a.update.apply(base).item;
-                    validate_item(*p.next, *p.table, ItemSource::update);
+            if (invalid[i]) {
+                reason = {{"Code", "ValidationError"}, {"Message", *invalid[i]}};
+            } else {
+                p.old = ctx.store.get(txn, *p.table, p.key);
+                try {
+                    if (!a.condition.empty() && !a.condition.evaluate(p.old.value_or(Item{}))) {
+                        reason = {{"Code", "ConditionalCheckFailed"}, {"Message", "The conditional request failed"}};
+                        if (a.return_old && p.old) reason["Item"] = item_to_json(*p.old);
+                    } else if (a.kind == Kind::update) {
+                        Item base = p.old.value_or(p.key);
+                        expr::UpdateResult r = a.update.apply(base);
+                        // An update that only removes leaves a missing item missing.
+                        if (p.old || a.update.creates()) {
+                            p.next = std::move(r.item);
+                            validate_item(*p.next, *p.table, ItemSource::update);
+                        }
+                    }
+                } catch (const core::AwsError& e) {
+                    reason = {{"Code", "ValidationError"}, {"Message", e.message()}};
                 }
-            } catch (const core::AwsError& e) {
-                reason = {{"Code", "ValidationError"}, {"Message", e.message()}};
             }
             std::string code = reason["Code"].get<std::string>();
             cancelled |= code != "None";
@@ -178,7 +212,7 @@ json transact_write_items(Context& ctx, const json& in) {
             auto& p = plan[i];
             double u = 2 * write_units(std::max(p.next ? item_size(*p.next) : 0, p.old ? item_size(*p.old) : 0));
             units[p.table->name] += a.kind == Kind::check ? read_units(p.old ? item_size(*p.old) : 0, true) * 2 : u;
-            if (a.kind == Kind::put || a.kind == Kind::update) ctx.store.put(txn, *p.table, *p.next, p.old);
+            if ((a.kind == Kind::put || a.kind == Kind::update) && p.next) ctx.store.put(txn, *p.table, *p.next, p.old);
             else if (a.kind == Kind::del && p.old) ctx.store.erase(txn, *p.table, *p.old);
         }
         json result = json::object();
@@ -191,9 +225,27 @@ json transact_write_items(Context& ctx, const json& in) {
     });
     if (token) {
         std::lock_guard lock(ctx.tokens->mutex);
-        ctx.tokens->entries[*token] = {canonical, json::object().dump(), ctx.now()};
+        ctx.tokens->remember(*token, std::move(digest), json::object().dump(), ctx.now());
     }
     return out;
+}
+
+void TransactionTokens::expire(double now, double lifetime) {
+    auto drop_front = [&] {
+        auto& [at, token] = order.front();
+        auto it = entries.find(token);
+        // The same token remembered again later has a newer entry: keep that one.
+        if (it != entries.end() && it->second.at == at) entries.erase(it);
+        order.pop_front();
+    };
+    while (!order.empty() && now - order.front().first > lifetime) drop_front();
+    while (!order.empty() && order.size() >= max_entries) drop_front();
+}
+
+void TransactionTokens::remember(const std::string& token, std::string&& digest, std::string&& response, double now) {
+    expire(now, token_lifetime);
+    entries[token] = {std::move(digest), std::move(response), now};
+    order.emplace_back(now, token);
 }
 
 }  // namespace stratus::dynamo

@@ -15,11 +15,13 @@ namespace lmdb = core::lmdb;
 
 json update_item(Context& ctx, const json& in) {
     input::require_object(in);
+    check_members(in, {"TableName", "Key", "ConditionalOperator", "ReturnValues", "ReturnConsumedCapacity", "ReturnItemCollectionMetrics", "ReturnValuesOnConditionCheckFailure"});
     std::string table_name = parse_table_name(in);
     const json& key_json = require_member(in, "Key", "key");
     std::string return_values = parse_return_values(in, {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"});
     bool return_old_on_failure = parse_return_old_on_failure(in);
     CapacityMode capacity = parse_capacity_mode(in);
+    auto collection_metrics = input::opt_string(in, "ReturnItemCollectionMetrics").value_or("NONE");
 
     // Legacy AttributeUpdates / Expected are translated into expressions (legacy.hpp); the
     // two styles cannot be mixed.
@@ -50,12 +52,19 @@ json update_item(Context& ctx, const json& in) {
                     name));
         auto old = ctx.store.get(txn, t, key);
         if (!cond.empty() && !cond.evaluate(old.value_or(Item{}))) condition_failed(old, return_old_on_failure);
+        json out = json::object();
+        // An update that only REMOVEs or DELETEs leaves a missing item missing (and
+        // returns no attributes), as DynamoDB does.
+        if (!old && !update.empty() && !update.creates()) {
+            (void)update.apply(key);  // its errors still count
+            add_capacity(out, capacity, t, write_units(0));
+            return out;
+        }
         // The item is created if absent: its key plus the update's effects.
         Item base = old.value_or(key);
         Item next = update.empty() ? base : update.apply(base).item;
         std::size_t next_size = validate_item(next, t, ItemSource::update);
         ctx.store.put(txn, t, next, old);
-        json out = json::object();
         if (return_values == "ALL_OLD" && old) out["Attributes"] = item_to_json(*old);
         if (return_values == "ALL_NEW") out["Attributes"] = item_to_json(next);
         if (return_values == "UPDATED_OLD" && old && !update.empty()) {
@@ -68,6 +77,7 @@ json update_item(Context& ctx, const json& in) {
         }
         std::size_t bytes = std::max(next_size, old ? item_size(*old) : 0);
         add_capacity(out, capacity, t, write_units(bytes), index_write_units(t, old, next));
+        add_collection_metrics(out, collection_metrics, t, key);
         return out;
     });
 }

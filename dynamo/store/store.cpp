@@ -116,7 +116,12 @@ std::size_t Store::range_budget(std::size_t prefix_size, bool index) {
 
 std::optional<TableDef> Store::find_table(const lmdb::Txn& txn, std::string_view name) const {
     auto v = txn.get(catalog_, name);
-    if (!v) return std::nullopt;
+    if (!v) {
+        // A dropped table's parsed definition goes too: the cache holds only live tables.
+        std::lock_guard lock(cache_mutex_);
+        if (auto it = cache_.find(name); it != cache_.end()) cache_.erase(it);
+        return std::nullopt;
+    }
     {
         std::lock_guard lock(cache_mutex_);
         auto it = cache_.find(name);
@@ -315,7 +320,20 @@ void Store::backfill_index(lmdb::WriteTxn& txn, const TableDef& table, const Ind
         for (bool ok = c.seek(prefix); ok && c.key().starts_with(prefix); ok = c.next())
             items.push_back(decode_item(c.value()));
     }
-    for (auto& item : items) put_index_entries(txn, only, item);
+    // Items whose new index key is empty or longer than a key may be are left out of the
+    // index (as AWS's backfill does), as writes could never have stored them there.
+    for (auto& item : items) {
+        bool ok = true;
+        for (const KeyElement* k : {&index.key.hash, index.key.range ? &*index.key.range : nullptr}) {
+            if (!k) continue;
+            auto it = item.find(k->name);
+            if (it == item.end() || it->second.type != k->type) continue;
+            const AttributeValue& v = it->second;
+            if ((v.type == Type::S || v.type == Type::B) && v.s.empty()) ok = false;
+            if (value_size(v) > (k == &index.key.hash ? 2048u : 1024u)) ok = false;
+        }
+        if (ok) put_index_entries(txn, only, item);
+    }
 }
 
 Stats Store::stats(const lmdb::Txn& txn, std::uint32_t id) const {

@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (clang, ASan + UBSan) and runs each for a bounded time.
-#   tests/fuzz/run.sh [SECONDS]   (default 20 per target)
+# Builds the libFuzzer targets (clang, ASan + UBSan) and runs them for a bounded time.
+#   tests/fuzz/run.sh [SECONDS]   (default 20, shared between the targets)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds="${1:-20}"
+targets=(expr partiql)
+each=$(( seconds / ${#targets[@]} ))
+(( each >= 1 )) || each=1
 out=build-fuzz
-mkdir -p "$out/corpus-expr"
 launcher=""
 command -v ccache >/dev/null && launcher="ccache"
-# Sources the expression target needs: the expression language and the data model
-# (table.cpp needs nlohmann only), plus the few core pieces they use.
-$launcher clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  -I. tests/fuzz/expr_fuzz.cpp dynamo/expr/*.cpp dynamo/model/*.cpp -lfmt -lcrypto -o "$out/expr_fuzz"
-"$out/expr_fuzz" -max_len=4200 -timeout=5 -max_total_time="$seconds" -print_final_stats=1 "$out/corpus-expr" 2>&1 | tail -12
-echo "fuzz: expr_fuzz ran ${seconds}s without a finding"
+for t in "${targets[@]}"; do
+  mkdir -p "$out/corpus-$t"
+  # Sources the targets need: the expression language (with PartiQL) and the data model
+  # (table.cpp needs nlohmann only), plus the few core pieces they use.
+  $launcher clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    -I. "tests/fuzz/${t}_fuzz.cpp" dynamo/expr/*.cpp dynamo/model/*.cpp -lfmt -lcrypto -o "$out/${t}_fuzz"
+done
+"$out/expr_fuzz" -max_len=4200 -timeout=5 -max_total_time="$each" -print_final_stats=1 "$out/corpus-expr" 2>&1 | tail -12
+echo "fuzz: expr_fuzz ran ${each}s without a finding"
+"$out/partiql_fuzz" -max_len=8300 -timeout=5 -max_total_time="$each" -print_final_stats=1 -dict=tests/fuzz/partiql.dict \
+  "$out/corpus-partiql" 2>&1 | tail -12
+echo "fuzz: partiql_fuzz ran ${each}s without a finding"

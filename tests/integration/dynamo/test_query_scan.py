@@ -467,11 +467,14 @@ class QueryScanTest(unittest.TestCase):
             "kind": {"ComparisonOperator": "BEGINS_WITH", "AttributeValueList": [S("ev")]}})
         self.assertEqual(sorted(keys(got["Items"])), [(h, 4) for h in HASHES])
         self.assertEqual(got["ScannedCount"], 300)
+        # KeyConditions goes with a FilterExpression (issue 15: AWS accepts it); only a
+        # KeyConditionExpression conflicts with it.
         self.assertValidation("Can not use both expression and non-expression parameters in the same request: "
-                              "Non-expression parameters: {KeyConditions} Expression parameters: {FilterExpression}",
+                              "Non-expression parameters: {KeyConditions} Expression parameters: "
+                              "{KeyConditionExpression}",
                               self.ddb.query, TableName=self.main,
                               KeyConditions={"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [S("h2")]}},
-                              FilterExpression="attribute_exists(kind)")
+                              KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": S("h2")})
 
     # ---- resource API and CLI
 
