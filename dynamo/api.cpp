@@ -160,6 +160,22 @@ public:
         reply(std::move(r));
     }
 
+    nlohmann::json create_table(const nlohmann::json& in) override { return call("CreateTable", in)["TableDescription"]; }
+    std::optional<nlohmann::json> describe_table(const std::string& name) override {
+        try {
+            return call("DescribeTable", {{"TableName", name}})["Table"];
+        } catch (const core::AwsError& e) {
+            if (e.code() == "ResourceNotFoundException") return std::nullopt;
+            throw;
+        }
+    }
+    nlohmann::json update_table(const nlohmann::json& in) override { return call("UpdateTable", in)["TableDescription"]; }
+    void update_time_to_live(const nlohmann::json& in) override { call("UpdateTimeToLive", in); }
+    nlohmann::json describe_time_to_live(const std::string& name) override {
+        return call("DescribeTimeToLive", {{"TableName", name}})["TimeToLiveDescription"];
+    }
+    void delete_table(const std::string& name) override { call("DeleteTable", {{"TableName", name}}); }
+
     void reset() override {
         store_.env().write([&](core::lmdb::WriteTxn& txn) { store_.reset(txn); });
         std::lock_guard lock(ctx_.tokens->mutex);
@@ -167,6 +183,12 @@ public:
     }
 
 private:
+    nlohmann::json call(std::string_view op, const nlohmann::json& in) {
+        auto it = operations().find(op);
+        if (it == operations().end()) throw std::logic_error("no DynamoDB operation " + std::string(op));
+        return it->second(ctx_, in);
+    }
+
     core::Protocol protocol_{core::Wire::json10, "com.amazonaws.dynamodb.v20120810#", true};
     Store store_;
     Context ctx_;
@@ -180,7 +202,7 @@ private:
 }  // namespace
 
 std::shared_ptr<DynamoService> make_service(core::lmdb::Env& env, std::string endpoint_address,
-                                           std::chrono::milliseconds ttl_period) {
+                                            std::chrono::milliseconds ttl_period) {
     auto s = std::make_shared<DynamoServiceImpl>(env, std::move(endpoint_address));
     s->start_ttl_sweeper(ttl_period);
     return s;

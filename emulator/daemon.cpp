@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -23,6 +24,8 @@
 #include "lambda/api.hpp"
 #include "lambda/function.hpp"
 #include "s3/api.hpp"
+#include "emulator/app_host.hpp"
+#include "emulator/site.hpp"
 
 namespace stratus::emulator {
 
@@ -45,7 +48,7 @@ public:
             if (!::mkdtemp(tmpl.data())) throw std::runtime_error("cannot create a temporary data directory");
             path_ = tmpl;
         } else {
-            path_ = fs::absolute(o.data_dir);
+            path_ = fs::absolute(o.data_dir.empty() ? ".stratus" : o.data_dir);
             fs::create_directories(path_);
         }
         lock_fd_ = ::open((path_ / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -148,7 +151,35 @@ int run_daemon(const DaemonOptions& o) {
     }
     core::log::set_level(*level);
 
-    DataDir data(o);
+    // The app, read before anything starts: a config error exits here, with nothing done.
+    std::optional<std::string> config;
+    if (!o.app.empty()) {
+        config = app::find_config(o.app);
+        if (!config) {
+            std::cerr << "stratus: no serverless.yml, serverless.yaml, serverless.json or template.yaml in " << o.app << "\n";
+            return 2;
+        }
+    } else {
+        config = app::find_config(".");
+    }
+    app::LoadOptions load_options;
+    load_options.stage = o.stage;
+    for (auto kv : o.params) {
+        // SAM CLI's form too: ParameterKey=K,ParameterValue=V.
+        if (kv.rfind("ParameterKey=", 0) == 0) {
+            auto comma = kv.find(",ParameterValue=");
+            if (comma != std::string::npos) kv = kv.substr(13, comma - 13) + "=" + kv.substr(comma + 16);
+        }
+        auto eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            std::cerr << "stratus: --param takes KEY=VALUE, got '" << kv << "'\n";
+            return 2;
+        }
+        load_options.params[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    DaemonOptions with_dir = o;
+    if (with_dir.data_dir.empty() && config) with_dir.data_dir = (fs::path(*config).parent_path() / ".stratus").string();
+    DataDir data(with_dir);
     core::lmdb::EnvOptions env_options;
     env_options.durability = o.durability == "full" ? core::lmdb::Durability::full : core::lmdb::Durability::normal;
     fs::create_directories(data.path() / "db");
@@ -172,6 +203,21 @@ int run_daemon(const DaemonOptions& o) {
     std::string shown_host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
     std::string address = fmt::format("{}:{}", o.host == "0.0.0.0" || o.host == "::" ? "localhost" : shown_host, port);
 
+    // The app is read once the AWS port is known: its config may name the built-in issuer
+    // (${env:STRATUS_ISSUER}), which lives there. A config error exits here, before any
+    // service starts.
+    std::optional<app::App> app_model;
+    if (config) {
+        ::setenv("STRATUS_ISSUER", ("http://" + address + "/_stratus").c_str(), 0);
+        ::setenv("STRATUS_ENDPOINT", ("http://" + address).c_str(), 0);
+        try {
+            app_model = app::load_app(*config, load_options);
+        } catch (const app::ConfigError& e) {
+            std::cerr << "stratus: " << e.what() << "\n";
+            return 1;
+        }
+    }
+
     auto dynamo_service = dynamo::make_service(env, address);
     dispatcher.add(dynamo_service);
     dispatcher.add(dynamo_service->streams_api());
@@ -190,7 +236,7 @@ int run_daemon(const DaemonOptions& o) {
     lambda_options.read_s3_object = [s3_service](const std::string& bucket, const std::string& key,
                                                  const std::optional<std::string>& version) {
         // A deployment package from S3 may be up to 250 MB (Lambda's unzipped limit).
-        return s3::read_object(s3_service, bucket, key, version, 250u * 1024 * 1024);
+        return s3_service->read_object(bucket, key, version, 250u * 1024 * 1024);
     };
     auto lambda_service = lambda::make_service(runtime, env, std::move(lambda_options));
     dispatcher.add(lambda_service);
@@ -212,21 +258,48 @@ int run_daemon(const DaemonOptions& o) {
     gateway_service->set_endpoint(fmt::format("{}:{}", shown_host, api_port));
     gateway::add_internal_endpoints(dispatcher, gateway_service, o.test_api);
     dispatcher.on_reset([gateway_service] { gateway_service->reset(); });
-    // The site port serves one bucket like a CDN; only with --site-bucket (a later issue
-    // takes the bucket from the app's config).
-    std::unique_ptr<core::HttpHandler> site;
-    std::string site_line;
-    if (!o.site_bucket.empty()) {
-        site = s3::make_site_handler(s3_service, o.site_bucket);
+    // The site port serves a bucket like a CDN: the app's site, or --site-bucket.
+    std::unique_ptr<Site> site;
+    std::string site_line, site_url;
+    if (!o.site_bucket.empty() || (app_model && app_model->site)) {
+        site = std::make_unique<Site>(s3_service, gateway_service.get());
+        SiteConfig sc;
+        sc.bucket = o.site_bucket;
+        if (o.site_bucket.empty()) sc = app_model->site->config;
+        site->configure(std::move(sc));
         core::ListenerOptions so = lo;
         so.port = o.site_port;
         std::uint16_t sp = runtime.listen(so, *site);
-        site_line = fmt::format("  site: http://{}:{} (bucket {})\n", shown_host, sp, o.site_bucket);
+        site_url = fmt::format("http://{}:{}", shown_host, sp);
+        if (!o.site_bucket.empty()) site_line = fmt::format("  site: {} (bucket {})\n", site_url, o.site_bucket);
+    }
+    // The app: deployed before the banner; a deploy error exits with what it had done undone.
+    std::unique_ptr<AppHost> app_host;
+    std::string app_lines;
+    if (app_model) {
+        Services services{*dynamo_service, *s3_service, *lambda_service, gateway_service.get(), &lambda_service->triggers(), site.get()};
+        app_host = std::make_unique<AppHost>(services, *config, load_options, (data.path() / "app" / "deployed.json").string());
+        try {
+            auto t0 = std::chrono::steady_clock::now();
+            app_host->load();
+            auto t1 = std::chrono::steady_clock::now();
+            auto lines = app_host->deploy();
+            auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+            core::log::debug("app read in {:.1f} ms, deployed in {:.1f} ms", ms(t0, t1), ms(t1, std::chrono::steady_clock::now()));
+            for (auto& l : lines)
+                if (l.rfind("! ", 0) == 0) core::log::warn("{}", l.substr(2));
+        } catch (const std::exception& e) {
+            std::cerr << "stratus: deploying " << *config << " failed: " << e.what() << "\n";
+            return 1;
+        }
+        app_host->add_endpoints(dispatcher);
+        if (o.watch) app_host->watch();
+        for (auto& l : app_host->banner("http://" + address, site_url)) app_lines += l + "\n";
     }
     if (o.test_api) {
         add_test_api(dispatcher, env);
         dispatcher.add_internal("GET", "/_stratus/test/s3/bodies", [s3_service](const core::Request&) {
-            auto c = s3::body_counts(s3_service);
+            auto c = s3_service->body_counts();
             return core::json_response(core::internal_protocol(), nlohmann::json{{"files", c.files}, {"inline", c.inline_bodies}}.dump());
         });
         // What the app model will do in-process: a function whose code is a directory.
@@ -250,12 +323,13 @@ int run_daemon(const DaemonOptions& o) {
 
     std::string names;
     for (auto& s : dispatcher.services()) names += (names.empty() ? "" : ", ") + std::string(s->name());
-    std::printf("stratus %s listening on http://%s:%u\n  services: %s\n  api: http://%s:%u\n%s  data: %s%s\n",
+    std::printf("stratus %s listening on http://%s:%u\n  services: %s\n  api: http://%s:%u\n%s%s  data: %s%s\n",
                 STRATUS_VERSION, shown_host.c_str(), port, names.c_str(), shown_host.c_str(), api_port,
-                site_line.c_str(), data.path().c_str(), o.ephemeral ? " (ephemeral)" : "");
+                site_line.c_str(), app_lines.c_str(), data.path().c_str(), o.ephemeral ? " (ephemeral)" : "");
     std::fflush(stdout);
 
     runtime.run();
+    app_host.reset();
     env.sync();
     core::log::info("stopped");
     return 0;

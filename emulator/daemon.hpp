@@ -5,13 +5,14 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace stratus::emulator {
 
 struct DaemonOptions {
     std::string host = "127.0.0.1";
     std::uint16_t port = 4566;
-    std::string data_dir = ".stratus";
+    std::string data_dir;  // empty: .stratus beside the app's config, else in the current folder
     bool ephemeral = false;
     std::string log_level = "info";
     bool verify_signatures = false;
@@ -28,6 +29,13 @@ struct DaemonOptions {
     double lambda_idle_timeout = 300;
     std::size_t lambda_queue_size = 100;
     std::string runtimes_dir;
+    // The app (`stratus start [DIR|CONFIG]`): a folder holding serverless.yml /
+    // serverless.yaml / serverless.json / template.yaml, or the file. Empty: the current
+    // folder's, if it has one.
+    std::string app;
+    std::string stage;                // --stage
+    std::vector<std::string> params;  // --param K=V
+    bool watch = true;                // redeploy when the config or the site folder changes
 };
 
 // Runs `stratus start` in the foreground; returns the process's exit code.

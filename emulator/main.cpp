@@ -77,22 +77,43 @@ int run_invoke(const std::string& host, std::uint16_t port, const std::string& f
     return function_error.empty() ? 0 : 1;
 }
 
-// `stratus schedule run NAME` fires a schedule now (what the app model declared);
-// `stratus schedule list` shows them.
-int run_schedule_command(const std::string& host, std::uint16_t port, const std::string& action,
-                         const std::string& name) {
-    if (action == "list") {
-        auto r = core::http_call(host, port, "GET", "/_stratus/schedules");
-        std::cout << r.body << "\n";
-        return r.status == 200 ? 0 : 1;
+int call_daemon(const std::string& host, std::uint16_t port, const std::string& method, const std::string& path);
+
+// The deployed name of an app's function given by its short name (serverless's function
+// key, SAM's logical id); other names as they are.
+std::string app_function(const std::string& host, std::uint16_t port, const std::string& name) {
+    auto r = core::http_call(host, port, "GET", "/_stratus/app");
+    if (r.status != 200) return name;
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    if (!j.is_object() || !j.contains("functions")) return name;
+    for (auto& f : j["functions"])
+        if (f.value("name", "") == name) return name;
+    for (auto& f : j["functions"])
+        if (f.value("key", "") == name) return f.value("name", name);
+    return name;
+}
+
+// `stratus deploy`: prints what changed, or the config error (exit 1).
+int run_deploy(const std::string& host, std::uint16_t port) {
+    auto r = core::http_call(host, port, "POST", "/_stratus/deploy");
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    if (!j.is_object() || !j.contains("changes")) {
+        std::cerr << (r.status == 404 ? "the running stratus has no app (start it with `stratus start DIR`)" : r.body) << "\n";
+        return 1;
     }
-    if (action != "run" || name.empty()) {
-        std::cerr << "usage: stratus schedule run NAME | stratus schedule list\n";
-        return 2;
-    }
-    auto r = core::http_call(host, port, "POST", fmt::format("/_stratus/schedules/{}/run", core::uri_encode(name)));
-    std::cout << r.body << "\n";
-    return r.status == 200 ? 0 : 1;
+    bool ok = j.value("ok", false);
+    for (auto& l : j["changes"]) (ok ? std::cout : std::cerr) << l.get<std::string>() << "\n";
+    if (ok && j["changes"].empty()) std::cout << "no change\n";
+    return ok ? 0 : 1;
+}
+
+// `stratus status`: the daemon's health, and the app it runs.
+int run_status(const std::string& host, std::uint16_t port) {
+    int rc = call_daemon(host, port, "GET", "/_stratus/health");
+    if (rc != 0) return rc;
+    auto r = core::http_call(host, port, "GET", "/_stratus/app");
+    if (r.status == 200) std::cout << r.body << "\n";
+    return 0;
 }
 
 // `stratus token --sub ID --aud AUD --scope "a b" --claims JSON --ttl 1h`: a JWT from the
@@ -120,6 +141,24 @@ int run_token(const std::string& host, std::uint16_t port, const std::string& su
     return 0;
 }
 
+// `stratus schedule run NAME` fires a schedule now (what the app model declared);
+// `stratus schedule list` shows them.
+int run_schedule_command(const std::string& host, std::uint16_t port, const std::string& action,
+                         const std::string& name) {
+    if (action == "list") {
+        auto r = core::http_call(host, port, "GET", "/_stratus/schedules");
+        std::cout << r.body << "\n";
+        return r.status == 200 ? 0 : 1;
+    }
+    if (action != "run" || name.empty()) {
+        std::cerr << "usage: stratus schedule run NAME | stratus schedule list\n";
+        return 2;
+    }
+    auto r = core::http_call(host, port, "POST", fmt::format("/_stratus/schedules/{}/run", core::uri_encode(name)));
+    std::cout << r.body << "\n";
+    return r.status == 200 ? 0 : 1;
+}
+
 int call_daemon(const std::string& host, std::uint16_t port, const std::string& method, const std::string& path) {
     auto r = core::http_call(host, port, method, path);
     std::cout << r.body << "\n";
@@ -137,7 +176,13 @@ int main(int argc, char** argv) {
     auto* start = app.add_subcommand("start", "Run the daemon in the foreground");
     start->add_option("--host", o.host, "Address to bind (default 127.0.0.1)");
     start->add_option("--port", o.port, "AWS API port (default 4566; 0 picks a free one)");
-    start->add_option("--data-dir", o.data_dir, "State directory (default .stratus)");
+    start->add_option("app", o.app, "The app: a folder with serverless.yml / template.yaml, or the config file (default: the current folder's, if any)");
+    start->add_option("--stage,-s", o.stage, "Stage of a serverless app (default provider.stage, else dev)");
+    start->add_option("--param,--parameter-overrides", o.params,
+                      "KEY=VALUE for ${param:KEY} (serverless) or a template parameter (SAM); repeatable")
+        ->allow_extra_args(false);
+    start->add_flag("!--no-watch", o.watch, "Do not redeploy when the config or the site folder changes");
+    start->add_option("--data-dir", o.data_dir, "State directory (default .stratus beside the app's config, else in the current folder)");
     start->add_flag("--ephemeral", o.ephemeral, "Keep all state in a temporary directory removed at exit");
     start->add_option("--log-level", o.log_level, "debug, info, warn, error or off (default info)");
     start->add_flag("--verify-signatures", o.verify_signatures,
@@ -171,7 +216,8 @@ int main(int argc, char** argv) {
     std::uint16_t port = 4566;
     auto* reset = app.add_subcommand("reset", "Wipe all state of the running daemon");
     auto* status = app.add_subcommand("status", "Show the running daemon's health");
-    for (auto* sub : {reset, status}) {
+    auto* deploy = app.add_subcommand("deploy", "Re-read the running app's config, apply what changed and sync its site folder");
+    for (auto* sub : {reset, status, deploy}) {
         sub->add_option("--host", host, "Daemon address (default 127.0.0.1)");
         sub->add_option("--port", port, "Daemon AWS port (default 4566)");
     }
@@ -210,11 +256,12 @@ int main(int argc, char** argv) {
     try {
         if (*start) return emulator::run_daemon(o);
         if (*reset) return call_daemon(host, port, "POST", "/_stratus/reset");
-        if (*status) return call_daemon(host, port, "GET", "/_stratus/health");
-        if (*logs) return run_logs(host, port, function, follow, since);
-        if (*invoke) return run_invoke(host, port, function, data, data_path);
-        if (*schedule) return run_schedule_command(host, port, schedule_action, schedule_name);
+        if (*status) return run_status(host, port);
+        if (*deploy) return run_deploy(host, port);
+        if (*logs) return run_logs(host, port, app_function(host, port, function), follow, since);
+        if (*invoke) return run_invoke(host, port, app_function(host, port, function), data, data_path);
         if (*token) return run_token(host, port, sub, aud, scope, claims, ttl);
+        if (*schedule) return run_schedule_command(host, port, schedule_action, schedule_name);
     } catch (const std::exception& e) {
         std::cerr << "stratus: " << e.what() << "\n";
         return 1;

@@ -106,6 +106,17 @@ void validate_runtime(const std::string& runtime) {
             runtime));
 }
 
+// nodejs<N>.x or python3.<N>: what declare_function accepts beyond the known runtimes.
+bool runs_on_machine(std::string_view runtime) {
+    auto digits = [](std::string_view d) {
+        return !d.empty() && d.size() <= 3 && d.find_first_not_of("0123456789") == std::string_view::npos;
+    };
+    if (runtime.starts_with("nodejs") && runtime.ends_with(".x"))
+        return digits(runtime.substr(6, runtime.size() - 8));
+    if (runtime.starts_with("python3.")) return digits(runtime.substr(8));
+    return false;
+}
+
 struct Segments {
     std::vector<std::string> parts;  // decoded, without the empty first one
 };
@@ -258,7 +269,9 @@ public:
 
     void declare_function(const FunctionSpec& spec) override {
         validate_function_name(spec.name);
-        validate_runtime(spec.runtime);
+        // An app may name a runtime newer or older than the listed ones (nodejs24.x,
+        // python3.14): it runs on the machine's node / python3 (the app model says so).
+        if (!known_runtime(spec.runtime) && !runs_on_machine(spec.runtime)) validate_runtime(spec.runtime);
         if (!fs::is_directory(spec.code_dir))
             throw invalid_parameter("code directory " + spec.code_dir + " does not exist");
         Function f;
@@ -279,6 +292,14 @@ public:
         f.revision_id = core::random_uuid();
         store_.put(f);
         scheduler_.update(f.name, f);
+    }
+
+    void remove_function(const std::string& name) override {
+        auto f = store_.get(name);
+        if (!f) return;
+        store_.erase(f->name);
+        scheduler_.update(f->name, std::nullopt);
+        store_.remove_code(*f);
     }
 
     LogBook& logs() override { return scheduler_.logs(); }

@@ -57,7 +57,11 @@ struct FunctionSpec {
 class LambdaService : public core::Service, public Invoker {
 public:
     // Creates or replaces the function; its code is read from spec.code_dir, never copied.
+    // Runtimes beyond the API's list of the form nodejs<N>.x / python3.<N> are accepted
+    // (they run on the machine's node / python3).
     virtual void declare_function(const FunctionSpec& spec) = 0;
+    // Deletes a function (its logs stay); no-op when unknown.
+    virtual void remove_function(const std::string& name) = 0;
     virtual LogBook& logs() = 0;
     // Event source mappings, S3 triggers and schedules (what the app model declares).
     virtual Triggers& triggers() = 0;

@@ -4,6 +4,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -176,9 +177,9 @@ private:
     bool stopping_ = false;
 };
 
-class S3Service final : public core::Service {
+class S3ServiceImpl final : public S3Service {
 public:
-    S3Service(core::lmdb::Env& env, Options options, std::shared_ptr<EventOutbox> events)
+    S3ServiceImpl(core::lmdb::Env& env, Options options, std::shared_ptr<EventOutbox> events)
         : store_(env, options.root, options.fsync), events_(std::move(events)),
           ctx_{store_, *events_,
                [] {
@@ -204,8 +205,8 @@ public:
         return head.method == "OPTIONS" || website_bucket(head.host()).has_value();
     }
 
-    std::string read_whole(std::string_view bucket, std::string_view key, const std::optional<std::string>& version_id,
-                           std::size_t max_bytes) {
+    std::string read_object(std::string_view bucket, std::string_view key, const std::optional<std::string>& version_id,
+                            std::size_t max_bytes) override {
         Version v = load_copy_source(ctx_, CopySource{std::string(bucket), std::string(key), version_id});
         if (v.size > max_bytes)
             throw core::AwsError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", 400);
@@ -214,10 +215,44 @@ public:
         return std::move(*body);
     }
 
-    Store::BodyCounts body_counts() { return store_.body_counts(); }
+    Store::BodyCounts body_counts() override { return store_.body_counts(); }
 
-    core::Response site(const core::Request& req, const std::string& bucket) {
-        return site_request(ctx_, req, bucket);
+    std::optional<core::Response> web_object(const core::Request& req, const std::string& bucket,
+                                             const std::string& key) override {
+        return s3::web_object(ctx_, req, bucket, key);
+    }
+
+    void create_bucket(const std::string& name) override {
+        auto r = call("PUT", "/" + core::uri_encode(name), "");
+        if (r.status == 409 && r.body.find("BucketAlreadyOwnedByYou") != std::string::npos) return;
+        check(r);
+    }
+    void put_bucket_config(const std::string& bucket, const std::string& sub, std::string document) override {
+        check(call("PUT", "/" + core::uri_encode(bucket) + "?" + sub, std::move(document)));
+    }
+    void delete_bucket_config(const std::string& bucket, const std::string& sub) override {
+        check(call("DELETE", "/" + core::uri_encode(bucket) + "?" + sub, ""));
+    }
+    std::string put_object(const std::string& bucket, const std::string& key, std::string body,
+                           const std::map<std::string, std::string>& headers) override {
+        auto r = check(call("PUT", "/" + core::uri_encode(bucket) + "/" + core::uri_encode(key, false), std::move(body),
+                            headers));
+        return std::string(r.headers.get_or("ETag", ""));
+    }
+    void delete_object(const std::string& bucket, const std::string& key) override {
+        check(call("DELETE", "/" + core::uri_encode(bucket) + "/" + core::uri_encode(key, false), ""));
+    }
+    std::vector<ObjectSummary> list_objects(const std::string& bucket, const std::string& prefix) override {
+        std::vector<ObjectSummary> out;
+        store_.env().read([&](core::lmdb::ReadTxn& txn) {
+            require_bucket(txn, ctx_, bucket);
+            store_.scan(txn, bucket, prefix, [&](const Entry& e) {
+                if (!e.key.starts_with(prefix)) return false;
+                if (auto* v = e.current()) out.push_back(ObjectSummary{e.key, v->etag, v->size});
+                return true;
+            });
+        });
+        return out;
     }
 
     core::BodyPolicy body_policy(const core::Request& head) const override {
@@ -367,6 +402,57 @@ public:
     }
 
 private:
+    // One request through S3's own operations, as the HTTP layer would hand it over (the
+    // body through the sink body_policy() picks), answered synchronously. Never on an I/O
+    // thread: PutObject's answer comes from the group committer.
+    core::Response call(std::string method, std::string target, std::string body,
+                        const std::map<std::string, std::string>& headers = {}) {
+        core::Request req;
+        req.method = std::move(method);
+        req.target = std::move(target);
+        auto q = req.target.find('?');
+        req.path = req.target.substr(0, q);
+        if (q != std::string::npos) req.query = req.target.substr(q + 1);
+        req.headers.set("Host", "localhost");
+        for (auto& [n, v] : headers) req.headers.set(n, v);
+        req.headers.set("Content-Length", std::to_string(body.size()));
+        req.request_id = core::new_request_id(core::Wire::rest_xml);
+        req.remote_address = "127.0.0.1";
+        req.received_at = std::chrono::system_clock::now();
+        req.body_size = body.size();
+        auto policy = body_policy(req);
+        if (policy.make_sink) {
+            req.body_sink = policy.make_sink();
+            if (!body.empty()) req.body_sink->write(body);
+            req.body_sink->finish();
+        } else {
+            req.body = std::move(body);
+        }
+        core::Request head;
+        head.request_id = req.request_id;
+        auto done = std::make_shared<std::promise<core::Response>>();
+        auto answer = done->get_future();
+        try {
+            handle(std::move(req), [done](core::Response&& r) { done->set_value(std::move(r)); });
+        } catch (...) {
+            return failure(head);
+        }
+        return answer.get();
+    }
+
+    // A non-2xx answer of call() as the AwsError it renders.
+    static core::Response check(core::Response r) {
+        if (r.status < 300) return r;
+        auto field = [&r](std::string_view name) {
+            std::string open = "<" + std::string(name) + ">", close = "</" + std::string(name) + ">";
+            auto a = r.body.find(open);
+            auto b = a == std::string::npos ? a : r.body.find(close, a);
+            return b == std::string::npos ? std::string() : r.body.substr(a + open.size(), b - a - open.size());
+        };
+        throw core::AwsError(field("Code"), field("Message"), r.status);
+    }
+
+
     core::Protocol protocol_{core::Wire::rest_xml, "", false};
     Store store_;
     std::shared_ptr<EventOutbox> events_;
@@ -377,67 +463,10 @@ private:
     Workers workers_{2};
 };
 
-class SiteHandler final : public core::HttpHandler {
-public:
-    SiteHandler(std::shared_ptr<S3Service> s3, std::string bucket) : s3_(std::move(s3)), bucket_(std::move(bucket)) {}
-
-    core::Plan plan(core::Request& head) override {
-        head.request_id = core::new_request_id(core::Wire::rest_xml);
-        core::Plan p;
-        p.service = "site";
-        p.body.limit = 1024 * 1024;
-        p.too_large = [](const core::Request&) {
-            core::Response r;
-            r.status = 413;
-            r.headers.set("Content-Type", "text/plain");
-            r.body = "Request body too large\n";
-            return r;
-        };
-        p.run = [this](core::Request&& req, core::Reply reply) {
-            core::Response r;
-            try {
-                r = s3_->site(req, bucket_);
-            } catch (const std::exception& e) {
-                core::log::error("site request {} failed: {}", req.path, e.what());
-                r = core::Response{};
-                r.status = 500;
-                r.headers.set("Content-Type", "text/plain");
-                r.body = "Internal Server Error\n";
-            }
-            r.operation = "Site";
-            reply(std::move(r));
-        };
-        return p;
-    }
-
-private:
-    std::shared_ptr<S3Service> s3_;
-    std::string bucket_;
-};
-
 }  // namespace
 
-std::unique_ptr<core::HttpHandler> make_site_handler(const std::shared_ptr<core::Service>& s3, std::string bucket) {
-    auto service = std::dynamic_pointer_cast<S3Service>(s3);
-    if (!service) throw std::logic_error("make_site_handler needs the S3 service");
-    return std::make_unique<SiteHandler>(std::move(service), std::move(bucket));
-}
-
-std::string read_object(const std::shared_ptr<core::Service>& s3, std::string_view bucket, std::string_view key,
-                        const std::optional<std::string>& version_id, std::size_t max_bytes) {
-    auto service = std::dynamic_pointer_cast<S3Service>(s3);
-    if (!service) throw std::logic_error("read_object needs the S3 service");
-    return service->read_whole(bucket, key, version_id, max_bytes);
-}
-
-Store::BodyCounts body_counts(const std::shared_ptr<core::Service>& s3) {
-    auto service = std::dynamic_pointer_cast<S3Service>(s3);
-    if (!service) throw std::logic_error("body_counts needs the S3 service");
-    return service->body_counts();
-}
-
-std::shared_ptr<core::Service> make_service(core::lmdb::Env& env, Options options, std::shared_ptr<EventOutbox> events) {
-    return std::make_shared<S3Service>(env, std::move(options), std::move(events));
+std::shared_ptr<S3Service> make_service(core::lmdb::Env& env, Options options, std::shared_ptr<EventOutbox> events) {
+    return std::make_shared<S3ServiceImpl>(env, std::move(options), std::move(events));
 }
 
 }  // namespace stratus::s3

@@ -379,23 +379,11 @@ core::Response website_request(Context& ctx, const core::Request& req, const std
     return html(404, "NoSuchKey", "The specified key does not exist.", {{"Key", lookup_key}}, req);
 }
 
-core::Response site_request(Context& ctx, const core::Request& req, const std::string& bucket) {
-    if (req.method != "GET" && req.method != "HEAD") {
-        auto r = html(405, "MethodNotAllowed", "The specified method is not allowed against this resource.", {}, req);
-        r.headers.set("Allow", "GET, HEAD");
-        return r;
-    }
-    std::string key = key_of(req);
-    std::string want = key.empty() || key.ends_with('/') ? key + "index.html" : key;
-    if (auto v = lookup(ctx, bucket, want)) return serve(ctx, req, want, *v, 200);
-    if (auto v = lookup(ctx, bucket, want + "/index.html")) return serve(ctx, req, want + "/index.html", *v, 200);
-    // SPA routing: a path whose last segment has no extension is a client-side route.
-    std::string_view last = key;
-    while (last.ends_with('/')) last.remove_suffix(1);
-    if (auto slash = last.rfind('/'); slash != std::string_view::npos) last.remove_prefix(slash + 1);
-    if (last.find('.') == std::string_view::npos)
-        if (auto v = lookup(ctx, bucket, "index.html")) return serve(ctx, req, "index.html", *v, 200);
-    return html(404, "NoSuchKey", "The specified key does not exist.", {{"Key", want}}, req);
+std::optional<core::Response> web_object(Context& ctx, const core::Request& req, const std::string& bucket,
+                                         const std::string& key) {
+    auto v = lookup(ctx, bucket, key);
+    if (!v) return std::nullopt;
+    return serve(ctx, req, key, *v, 200);
 }
 
 }  // namespace stratus::s3

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Sets everything up on a fresh Debian bookworm machine, builds stratus and runs it in the
-# foreground on 127.0.0.1:4566. Arguments go to `stratus start` (see --help).
+# Sets everything up on a fresh Debian bookworm machine, builds stratus and runs the example
+# app (examples/todo: a Vue single-page app, its APIs, tables, triggers) in the foreground;
+# the banner's `site:` line is the URL to open. Arguments go to `stratus start` (see
+# --help); a first argument that is not a flag names another app folder or config.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j2 --target stratus
-exec build/emulator/stratus start "$@"
+app=examples/todo
+if [[ $# -gt 0 && "$1" != -* ]]; then app="$1"; shift; fi
+exec build/emulator/stratus start "$app" "$@"

@@ -16,6 +16,7 @@ build_pkgs=(
   liblmdb-dev nlohmann-json3-dev libfmt-dev doctest-dev
   libyaml-cpp-dev libssl-dev libcli11-dev zlib1g-dev libbrotli-dev
   clang libclang-rt-14-dev
+  chromium
 )
 # npm (integration tests, the Lambda runtimes' SDK): Debian's package only when no npm is
 # on PATH (NodeSource's nodejs, as on these machines, ships its own and conflicts with it).
@@ -35,15 +36,29 @@ case "${1:-}" in
   *) echo "usage: $0 [--bench | --runtime | --list-runtime]" >&2; exit 2 ;;
 esac
 
-# The AWS SDK for JS v3 that node handlers import without bundling (lambda/runtimes).
-install_lambda_sdk() {
-  local dir
-  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lambda/runtimes"
-  if [[ -f "$dir/package.json" && ! -d "$dir/node_modules/@aws-sdk/client-dynamodb" ]] && command -v npm >/dev/null; then
-    (cd "$dir" && npm ci --no-audit --no-fund --silent)
+# The AWS SDK for JS v3 that node handlers import without bundling (lambda/runtimes), and
+# the example app's own dependencies (its handlers' SDK packages; its single-page app's
+# Vue and Vite, and its build when web/dist is missing).
+npm_ci_once() {
+  local dir="$1"
+  [[ -f "$dir/package-lock.json" ]] && command -v npm >/dev/null || return 0
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.stratus-installed-lock"; then
+    (cd "$dir" && npm ci --no-audit --no-fund --silent && cp package-lock.json node_modules/.stratus-installed-lock)
   fi
 }
-if [[ "${1:-}" == "" ]]; then trap install_lambda_sdk EXIT; fi
+install_npm_deps() {
+  local root
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  if [[ -f "$root/lambda/runtimes/package.json" && ! -d "$root/lambda/runtimes/node_modules/@aws-sdk/client-dynamodb" ]] && command -v npm >/dev/null; then
+    (cd "$root/lambda/runtimes" && npm ci --no-audit --no-fund --silent)
+  fi
+  npm_ci_once "$root/examples/todo"
+  if [[ ! -f "$root/examples/todo/web/dist/index.html" ]]; then
+    npm_ci_once "$root/examples/todo/web"
+    (cd "$root/examples/todo/web" && npx vite build --logLevel warn)
+  fi
+}
+if [[ "${1:-}" == "" ]]; then trap install_npm_deps EXIT; fi
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -7,6 +7,9 @@ const fs = require("node:fs");
 const util = require("node:util");
 const { pathToFileURL } = require("node:url");
 
+// The legacy aws-sdk (v2) ignores AWS_ENDPOINT_URL: pointed at stratus when first loaded.
+require("./aws-sdk-v2.cjs").install(process.env.AWS_ENDPOINT_URL);
+
 // NODE_PATH (the runtime's AWS SDK) serves require() only. ES modules get the same: a
 // resolve hook retries a bare specifier that the handler's own node_modules lack as if it
 // were imported from the runtime's directory, with ESM conditions (as the AWS nodejs
