@@ -9,6 +9,7 @@
 
 #include "core/base64.hpp"
 #include "core/json_writer.hpp"
+#include "core/text.hpp"
 
 namespace stratus::gateway {
 
@@ -16,12 +17,6 @@ using json = nlohmann::json;
 using core::JsonWriter;
 
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 // Values grouped under one name, in the order first seen.
 template <class Name>
@@ -185,7 +180,7 @@ void headers_v2(JsonWriter& w, const core::Headers& headers) {
     std::vector<Group<std::string>> grouped;
     std::vector<std::string_view> cookies;
     for (auto& [name, value] : headers.entries()) {
-        std::string key = lower(name);
+        std::string key = core::ascii_lower(name);
         if (key == "cookie") {
             std::string_view v = value;
             while (!v.empty()) {
@@ -280,9 +275,9 @@ std::string clf_time(std::int64_t epoch_ms) {
 
 bool media_type_matches(std::string_view content_type, std::string_view pattern) {
     auto semi = content_type.find(';');
-    std::string type = lower(content_type.substr(0, semi));
+    std::string type = core::ascii_lower(content_type.substr(0, semi));
     while (!type.empty() && type.back() == ' ') type.pop_back();
-    std::string pat = lower(pattern);
+    std::string pat = core::ascii_lower(pattern);
     if (pat == "*/*") return true;
     if (pat.size() > 2 && pat.ends_with("/*")) return type.starts_with(pat.substr(0, pat.size() - 1));
     return type == pat;
@@ -297,7 +292,7 @@ bool binary_body_v1(std::string_view content_type, const std::vector<std::string
 // HTTP APIs pass text as text and anything else base64-encoded (form posts included, as
 // AWS does); a body without a Content-Type cannot be known to be text.
 bool binary_body_v2(std::string_view content_type) {
-    std::string type = lower(content_type.substr(0, content_type.find(';')));
+    std::string type = core::ascii_lower(content_type.substr(0, content_type.find(';')));
     while (!type.empty() && type.back() == ' ') type.pop_back();
     if (type.empty()) return true;
     if (type.starts_with("text/")) return false;

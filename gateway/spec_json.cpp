@@ -10,7 +10,7 @@ using json = nlohmann::json;
 
 namespace {
 
-core::AwsError bad(const std::string& what) {
+core::AwsError bad_spec(const std::string& what) {
     return core::AwsError("BadRequestException", "Invalid API declaration: " + what, 400);
 }
 
@@ -21,12 +21,12 @@ void get(const json& j, const char* key, T& out) {
     try {
         out = it->get<T>();
     } catch (const json::exception&) {
-        throw bad(std::string(key) + " has the wrong type");
+        throw bad_spec(std::string(key) + " has the wrong type");
     }
 }
 
 const json& object(const json& j, const char* what) {
-    if (!j.is_object()) throw bad(std::string(what) + " must be an object");
+    if (!j.is_object()) throw bad_spec(std::string(what) + " must be an object");
     return j;
 }
 
@@ -65,14 +65,14 @@ ApiSpec api_spec_from_json(const json& j) {
     get(j, "type", type);
     if (type == "rest") a.type = ApiType::rest;
     else if (type == "http") a.type = ApiType::http;
-    else throw bad("type must be rest or http");
+    else throw bad_spec("type must be rest or http");
     get(j, "stage", a.stage);
     get(j, "stage_variables", a.stage_variables);
     get(j, "api_keys", a.api_keys);
     get(j, "binary_media_types", a.binary_media_types);
     if (j.contains("cors") && !j["cors"].is_null()) a.cors = cors_from(j["cors"]);
     if (auto it = j.find("routes"); it != j.end()) {
-        if (!it->is_array()) throw bad("routes must be a list");
+        if (!it->is_array()) throw bad_spec("routes must be a list");
         for (auto& r : *it) {
             object(r, "a route");
             RouteSpec s;
@@ -95,7 +95,7 @@ ApiSpec api_spec_from_json(const json& j) {
         }
     }
     if (auto it = j.find("authorizers"); it != j.end()) {
-        if (!it->is_array()) throw bad("authorizers must be a list");
+        if (!it->is_array()) throw bad_spec("authorizers must be a list");
         for (auto& x : *it) {
             object(x, "an authorizer");
             AuthorizerSpec s;
@@ -105,7 +105,7 @@ ApiSpec api_spec_from_json(const json& j) {
             if (kind == "token") s.kind = AuthorizerSpec::Kind::token;
             else if (kind == "request") s.kind = AuthorizerSpec::Kind::request;
             else if (kind == "jwt") s.kind = AuthorizerSpec::Kind::jwt;
-            else throw bad("an authorizer's kind must be token, request or jwt");
+            else throw bad_spec("an authorizer's kind must be token, request or jwt");
             get(x, "function", s.function);
             get(x, "identity_sources", s.identity_sources);
             get(x, "validation_expression", s.validation_expression);
@@ -119,7 +119,7 @@ ApiSpec api_spec_from_json(const json& j) {
         }
     }
     if (auto it = j.find("gateway_responses"); it != j.end()) {
-        if (!it->is_array()) throw bad("gateway_responses must be a list");
+        if (!it->is_array()) throw bad_spec("gateway_responses must be a list");
         for (auto& x : *it) {
             object(x, "a gateway response");
             GatewayResponseSpec g;

@@ -11,6 +11,7 @@
 #include "core/base64.hpp"
 #include "core/log.hpp"
 #include "core/server.hpp"
+#include "lambda/api_json.hpp"
 #include "lambda/function.hpp"
 #include "lambda/scheduler.hpp"
 #include "lambda/store.hpp"
@@ -24,8 +25,9 @@ using nlohmann::json;
 
 namespace {
 
-// Lambda's payload limit for synchronous invocations (6 MB) and asynchronous ones (256 KB).
-constexpr std::size_t max_sync_payload = 6 * 1024 * 1024;
+using api_json::opt;
+using api_json::parse_body;
+
 // Asynchronous (Event) payloads: 1 MB since October 2025 (was 256 KB). The error's wording
 // for them is assumed to match the synchronous one.
 constexpr std::size_t max_event_payload = 1024 * 1024;
@@ -38,24 +40,6 @@ AwsError not_found(std::string_view name, std::optional<std::string> qualifier =
         fmt::format("Function not found: {}{}", function_arn(name), qualifier ? ":" + *qualifier : ""));
 }
 AwsError conflict(std::string message) { return AwsError("ResourceConflictException", std::move(message), 409); }
-
-json parse_body(const std::string& body) {
-    if (body.empty()) return json::object();
-    auto j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) throw AwsError::serialization("Malformed JSON in request body");
-    return j;
-}
-
-template <class T>
-std::optional<T> opt(const json& j, const char* key) {
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null()) return std::nullopt;
-    try {
-        return it->get<T>();
-    } catch (const json::exception&) {
-        throw AwsError::serialization(fmt::format("{} has the wrong type", key));
-    }
-}
 
 void validate_range(const char* field, int value, int lo, int hi) {
     if (value < lo)

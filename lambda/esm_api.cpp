@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/protocol.hpp"
+#include "lambda/api_json.hpp"
 #include "lambda/function.hpp"
 #include "lambda/trigger_engine_impl.hpp"
 
@@ -18,6 +19,9 @@ using json = nlohmann::json;
 using core::AwsError;
 
 namespace {
+
+using api_json::opt;
+using api_json::parse_body;
 
 const core::Protocol& protocol() {
     static const core::Protocol p{core::Wire::rest_json, "", false};
@@ -32,24 +36,6 @@ AwsError invalid(std::string message) { return AwsError("InvalidParameterValueEx
 
 // Lambda answers ResourceNotFoundException with 404 (botocore's lambda model).
 AwsError not_found() { return AwsError("ResourceNotFoundException", "The resource you requested does not exist.", 404); }
-
-json parse_body(const std::string& body) {
-    if (body.empty()) return json::object();
-    auto j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) throw AwsError::serialization("Malformed JSON in request body");
-    return j;
-}
-
-template <class T>
-std::optional<T> opt(const json& j, const char* key) {
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null()) return std::nullopt;
-    try {
-        return it->get<T>();
-    } catch (const json::exception&) {
-        throw AwsError::serialization(fmt::format("{} has the wrong type", key));
-    }
-}
 
 // The settings a Create or Update body carries, applied to `spec`.
 void apply_settings(const json& in, EventSourceMappingSpec& spec) {

@@ -8,20 +8,15 @@
 #include <optional>
 #include <vector>
 
+#include "core/text.hpp"
+
 namespace stratus::lambda {
 
 using json = nlohmann::json;
 
 namespace {
 
-[[noreturn]] void bad(const std::string& why) { throw std::invalid_argument(why); }
-
-std::string to_lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
+[[noreturn]] void bad_pattern(const std::string& why) { throw std::invalid_argument(why); }
 
 // '*' matches any run of characters (EventBridge's wildcard; "\*" is a literal star).
 bool glob(std::string_view pattern, std::string_view text) {
@@ -96,7 +91,7 @@ bool Matcher::matches(const json& v) const {
         case Kind::wildcard: {
             if (!v.is_string()) return false;
             const std::string& s = v.get_ref<const std::string&>();
-            std::string hay = ignore_case ? to_lower(s) : s;
+            std::string hay = ignore_case ? core::ascii_lower(s) : s;
             if (kind == Kind::prefix) return std::string_view(hay).starts_with(text);
             if (kind == Kind::suffix) return std::string_view(hay).ends_with(text);
             if (kind == Kind::equals_ic) return hay == text;
@@ -147,7 +142,7 @@ Matcher exact(const json& v) {
     } else if (v.is_null()) {
         m.kind = Matcher::Kind::exact_null;
     } else {
-        bad("a match value must be a string, a number, a boolean or null");
+        bad_pattern("a match value must be a string, a number, a boolean or null");
     }
     return m;
 }
@@ -160,62 +155,62 @@ Matcher affix(Matcher::Kind kind, const json& v, const char* name) {
         m.text = v.get<std::string>();
     } else if (v.is_object() && v.size() == 1 && v.contains("equals-ignore-case") && v["equals-ignore-case"].is_string()) {
         m.ignore_case = true;
-        m.text = to_lower(v["equals-ignore-case"].get<std::string>());
+        m.text = core::ascii_lower(v["equals-ignore-case"].get<std::string>());
     } else {
-        bad(std::string(name) + " must be a string");
+        bad_pattern(std::string(name) + " must be a string");
     }
     return m;
 }
 
 Matcher string_matcher(Matcher::Kind kind, const json& v, const char* name) {
-    if (!v.is_string()) bad(std::string(name) + " must be a string");
+    if (!v.is_string()) bad_pattern(std::string(name) + " must be a string");
     Matcher m;
     m.kind = kind;
     if (kind == Matcher::Kind::equals_ic) {
         m.ignore_case = true;
-        m.text = to_lower(v.get<std::string>());
+        m.text = core::ascii_lower(v.get<std::string>());
     } else {
         m.text = v.get<std::string>();
         if (kind == Matcher::Kind::wildcard && m.text.find("**") != std::string::npos)
-            bad("consecutive wildcard characters are not allowed");
+            bad_pattern("consecutive wildcard characters are not allowed");
     }
     return m;
 }
 
 Matcher numeric(const json& v) {
-    if (!v.is_array() || v.empty() || v.size() % 2 != 0 || v.size() > 4) bad("numeric needs 1 or 2 operator/value pairs");
+    if (!v.is_array() || v.empty() || v.size() % 2 != 0 || v.size() > 4) bad_pattern("numeric needs 1 or 2 operator/value pairs");
     Matcher m;
     m.kind = Matcher::Kind::numeric;
     for (std::size_t i = 0; i < v.size(); i += 2) {
-        if (!v[i].is_string() || !v[i + 1].is_number()) bad("numeric takes operators and numbers");
+        if (!v[i].is_string() || !v[i + 1].is_number()) bad_pattern("numeric takes operators and numbers");
         std::string op = v[i].get<std::string>();
         double n = v[i + 1].get<double>();
         if (op == "=") {
-            if (v.size() != 2) bad("numeric '=' stands alone");
+            if (v.size() != 2) bad_pattern("numeric '=' stands alone");
             m.lower = {n, true};
             m.upper = {n, true};
         } else if (op == ">" || op == ">=") {
-            if (m.lower) bad("numeric has two lower bounds");
+            if (m.lower) bad_pattern("numeric has two lower bounds");
             m.lower = {n, op == ">="};
         } else if (op == "<" || op == "<=") {
-            if (m.upper) bad("numeric has two upper bounds");
+            if (m.upper) bad_pattern("numeric has two upper bounds");
             m.upper = {n, op == "<="};
         } else {
-            bad("unknown numeric operator " + op);
+            bad_pattern("unknown numeric operator " + op);
         }
     }
-    if (m.lower && m.upper && m.lower->first > m.upper->first) bad("numeric range is empty");
+    if (m.lower && m.upper && m.lower->first > m.upper->first) bad_pattern("numeric range is empty");
     return m;
 }
 
 Matcher cidr(const json& v) {
-    if (!v.is_string()) bad("cidr must be a string");
+    if (!v.is_string()) bad_pattern("cidr must be a string");
     std::string s = v.get<std::string>();
     auto slash = s.find('/');
     Matcher m;
     m.kind = Matcher::Kind::cidr;
     auto ip = parse_ip(s.substr(0, slash));
-    if (!ip) bad("cidr must be an IP address or prefix");
+    if (!ip) bad_pattern("cidr must be an IP address or prefix");
     m.net = *ip;
     int max_bits = ip->v6 ? 128 : 32;
     m.bits = max_bits;
@@ -225,9 +220,9 @@ Matcher cidr(const json& v) {
             m.bits = std::stoi(s.substr(slash + 1), &used);
             if (used != s.size() - slash - 1) throw std::invalid_argument("");
         } catch (const std::exception&) {
-            bad("bad cidr prefix length");
+            bad_pattern("bad cidr prefix length");
         }
-        if (m.bits < 0 || m.bits > max_bits) bad("bad cidr prefix length");
+        if (m.bits < 0 || m.bits > max_bits) bad_pattern("bad cidr prefix length");
     }
     return m;
 }
@@ -236,19 +231,19 @@ Matcher anything_but(const json& v) {
     Matcher m;
     m.kind = Matcher::Kind::anything_but;
     if (v.is_array()) {
-        if (v.empty()) bad("anything-but needs values");
+        if (v.empty()) bad_pattern("anything-but needs values");
         for (auto& x : v) {
-            if (!x.is_string() && !x.is_number()) bad("anything-but takes strings or numbers");
+            if (!x.is_string() && !x.is_number()) bad_pattern("anything-but takes strings or numbers");
             m.excluded.push_back(exact(x));
         }
     } else if (v.is_object()) {
-        if (v.size() != 1) bad("anything-but takes one operator");
+        if (v.size() != 1) bad_pattern("anything-but takes one operator");
         auto only = v.begin();
         const std::string& op = only.key();
         const json& arg = only.value();
         auto one_or_many = [&](Matcher::Kind kind, const char* name) {
             if (arg.is_array()) {
-                if (arg.empty()) bad(std::string(name) + " needs values");
+                if (arg.empty()) bad_pattern(std::string(name) + " needs values");
                 for (auto& x : arg) m.excluded.push_back(string_matcher(kind, x, name));
             } else {
                 m.excluded.push_back(string_matcher(kind, arg, name));
@@ -258,19 +253,19 @@ Matcher anything_but(const json& v) {
         else if (op == "suffix") m.excluded.push_back(string_matcher(Matcher::Kind::suffix, arg, "suffix"));
         else if (op == "equals-ignore-case") one_or_many(Matcher::Kind::equals_ic, "equals-ignore-case");
         else if (op == "wildcard") one_or_many(Matcher::Kind::wildcard, "wildcard");
-        else bad("anything-but does not take " + op);
+        else bad_pattern("anything-but does not take " + op);
         // A prefix / suffix inside anything-but is case sensitive (EventBridge).
     } else if (v.is_string() || v.is_number()) {
         m.excluded.push_back(exact(v));
     } else {
-        bad("anything-but takes a value, a list of values or an operator");
+        bad_pattern("anything-but takes a value, a list of values or an operator");
     }
     return m;
 }
 
 Matcher parse_matcher(const json& v) {
     if (!v.is_object()) return exact(v);
-    if (v.size() != 1) bad("a matcher object has exactly one operator");
+    if (v.size() != 1) bad_pattern("a matcher object has exactly one operator");
     auto only = v.begin();
     const std::string& op = only.key();
     const json& arg = only.value();
@@ -282,13 +277,13 @@ Matcher parse_matcher(const json& v) {
     if (op == "numeric") return numeric(arg);
     if (op == "cidr") return cidr(arg);
     if (op == "exists") {
-        if (!arg.is_boolean()) bad("exists must be true or false");
+        if (!arg.is_boolean()) bad_pattern("exists must be true or false");
         Matcher m;
         m.kind = Matcher::Kind::exists;
         m.flag = arg.get<bool>();
         return m;
     }
-    bad("unknown operator " + op);
+    bad_pattern("unknown operator " + op);
 }
 
 }  // namespace
@@ -332,12 +327,12 @@ bool match_leaf(const std::vector<Matcher>& leaf, const json* v) {
 }  // namespace
 
 std::shared_ptr<const EventPattern::Node> EventPattern::Node::parse(const json& j, int depth) {
-    if (depth > 32) bad("pattern nests too deep");
-    if (!j.is_object()) bad("a pattern must be a JSON object");
+    if (depth > 32) bad_pattern("pattern nests too deep");
+    if (!j.is_object()) bad_pattern("a pattern must be a JSON object");
     auto node = std::make_shared<Node>();
     for (auto& [name, v] : j.items()) {
         if (name == "$or") {
-            if (!v.is_array() || v.size() < 2) bad("$or takes at least two patterns");
+            if (!v.is_array() || v.size() < 2) bad_pattern("$or takes at least two patterns");
             std::vector<std::shared_ptr<const Node>> alts;
             for (auto& alt : v) alts.push_back(parse(alt, depth + 1));
             node->ors.push_back(std::move(alts));
@@ -348,10 +343,10 @@ std::shared_ptr<const EventPattern::Node> EventPattern::Node::parse(const json& 
         if (v.is_object()) {
             f.nested = parse(v, depth + 1);
         } else if (v.is_array()) {
-            if (v.empty()) bad("empty match list for " + name);
+            if (v.empty()) bad_pattern("empty match list for " + name);
             for (auto& m : v) f.leaf.push_back(parse_matcher(m));
         } else {
-            bad("the value of " + name + " must be an object or an array");
+            bad_pattern("the value of " + name + " must be an object or an array");
         }
         node->fields.push_back(std::move(f));
     }
@@ -395,7 +390,7 @@ bool EventPattern::Node::matches(const json* event) const {
 
 EventPattern EventPattern::parse(std::string_view text) {
     json j = json::parse(text, nullptr, false);
-    if (j.is_discarded()) bad("a pattern must be JSON");
+    if (j.is_discarded()) bad_pattern("a pattern must be JSON");
     EventPattern p;
     p.root_ = Node::parse(j, 0);
     return p;

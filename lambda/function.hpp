@@ -2,6 +2,8 @@
 // and the settings around it (reserved concurrency, resource policy, tags).
 #pragma once
 
+#include <cstddef>
+
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
@@ -14,6 +16,8 @@ namespace stratus::lambda {
 
 inline constexpr std::string_view region = "us-east-1";
 inline constexpr std::string_view account = "000000000000";
+// Lambda's payload limit for synchronous invocations (6 MB).
+inline constexpr std::size_t max_sync_payload = 6 * 1024 * 1024;
 
 struct Function {
     std::string name;

@@ -7,7 +7,7 @@ namespace stratus::lambda {
 
 namespace {
 
-[[noreturn]] void bad(const std::string& why) { throw std::invalid_argument(why); }
+[[noreturn]] void bad_schedule(const std::string& why) { throw std::invalid_argument(why); }
 
 std::string upper(std::string_view s) {
     std::string out(s);
@@ -47,7 +47,7 @@ constexpr const char* day_names[] = {"SUN", "MON", "TUE", "WED", "THU", "FRI", "
 
 int value_of(const FieldSpec& f, std::string_view token) {
     if (auto n = number(token)) {
-        if (*n < f.lo || *n > f.hi) bad(std::string("value out of range in the ") + f.name + " field: " + std::string(token));
+        if (*n < f.lo || *n > f.hi) bad_schedule(std::string("value out of range in the ") + f.name + " field: " + std::string(token));
         return *n;
     }
     if (f.names) {
@@ -55,7 +55,7 @@ int value_of(const FieldSpec& f, std::string_view token) {
         for (int i = 0; i <= f.hi - f.lo; ++i)
             if (u == f.names[i]) return f.lo + i;
     }
-    bad(std::string("invalid value in the ") + f.name + " field: " + std::string(token));
+    bad_schedule(std::string("invalid value in the ") + f.name + " field: " + std::string(token));
 }
 
 // One field's plain part: "*", "a", "a-b", with "/step", comma separated. Marks `set`.
@@ -65,7 +65,7 @@ void plain_part(const FieldSpec& f, std::string_view part, std::vector<bool>& se
     if (auto slash = part.find('/'); slash != std::string_view::npos) {
         stepped = true;
         auto s = number(part.substr(slash + 1));
-        if (!s || *s < 1) bad(std::string("invalid step in the ") + f.name + " field");
+        if (!s || *s < 1) bad_schedule(std::string("invalid step in the ") + f.name + " field");
         step = *s;
         part = part.substr(0, slash);
     }
@@ -88,7 +88,7 @@ void plain_part(const FieldSpec& f, std::string_view part, std::vector<bool>& se
 std::vector<bool> parse_set(const FieldSpec& f, std::string_view text) {
     std::vector<bool> set(static_cast<std::size_t>(f.hi + 1), false);
     for (auto part : split(text, ',')) {
-        if (part.empty()) bad(std::string("empty value in the ") + f.name + " field");
+        if (part.empty()) bad_schedule(std::string("empty value in the ") + f.name + " field");
         plain_part(f, part, set);
     }
     return set;
@@ -182,27 +182,27 @@ ScheduleExpression ScheduleExpression::parse(std::string_view text) {
     };
     if (auto r = body("rate(")) {
         auto parts = split(*r, ' ');
-        if (parts.size() != 2) bad("rate() takes a value and a unit: rate(5 minutes)");
+        if (parts.size() != 2) bad_schedule("rate() takes a value and a unit: rate(5 minutes)");
         auto v = number(parts[0]);
-        if (!v || *v < 1) bad("the value of rate() must be a positive whole number");
+        if (!v || *v < 1) bad_schedule("the value of rate() must be a positive whole number");
         std::string_view unit = parts[1];
         std::int64_t seconds = 0;
         if (unit == "minute" || unit == "minutes") seconds = 60;
         else if (unit == "hour" || unit == "hours") seconds = 3600;
         else if (unit == "day" || unit == "days") seconds = 86400;
-        else bad("the unit of rate() must be minute(s), hour(s) or day(s)");
+        else bad_schedule("the unit of rate() must be minute(s), hour(s) or day(s)");
         bool plural = unit.ends_with('s');
-        if (*v == 1 && plural) bad("rate(1 ...) takes a singular unit: rate(1 " + std::string(unit.substr(0, unit.size() - 1)) + ")");
-        if (*v > 1 && !plural) bad("rate() with a value above 1 takes a plural unit: rate(" + std::to_string(*v) + " " + std::string(unit) + "s)");
+        if (*v == 1 && plural) bad_schedule("rate(1 ...) takes a singular unit: rate(1 " + std::string(unit.substr(0, unit.size() - 1)) + ")");
+        if (*v > 1 && !plural) bad_schedule("rate() with a value above 1 takes a plural unit: rate(" + std::to_string(*v) + " " + std::string(unit) + "s)");
         e.rate_seconds_ = *v * seconds;
         return e;
     }
     auto c = body("cron(");
-    if (!c) bad("a schedule expression is rate(...) or cron(...)");
+    if (!c) bad_schedule("a schedule expression is rate(...) or cron(...)");
     std::vector<std::string_view> f;
     for (auto p : split(*c, ' '))
         if (!p.empty()) f.push_back(p);
-    if (f.size() != 6) bad("cron() takes six fields: minutes hours day-of-month month day-of-week year");
+    if (f.size() != 6) bad_schedule("cron() takes six fields: minutes hours day-of-month month day-of-week year");
     Cron& k = e.cron_;
     k.minutes = parse_set(minute_field, f[0]);
     k.hours = parse_set(hour_field, f[1]);
@@ -218,10 +218,10 @@ ScheduleExpression ScheduleExpression::parse(std::string_view text) {
             else if (part == "LW") k.last_weekday = true;
             else if (part.size() > 1 && part.back() == 'W') {
                 auto n = number(part.substr(0, part.size() - 1));
-                if (!n || *n < 1 || *n > 31) bad("invalid W in the day-of-month field");
+                if (!n || *n < 1 || *n > 31) bad_schedule("invalid W in the day-of-month field");
                 k.nearest_weekday.push_back(*n);
             } else {
-                if (part.find_first_of("LW?#") != std::string_view::npos) bad("invalid day-of-month field");
+                if (part.find_first_of("LW?#") != std::string_view::npos) bad_schedule("invalid day-of-month field");
                 plain_part(day_field, part, k.days);
             }
         }
@@ -238,16 +238,16 @@ ScheduleExpression ScheduleExpression::parse(std::string_view text) {
             } else if (auto hash = part.find('#'); hash != std::string_view::npos) {
                 int w = value_of(weekday_field, part.substr(0, hash));
                 auto n = number(part.substr(hash + 1));
-                if (!n || *n < 1 || *n > 5) bad("the n of day-of-week's # must be 1-5");
+                if (!n || *n < 1 || *n > 5) bad_schedule("the n of day-of-week's # must be 1-5");
                 k.nth_weekday.emplace_back(w, *n);
             } else {
-                if (part.find_first_of("LW?#") != std::string_view::npos) bad("invalid day-of-week field");
+                if (part.find_first_of("LW?#") != std::string_view::npos) bad_schedule("invalid day-of-week field");
                 plain_part(weekday_field, part, k.weekdays);
             }
         }
     }
     if (k.day_question == k.weekday_question)
-        bad("one of day-of-month and day-of-week must be ?, and only one");
+        bad_schedule("one of day-of-month and day-of-week must be ?, and only one");
     return e;
 }
 

@@ -14,7 +14,7 @@ using json = nlohmann::json;
 
 namespace {
 
-[[noreturn]] void bad(const std::string& why) { throw std::invalid_argument(why); }
+[[noreturn]] void bad_input(const std::string& why) { throw std::invalid_argument(why); }
 
 std::string seconds_iso(std::int64_t time_s) {
     std::string t = core::iso8601(time_s * 1000);  // 2019-10-08T16:53:06.000Z
@@ -41,7 +41,7 @@ std::string scheduled_event(std::string_view rule_name, std::int64_t time_s, std
 }
 
 const json* json_path(const json& doc, std::string_view path) {
-    if (!path.starts_with("$")) bad("a path starts with $");
+    if (!path.starts_with("$")) bad_input("a path starts with $");
     const json* cur = &doc;
     std::size_t i = 1;
     while (i < path.size()) {
@@ -49,7 +49,7 @@ const json* json_path(const json& doc, std::string_view path) {
             std::size_t j = i + 1;
             while (j < path.size() && path[j] != '.' && path[j] != '[') ++j;
             std::string name(path.substr(i + 1, j - i - 1));
-            if (name.empty()) bad("empty name in path");
+            if (name.empty()) bad_input("empty name in path");
             if (!cur->is_object()) return nullptr;
             auto it = cur->find(name);
             if (it == cur->end()) return nullptr;
@@ -57,7 +57,7 @@ const json* json_path(const json& doc, std::string_view path) {
             i = j;
         } else if (path[i] == '[') {
             auto close = path.find(']', i);
-            if (close == std::string_view::npos) bad("unclosed [ in path");
+            if (close == std::string_view::npos) bad_input("unclosed [ in path");
             std::string_view inner = path.substr(i + 1, close - i - 1);
             if (inner.size() >= 2 && (inner.front() == '\'' || inner.front() == '"') && inner.back() == inner.front()) {
                 std::string name(inner.substr(1, inner.size() - 2));
@@ -66,10 +66,10 @@ const json* json_path(const json& doc, std::string_view path) {
                 if (it == cur->end()) return nullptr;
                 cur = &*it;
             } else {
-                if (inner.empty()) bad("empty index in path");
+                if (inner.empty()) bad_input("empty index in path");
                 std::size_t n = 0;
                 for (char c : inner) {
-                    if (c < '0' || c > '9') bad("an index in a path is a whole number");
+                    if (c < '0' || c > '9') bad_input("an index in a path is a whole number");
                     n = n * 10 + static_cast<std::size_t>(c - '0');
                 }
                 if (!cur->is_array() || n >= cur->size()) return nullptr;
@@ -77,7 +77,7 @@ const json* json_path(const json& doc, std::string_view path) {
             }
             i = close + 1;
         } else {
-            bad("unexpected character in path");
+            bad_input("unexpected character in path");
         }
     }
     return cur;
@@ -85,19 +85,19 @@ const json* json_path(const json& doc, std::string_view path) {
 
 void validate_target_input(const ScheduleSpec& spec) {
     int given = (spec.input ? 1 : 0) + (spec.input_path ? 1 : 0) + (spec.input_template || spec.input_paths_map ? 1 : 0);
-    if (given > 1) bad("only one of Input, InputPath and InputTransformer may be given");
-    if (spec.input && json::parse(*spec.input, nullptr, false).is_discarded()) bad("Input must be valid JSON text");
+    if (given > 1) bad_input("only one of Input, InputPath and InputTransformer may be given");
+    if (spec.input && json::parse(*spec.input, nullptr, false).is_discarded()) bad_input("Input must be valid JSON text");
     json probe = json::object();
     if (spec.input_path) json_path(probe, *spec.input_path);
     if (spec.input_paths_map || spec.input_template) {
-        if (!spec.input_template) bad("InputTransformer needs an InputTemplate");
+        if (!spec.input_template) bad_input("InputTransformer needs an InputTemplate");
         if (spec.input_paths_map) {
             json m = json::parse(*spec.input_paths_map, nullptr, false);
-            if (!m.is_object()) bad("InputPathsMap must be a JSON object");
-            if (m.size() > 100) bad("InputPathsMap has at most 100 entries");
+            if (!m.is_object()) bad_input("InputPathsMap must be a JSON object");
+            if (m.size() > 100) bad_input("InputPathsMap has at most 100 entries");
             for (auto& [k, v] : m.items()) {
-                if (k.starts_with("aws.events")) bad("InputPathsMap keys may not start with aws.events");
-                if (!v.is_string()) bad("InputPathsMap values are JSON paths");
+                if (k.starts_with("aws.events")) bad_input("InputPathsMap keys may not start with aws.events");
+                if (!v.is_string()) bad_input("InputPathsMap values are JSON paths");
                 json_path(probe, v.get<std::string>());
             }
         }

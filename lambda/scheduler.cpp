@@ -229,7 +229,14 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         if (!event && !has_waiting && live(pool) >= limit) {
             // The queue holds RequestResponse invocations waiting for a sandbox (and Event
             // ones, which AWS queues apart and never throttles here).
+            // A sandbox still starting takes the first of them when it is ready: those are
+            // not waiting beyond the concurrency (a cold start under load must not throttle
+            // the calls that fit in limit + queue).
             std::size_t waiting = std::count_if(pool.queue.begin(), pool.queue.end(), [](auto& q) { return !q->event; });
+            std::size_t starting = std::count_if(pool.sandboxes.begin(), pool.sandboxes.end(), [](auto& sb) {
+                return !sb->dead && !sb->retired && sb->api.state() == RuntimeApiState::State::initializing;
+            });
+            waiting = waiting > starting ? waiting - starting : 0;
             if (waiting >= options.queue_size) {
                 auto e = core::AwsError("TooManyRequestsException", "Rate Exceeded.", 429);
                 e.with("Reason", pool.fn.reserved_concurrency ? "ReservedFunctionConcurrentInvocationLimitExceeded"

@@ -21,8 +21,6 @@ using core::AwsError;
 
 namespace {
 
-constexpr std::size_t max_sync_payload = 6 * 1024 * 1024;
-
 std::int64_t system_now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();

@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "s3/xml.hpp"
+#include "core/text.hpp"
 
 namespace stratus::s3 {
 
@@ -30,17 +31,10 @@ std::vector<Rule> parse_rules(const std::string& xml) {
     return out;
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
 // One '*' wildcard at most, as S3 allows ("http://*.example.com").
 bool wildcard(std::string_view pattern, std::string_view value, bool ci) {
-    std::string p = ci ? lower(pattern) : std::string(pattern);
-    std::string v = ci ? lower(value) : std::string(value);
+    std::string p = ci ? core::ascii_lower(pattern) : std::string(pattern);
+    std::string v = ci ? core::ascii_lower(value) : std::string(value);
     auto star = p.find('*');
     if (star == std::string::npos) return p == v;
     std::string_view head = std::string_view(p).substr(0, star), tail = std::string_view(p).substr(star + 1);
@@ -55,7 +49,7 @@ std::vector<std::string> split_list(std::string_view s) {
         std::string_view part = s.substr(0, comma);
         while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
         while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
-        if (!part.empty()) out.push_back(lower(part));
+        if (!part.empty()) out.push_back(core::ascii_lower(part));
         if (comma == std::string_view::npos) break;
         s.remove_prefix(comma + 1);
     }

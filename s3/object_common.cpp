@@ -10,17 +10,11 @@
 #include <system_error>
 
 #include "s3/xml.hpp"
+#include "core/text.hpp"
 
 namespace stratus::s3 {
 
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
 
 // Stored standard headers, by the name they are returned under.
 constexpr std::string_view standard_headers[] = {
@@ -35,7 +29,7 @@ std::string strip_aws_chunked(std::string_view enc) {
         std::string_view part = enc.substr(0, comma);
         while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
         while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
-        if (!part.empty() && lower(part) != "aws-chunked") {
+        if (!part.empty() && core::ascii_lower(part) != "aws-chunked") {
             if (!out.empty()) out += ",";
             out += part;
         }
@@ -73,7 +67,7 @@ Version version_from_headers(const core::Request& req) {
     Version v;
     std::size_t meta_size = 0;
     for (auto& [name, value] : req.headers.entries()) {
-        std::string n = lower(name);
+        std::string n = core::ascii_lower(name);
         if (n.starts_with("x-amz-meta-")) {
             std::string key = n.substr(11);
             meta_size += key.size() + value.size();

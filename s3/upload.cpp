@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "core/file_sink.hpp"
+#include "core/text.hpp"
 
 namespace stratus::s3 {
 
@@ -29,12 +30,6 @@ std::string trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
     return std::string(s);
-}
-
-std::string lowercase(std::string s) {
-    for (auto& c : s)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return s;
 }
 
 }  // namespace
@@ -348,7 +343,7 @@ void UploadSink::trailer_line(std::string_view line) {
     }
     auto colon = line.find(':');
     if (colon == std::string_view::npos) return fail("bad trailer");
-    std::string name = lowercase(trim(line.substr(0, colon)));
+    std::string name = core::ascii_lower(trim(line.substr(0, colon)));
     std::string value = trim(line.substr(colon + 1));
     if (name != "x-amz-trailer-signature") trailer_canonical_ += name + ":" + value + "\n";
     trailers_[name] = std::move(value);
@@ -504,7 +499,7 @@ namespace stratus::s3 {
 
 std::optional<ChecksumAlgorithm> requested_checksum(const core::Request& req) {
     for (auto& [name, value] : req.headers.entries()) {
-        std::string n = lowercase(name);
+        std::string n = core::ascii_lower(name);
         if (n.starts_with("x-amz-checksum-") && n != "x-amz-checksum-algorithm" && n != "x-amz-checksum-type" &&
             n != "x-amz-checksum-mode") {
             auto a = parse_algorithm(n.substr(15));
@@ -513,7 +508,7 @@ std::optional<ChecksumAlgorithm> requested_checksum(const core::Request& req) {
         }
     }
     if (auto t = req.headers.get("x-amz-trailer")) {
-        std::string n = lowercase(trim(*t));
+        std::string n = core::ascii_lower(trim(*t));
         if (n.starts_with("x-amz-checksum-")) {
             auto a = parse_algorithm(n.substr(15));
             if (!a) throw core::AwsError("InvalidRequest", "The value specified in the x-amz-trailer header is not supported", 400);
@@ -533,7 +528,7 @@ std::optional<ChecksumAlgorithm> requested_checksum(const core::Request& req) {
 UploadOptions upload_options(const core::Request& req, bool fsync) {
     UploadOptions o;
     std::string_view sha = req.headers.get_or("x-amz-content-sha256", "");
-    std::string enc = lowercase(std::string(req.headers.get_or("content-encoding", "")));
+    std::string enc = core::ascii_lower(std::string(req.headers.get_or("content-encoding", "")));
     o.aws_chunked = sha.starts_with("STREAMING-") || enc.find("aws-chunked") != std::string::npos;
     o.signed_chunks = sha.starts_with("STREAMING-AWS4-HMAC-SHA256-PAYLOAD");
     try {

@@ -17,19 +17,13 @@
 #include "core/protocol.hpp"
 #include "s3/object_common.hpp"
 #include "s3/xml.hpp"
+#include "core/text.hpp"
 
 namespace stratus::s3 {
 
 namespace {
 
 constexpr std::uint64_t max_decode = 64 * 1024 * 1024;
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
 
 core::Response html(int status, std::string_view code, std::string_view message,
                     const std::vector<std::pair<std::string, std::string>>& extra, const core::Request& req) {
@@ -185,7 +179,7 @@ core::Response serve(Context& ctx, const core::Request& req, const std::string& 
     }
     // Content coding: a gzip/br object goes as is to a client that accepts it, and
     // decoded to one that does not.
-    std::string coding = lower(v.headers.count("Content-Encoding") ? v.headers.at("Content-Encoding") : "");
+    std::string coding = core::ascii_lower(v.headers.count("Content-Encoding") ? v.headers.at("Content-Encoding") : "");
     bool encoded = coding == "gzip" || coding == "br";
     if (encoded) r.headers.set("Vary", "Accept-Encoding");
     if (encoded && !accepts_encoding(req.headers.get_or("accept-encoding", ""), coding)) {
@@ -273,7 +267,7 @@ std::string_view content_type_for(std::string_view key) {
         {".pdf", "application/pdf"}, {".mp4", "video/mp4"}, {".webm", "video/webm"}, {".mp3", "audio/mpeg"},
         {".webmanifest", "application/manifest+json"}, {".csv", "text/csv"},
     };
-    std::string k = lower(key);
+    std::string k = core::ascii_lower(key);
     for (auto& [ext, type] : types)
         if (std::string_view(k).ends_with(ext)) return type;
     return {};
@@ -298,7 +292,7 @@ bool accepts_encoding(std::string_view accept, std::string_view coding) {
                 }
             }
         }
-        if ((lower(name) == coding || name == "*") && !zero) return true;
+        if ((core::ascii_lower(name) == coding || name == "*") && !zero) return true;
         if (comma == std::string_view::npos) break;
         accept.remove_prefix(comma + 1);
     }

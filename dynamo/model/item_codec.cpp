@@ -78,7 +78,7 @@ void put_value(std::string& out, const AttributeValue& v) {
     }
 }
 
-[[noreturn]] void corrupt(std::string_view what) {
+[[noreturn]] void corrupt_item(std::string_view what) {
     throw std::runtime_error(fmt::format("corrupt item encoding: {}", what));
 }
 
@@ -89,7 +89,7 @@ public:
     bool done() const { return in_.empty(); }
 
     unsigned char byte() {
-        if (in_.empty()) corrupt("truncated");
+        if (in_.empty()) corrupt_item("truncated");
         auto c = static_cast<unsigned char>(in_.front());
         in_.remove_prefix(1);
         return c;
@@ -99,24 +99,24 @@ public:
         std::uint64_t v = 0;
         for (int shift = 0; shift < 64; shift += 7) {
             unsigned char c = byte();
-            if (shift == 63 && c > 1) corrupt("varint overflows 64 bits");
+            if (shift == 63 && c > 1) corrupt_item("varint overflows 64 bits");
             v |= std::uint64_t{c & 0x7Fu} << shift;
             if (!(c & 0x80)) return v;
         }
-        corrupt("varint too long");
+        corrupt_item("varint too long");
     }
 
     // An element count: every element takes at least one byte, so a count above the
     // remaining length is corrupt (and never drives a huge reserve()).
     std::size_t count() {
         std::uint64_t n = varint();
-        if (n > in_.size()) corrupt("count exceeds input");
+        if (n > in_.size()) corrupt_item("count exceeds input");
         return static_cast<std::size_t>(n);
     }
 
     std::string bytes() {
         std::uint64_t n = varint();
-        if (n > in_.size()) corrupt("length exceeds input");
+        if (n > in_.size()) corrupt_item("length exceeds input");
         std::string out(in_.substr(0, static_cast<std::size_t>(n)));
         in_.remove_prefix(static_cast<std::size_t>(n));
         return out;
@@ -130,14 +130,14 @@ public:
         for (std::size_t k = 0; k < n; ++k) {
             std::string name = bytes();
             // Sorted and unique, as encode writes std::map.
-            if (!m.empty() && !(m.rbegin()->first < name)) corrupt("map names out of order");
+            if (!m.empty() && !(m.rbegin()->first < name)) corrupt_item("map names out of order");
             m.emplace_hint(m.end(), std::move(name), value(depth));
         }
         return m;
     }
 
     AttributeValue value(int depth) {
-        if (depth > decode_depth_limit) corrupt("nesting too deep");
+        if (depth > decode_depth_limit) corrupt_item("nesting too deep");
         unsigned char tag = byte();
         AttributeValue v;
         switch (tag) {
@@ -146,7 +146,7 @@ public:
             case static_cast<unsigned char>(Type::N): return AttributeValue::number(number());
             case static_cast<unsigned char>(Type::BOOL): {
                 unsigned char b = byte();
-                if (b > 1) corrupt("bad boolean");
+                if (b > 1) corrupt_item("bad boolean");
                 return AttributeValue::boolean_value(b == 1);
             }
             case static_cast<unsigned char>(Type::NUL): return AttributeValue::null();
@@ -162,11 +162,11 @@ public:
             case static_cast<unsigned char>(Type::BS): {
                 std::vector<std::string> set;
                 std::size_t n = count();
-                if (n == 0) corrupt("empty set");
+                if (n == 0) corrupt_item("empty set");
                 set.reserve(n);
                 for (std::size_t k = 0; k < n; ++k) {
                     set.push_back(bytes());
-                    if (k > 0 && !(set[k - 1] < set[k])) corrupt("set out of order");
+                    if (k > 0 && !(set[k - 1] < set[k])) corrupt_item("set out of order");
                 }
                 v.type = static_cast<Type>(tag);
                 v.strings = std::move(set);
@@ -175,17 +175,17 @@ public:
             case static_cast<unsigned char>(Type::NS): {
                 std::vector<Number> set;
                 std::size_t n = count();
-                if (n == 0) corrupt("empty set");
+                if (n == 0) corrupt_item("empty set");
                 set.reserve(n);
                 for (std::size_t k = 0; k < n; ++k) {
                     set.push_back(number());
-                    if (k > 0 && !(set[k - 1] < set[k])) corrupt("set out of order");
+                    if (k > 0 && !(set[k - 1] < set[k])) corrupt_item("set out of order");
                 }
                 v.type = Type::NS;
                 v.numbers = std::move(set);
                 return v;
             }
-            default: corrupt(fmt::format("unknown type tag {}", tag));
+            default: corrupt_item(fmt::format("unknown type tag {}", tag));
         }
     }
 
@@ -204,9 +204,9 @@ std::string encode_item(const Item& item) {
 
 Item decode_item(std::string_view bytes) {
     Reader r(bytes);
-    if (r.byte() != format_v1) corrupt("unknown format");
+    if (r.byte() != format_v1) corrupt_item("unknown format");
     Item item = r.map(0);
-    if (!r.done()) corrupt("trailing bytes");
+    if (!r.done()) corrupt_item("trailing bytes");
     return item;
 }
 

@@ -41,12 +41,12 @@ constexpr unsigned char escape = 0x00;
 constexpr unsigned char escaped_zero = 0xFF;
 constexpr unsigned char terminator = 0x00;
 
-[[noreturn]] void corrupt(std::string_view what) {
+[[noreturn]] void corrupt_key(std::string_view what) {
     throw std::runtime_error(fmt::format("corrupt key encoding: {}", what));
 }
 
 unsigned char take(std::string_view& in) {
-    if (in.empty()) corrupt("truncated");
+    if (in.empty()) corrupt_key("truncated");
     auto c = static_cast<unsigned char>(in.front());
     in.remove_prefix(1);
     return c;
@@ -76,15 +76,15 @@ void append_number_key(std::string& out, const Number& n) {
 Number read_number_key(std::string_view& in) {
     unsigned char tag = take(in);
     if (tag == tag_zero) return Number{};
-    if (tag != tag_negative && tag != tag_positive) corrupt("unknown number tag");
+    if (tag != tag_negative && tag != tag_positive) corrupt_key("unknown number tag");
     const unsigned char flip = tag == tag_negative ? 0xFF : 0x00;
     int exponent = static_cast<int>(take(in) ^ flip) - exponent_bias;
     std::string digits;
     for (;;) {
         unsigned char b = take(in) ^ flip;
         if (b == terminator) break;
-        if (b > 100) corrupt("digit pair out of range");
-        if (digits.size() >= 2 * max_pairs) corrupt("more than 38 digits");
+        if (b > 100) corrupt_key("digit pair out of range");
+        if (digits.size() >= 2 * max_pairs) corrupt_key("more than 38 digits");
         int pair = b - 1;
         digits.push_back(static_cast<char>('0' + pair / 10));
         digits.push_back(static_cast<char>('0' + pair % 10));
@@ -92,7 +92,7 @@ Number read_number_key(std::string_view& in) {
     // Canonical form only, so decode(encode(x)) is a bijection: a non-zero first digit
     // and no all-zero last pair.
     if (digits.empty() || digits.front() == '0' || digits.compare(digits.size() - 2, 2, "00") == 0)
-        corrupt("non-canonical number");
+        corrupt_key("non-canonical number");
     if (digits.back() == '0') digits.pop_back();
     // Exponent and digit count are in range by construction, so this cannot throw.
     return Number::from_parts(tag == tag_negative, digits, exponent);
@@ -117,7 +117,7 @@ std::string read_bytes_key(std::string_view& in) {
         }
         unsigned char next = take(in);
         if (next == terminator) return out;
-        if (next != escaped_zero) corrupt("bad escape");
+        if (next != escaped_zero) corrupt_key("bad escape");
         out.push_back('\0');
     }
 }
@@ -158,7 +158,7 @@ AttributeValue consume_key_part(Type type, std::string_view& bytes) {
 
 AttributeValue decode_key_part(Type type, std::string_view bytes) {
     AttributeValue v = consume_key_part(type, bytes);
-    if (!bytes.empty()) corrupt("trailing bytes after key part");
+    if (!bytes.empty()) corrupt_key("trailing bytes after key part");
     return v;
 }
 

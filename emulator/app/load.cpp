@@ -7,6 +7,7 @@
 #include "emulator/app/document.hpp"
 #include "emulator/app/intrinsics.hpp"
 #include "emulator/app/variables.hpp"
+#include "core/text.hpp"
 
 namespace stratus::app {
 
@@ -17,11 +18,6 @@ namespace fs = std::filesystem;
 
 constexpr std::string_view account = "000000000000";
 
-std::string lower(std::string s) {
-    for (auto& c : s)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return s;
-}
 std::string upper(std::string s) {
     for (auto& c : s)
         if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
@@ -224,7 +220,7 @@ public:
         if (t == "AWS::DynamoDB::Table" || t == "AWS::DynamoDB::GlobalTable" || t == "AWS::Serverless::SimpleTable") {
             name = prop("TableName").value_or(stack() + "-" + id);
         } else if (t == "AWS::S3::Bucket") {
-            name = prop("BucketName").value_or(lower(stack() + "-" + id));
+            name = prop("BucketName").value_or(core::ascii_lower(stack() + "-" + id));
             if (name.size() > 63) name = name.substr(0, 63);
         } else if (t == "AWS::Lambda::Function" || t == "AWS::Serverless::Function") {
             name = prop("FunctionName").value_or(id);
@@ -587,7 +583,7 @@ public:
         if (f.contains("S3Key") && f["S3Key"].contains("Rules")) rules = &f["S3Key"]["Rules"];
         if (!rules || !rules->is_array()) return;
         for (auto& r : *rules) {
-            std::string name = lower(r.value("Name", ""));
+            std::string name = core::ascii_lower(r.value("Name", ""));
             if (name == "prefix") t.prefix = r.value("Value", "");
             if (name == "suffix") t.suffix = r.value("Value", "");
         }
@@ -1003,12 +999,12 @@ std::optional<std::string> rest_authorizer(Builder& b, gateway::ApiSpec& a, cons
     std::string ref;
     if (v.is_string()) {
         ref = v.get<std::string>();
-        if (lower(ref) == "aws_iam") {
+        if (core::ascii_lower(ref) == "aws_iam") {
             b.notice(p, "aws_iam authorization is not emulated (the route is open)");
             return std::nullopt;
         }
     } else if (v.is_object()) {
-        std::string type = lower(v.value("type", "token"));
+        std::string type = core::ascii_lower(v.value("type", "token"));
         std::string arn = v.value("arn", "");
         if (type == "aws_iam" || type == "cognito_user_pools" || arn.find("cognito-idp") != std::string::npos) {
             b.notice(p, "authorizer of type " + type + " is not emulated (the route is open)");
@@ -1053,7 +1049,7 @@ void serverless_http_event(Builder& b, Function& f, const std::string& p) {
         }
         if (auto priv = b.opt_bool(child(p, "private"))) r.api_key_required = *priv;
         if (auto auth = rest_authorizer(b, a, child(p, "authorizer"))) r.authorizer = *auth;
-        std::string integration = lower(v.value("integration", "lambda-proxy"));
+        std::string integration = core::ascii_lower(v.value("integration", "lambda-proxy"));
         if (integration != "lambda-proxy" && integration != "aws_proxy")
             b.notice(child(p, "integration"), "integration " + integration + " is emulated as lambda-proxy");
         if (v.contains("async") && v["async"] == true) b.notice(child(p, "async"), "async http events are invoked synchronously");
@@ -1079,7 +1075,7 @@ void serverless_http_api_event(Builder& b, Function& f, const std::string& p, co
         json auth = v.value("authorizer", json());
         if (auth.is_string()) auth = json{{"name", auth}};
         if (auth.is_object()) {
-            if (auth.contains("type") && lower(auth.value("type", "")) == "aws_iam") {
+            if (auth.contains("type") && core::ascii_lower(auth.value("type", "")) == "aws_iam") {
                 b.notice(child(p, "authorizer"), "aws_iam authorization is not emulated (the route is open)");
             } else if (auth.contains("id")) {
                 b.notice(child(p, "authorizer"), "authorizers of an existing API (authorizer.id) are not emulated");
@@ -1119,7 +1115,7 @@ void serverless_http_api_config(Builder& b, const std::string& p) {
             std::string ap = child(child(p, "authorizers"), name);
             gateway::AuthorizerSpec s;
             s.name = name;
-            std::string type = lower(def.value("type", "jwt"));
+            std::string type = core::ascii_lower(def.value("type", "jwt"));
             if (def.contains("identitySource")) s.identity_sources = b.str_list(child(ap, "identitySource"));
             if (type == "jwt") {
                 s.kind = gateway::AuthorizerSpec::Kind::jwt;
@@ -1689,7 +1685,7 @@ void build_sam(Document& doc, App& app, const LoadOptions& o) {
                     else {
                         r.path = e.value("Path", "/");
                         r.method = e.value("Method", "ANY");
-                        if (r.method == "*" || lower(r.method) == "x-amazon-apigateway-any-method") r.method = "ANY";
+                        if (r.method == "*" || core::ascii_lower(r.method) == "x-amazon-apigateway-any-method") r.method = "ANY";
                     }
                     std::string auth = default_auth.count(a->id) ? default_auth[a->id] : "";
                     if (e.contains("Auth")) {

@@ -10,12 +10,25 @@ each=$(( seconds / ${#targets[@]} ))
 out=build-fuzz
 launcher=""
 command -v ccache >/dev/null && launcher="ccache"
+flags=(-std=c++20 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -I.)
+# The sources the targets share, compiled once (two at a time: the machines have 2 cores):
+# the expression language (with PartiQL) and the data model (table.cpp needs nlohmann only).
+mkdir -p "$out/obj"
+shared=(dynamo/expr/*.cpp dynamo/model/*.cpp)
+objs=()
+pids=()
+for s in "${shared[@]}"; do
+  o="$out/obj/$(echo "$s" | tr / _).o"
+  objs+=("$o")
+  $launcher clang++ "${flags[@]}" -c "$s" -o "$o" &
+  pids+=($!)
+  if (( ${#pids[@]} >= 2 )); then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+done
+for p in "${pids[@]}"; do wait "$p"; done
 for t in "${targets[@]}"; do
   mkdir -p "$out/corpus-$t"
-  # Sources the targets need: the expression language (with PartiQL) and the data model
-  # (table.cpp needs nlohmann only), plus the few core pieces they use.
-  $launcher clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -I. "tests/fuzz/${t}_fuzz.cpp" dynamo/expr/*.cpp dynamo/model/*.cpp -lfmt -lcrypto -o "$out/${t}_fuzz"
+  $launcher clang++ "${flags[@]}" -c "tests/fuzz/${t}_fuzz.cpp" -o "$out/obj/${t}_fuzz.o"
+  clang++ -fsanitize=fuzzer,address,undefined "$out/obj/${t}_fuzz.o" "${objs[@]}" -lfmt -lcrypto -o "$out/${t}_fuzz"
 done
 "$out/expr_fuzz" -max_len=4200 -timeout=5 -max_total_time="$each" -print_final_stats=1 "$out/corpus-expr" 2>&1 | tail -12
 echo "fuzz: expr_fuzz ran ${each}s without a finding"

@@ -220,6 +220,34 @@ class ManagementTest(unittest.TestCase):
         self.lam.delete_function_concurrency(FunctionName=name)
         self.assertNotIn("ReservedConcurrentExecutions", self.lam.get_function_concurrency(FunctionName=name))
 
+    # A cold start in progress takes the first queued call: with reserved concurrency 1 and a
+    # queue of 2, three calls arriving while the only sandbox is still starting all run (the
+    # one the starting sandbox will take is not waiting beyond the limit). Under CI load a
+    # cold start used to throttle the third.
+    def test_calls_during_a_cold_start_fit_limit_plus_queue(self):
+        src = ("Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 800);"  # a slow init
+               "exports.handler = async () => process.pid;")
+        name = self.create({"index.js": src})
+        self.lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
+        results = []
+        lock = threading.Lock()
+
+        def go():
+            try:
+                out = self.invoke(name)[1]
+            except botocore.exceptions.ClientError as e:
+                out = e.response["Error"]["Code"]
+            with lock:
+                results.append(out)
+        threads = [threading.Thread(target=go) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(len(results), 3)
+        self.assertEqual(len(set(results)), 1, results)  # one sandbox answered all three
+        self.assertIsInstance(results[0], int, results)
+
     # Concurrency 2, queue 2: of 6 simultaneous slow calls, 4 run (2 at once, 2 queued)
     # and 2 are throttled with TooManyRequestsException.
     def test_queue_full_is_throttled(self):
