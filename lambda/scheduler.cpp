@@ -17,6 +17,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -95,6 +96,31 @@ std::string exit_reason(int status) {
         return name.empty() ? fmt::format("signal: {}", sig) : fmt::format("signal: {}", name);
     }
     return fmt::format("exit status {}", WEXITSTATUS(status));
+}
+
+std::string read_small(const char* path) {
+    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return {};
+    char buf[512];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    ::close(fd);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+}
+
+// Nanoseconds the process's main thread spent on a CPU or waiting for one
+// (/proc/PID/schedstat; the wait is added when the thread gets the CPU), and whether it is
+// runnable now (/proc/PID/stat); nullopt when unreadable.
+std::optional<std::pair<std::uint64_t, bool>> cpu_demand(pid_t pid) {
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/schedstat", static_cast<int>(pid));
+    std::string sched = read_small(path);
+    unsigned long long run = 0, wait = 0;
+    if (std::sscanf(sched.c_str(), "%llu %llu", &run, &wait) != 2) return std::nullopt;
+    std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+    std::string stat = read_small(path);
+    auto paren = stat.rfind(')');
+    if (paren == std::string::npos || paren + 2 >= stat.size()) return std::nullopt;
+    return std::pair<std::uint64_t, bool>(run + wait, stat[paren + 2] == 'R');
 }
 
 long rss_kb_of(pid_t pid) {
@@ -180,6 +206,11 @@ struct Sandbox {
     std::string init_log;
     std::array<char, 64 * 1024> buffer{};
     steady::time_point rss_read_at{};  // when max_rss_mb was last read from /proc
+    // What the scheduler last saw of this process's CPU (on it or waiting for it), to tell
+    // a handler waiting on I/O from one that computes (see Impl::sleeping).
+    std::string sched_id;  // the invocation it was running then
+    std::uint64_t sched_ns = 0;
+    steady::time_point sched_at{};
 
     // stratus's own runtimes (node, python) call the Runtime API over a socket pair with
     // framed messages instead of HTTP over loopback (the runtime channel): each frame is
@@ -199,6 +230,9 @@ struct Pool {
     std::uint64_t generation = 0;
     std::deque<std::shared_ptr<Invocation>> queue;
     std::vector<std::shared_ptr<Sandbox>> sandboxes;
+    // Looks again whether to start more sandboxes (see SchedulerOptions::grow_after).
+    std::unique_ptr<net::steady_timer> grow_timer;
+    bool grow_armed = false;
 };
 
 struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
@@ -257,11 +291,14 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         bool has_waiting = false;
         for (auto& sb : pool.sandboxes)
             if (!sb->dead && !sb->retired && sb->api.state() == RuntimeApiState::State::waiting) has_waiting = true;
-        if (!event && !has_waiting && live(pool) >= limit) {
+        if (!event && !has_waiting) {
             // The queue holds RequestResponse invocations waiting for a sandbox (and Event
-            // ones, which AWS queues apart and never throttles here).
+            // ones, which AWS queues apart and never throttles here): `queue_size` of them,
+            // plus one per sandbox that may still start.
+            unsigned n = live(pool);
+            std::size_t room = options.queue_size + (limit > n ? limit - n : 0);
             std::size_t waiting = std::count_if(pool.queue.begin(), pool.queue.end(), [](auto& q) { return !q->event; });
-            if (waiting >= options.queue_size) {
+            if (waiting >= room) {
                 auto e = core::AwsError("TooManyRequestsException", "Rate Exceeded.", 429);
                 e.with("Reason", pool.fn.reserved_concurrency ? "ReservedFunctionConcurrentInvocationLimitExceeded"
                                                               : "ConcurrentInvocationLimitExceeded");
@@ -318,11 +355,80 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         for (auto& sb : pool.sandboxes)
             if (!sb->dead && !sb->retired && sb->api.state() == RuntimeApiState::State::initializing) ++starting;
         unsigned n = live(pool);
+        std::optional<bool> may_grow;
         while (pool.queue.size() > starting && n < limit) {
+            if (n >= eager()) {
+                if (!may_grow) may_grow = all_busy_long(pool) && all_sleeping(pool);
+                if (!*may_grow) {
+                    arm_grow(pool);
+                    return;
+                }
+            }
             if (!spawn(pool)) return;
             ++starting;
             ++n;
         }
+    }
+
+    unsigned eager() const {
+        if (options.eager_sandboxes) return options.eager_sandboxes;
+        static const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+        return cores;
+    }
+
+    // Every sandbox running an invocation has run it for grow_after or longer, at least
+    // one does, and none is free (starting ones do not count either way).
+    bool all_busy_long(const Pool& pool) const {
+        auto since = steady::now() - options.grow_after;
+        bool any = false;
+        for (auto& sb : pool.sandboxes) {
+            if (sb->dead || sb->retired || sb->api.state() == RuntimeApiState::State::initializing) continue;
+            if (!sb->current || sb->current->started > since) return false;
+            any = true;
+        }
+        return any;
+    }
+
+    // Whether every busy sandbox mostly slept (neither ran nor waited for a CPU) since the
+    // last look at its current invocation; the first look at an invocation only notes it.
+    bool all_sleeping(const Pool& pool) const {
+        bool all = true;
+        auto now = steady::now();
+        for (auto& sb : pool.sandboxes) {
+            if (sb->dead || sb->retired || !sb->current) continue;
+            auto demand = cpu_demand(sb->pid);
+            if (!demand) continue;  // no schedstat: as before, more sandboxes
+            auto [ns, runnable] = *demand;
+            if (sb->sched_id == sb->current->id && now - sb->sched_at < options.grow_after) {
+                all = false;  // looked too recently to tell: keep that look as the baseline
+                continue;
+            }
+            if (sb->sched_id != sb->current->id || runnable) {
+                all = false;
+            } else {
+                double wall = std::chrono::duration<double, std::nano>(now - sb->sched_at).count();
+                if (double(ns - sb->sched_ns) > wall / 2) all = false;
+            }
+            sb->sched_id = sb->current->id;
+            sb->sched_ns = ns;
+            sb->sched_at = now;
+        }
+        return all;
+    }
+
+    void arm_grow(Pool& pool) {
+        if (pool.grow_armed || stopped) return;
+        if (!pool.grow_timer) pool.grow_timer = std::make_unique<net::steady_timer>(io);
+        pool.grow_armed = true;
+        pool.grow_timer->expires_after(options.grow_after);
+        pool.grow_timer->async_wait([w = weak_from_this(), name = pool.fn.name](const boost::system::error_code& ec) {
+            auto self = w.lock();
+            if (ec || !self || self->stopped) return;
+            auto it = self->pools.find(name);
+            if (it == self->pools.end()) return;
+            it->second.grow_armed = false;
+            self->dispatch(it->second);
+        });
     }
 
     void assign(Pool& pool, const std::shared_ptr<Sandbox>& sb, std::shared_ptr<Invocation> inv) {
@@ -1028,6 +1134,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
                 }
             }
             pool.sandboxes.clear();
+            pool.grow_timer.reset();
             for (auto& inv : pool.queue)
                 fail_now(inv, core::AwsError("ServiceException", "stratus is shutting down", 500, core::Fault::receiver));
             pool.queue.clear();
