@@ -121,7 +121,7 @@ class RuntimeChannelTest(unittest.TestCase):
 
     def test_handlers_waiting_on_io_get_up_to_the_limit(self):
         n = self.distinct_sandboxes("const id = Math.random(); exports.handler = async () => { "
-                                    "await new Promise(r => setTimeout(r, 400)); return id; };", 4, 2)
+                                    "await new Promise(r => setTimeout(r, 1000)); return id; };", 4, 2)
         self.assertEqual(n, 4)
 
 
