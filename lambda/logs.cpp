@@ -117,7 +117,7 @@ void LogBook::trim(Stream& s) {
 void LogBook::write_pending(const std::string& function, Stream& s) {
     if (s.pending.empty()) return;
     std::string path = path_of(function);
-    if (s.file_bytes > 2 * budget_) {
+    if (s.file_bytes + s.pending.size() > 2 * budget_) {
         // Retention: rewrite the file with what memory keeps, then append to it.
         std::string tmp = path + ".tmp";
         int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
