@@ -103,7 +103,7 @@ def run(name: str, url: str, conns: int, pids: list[int], warm: bool = True, pro
 
 def warm_up(name: str, base: str) -> None:
     """Every endpoint at 64 connections for a while first: all the handler instances
-    started (stratus: 10 sandboxes per function) and their code compiled by V8, before any
+    started (stratus: one per core per function for these quick handlers) and their code compiled by V8, before any
     measured run."""
     secs = max(b.warmup(), 5)
     b.log(f"{name}: warming every endpoint up ({secs}s each at 64 connections)")
@@ -264,7 +264,8 @@ def main() -> None:
         res.row(f"{label} API gateway overhead, p50 (ms)", gw - direct, "", None, "stratus<0.2", digits=3)
     res.note("wrk -t2 keep-alive, " + ", ".join(f"-c{c}" for c in CONNECTIONS) +
              f", -d{b.duration()}s after a {b.warmup()}s warm-up; one server at a time; wrk shares the 2 CPUs; "
-             "the same handler file and routes on both; stratus runs its default 10 sandboxes per function, "
+             "the same handler file and routes on both; stratus runs its defaults (up to 10 sandboxes per function, "
+             "one per core unless handlers wait on I/O), "
              "each with 1024 MB (the Serverless Framework's default memorySize)")
     res.note("health ceiling (stratus GET /_stratus/health, same load): " +
              ", ".join(f"-c{c} {s['health'][c]['rps']:.0f} req/s" for c in CONNECTIONS))
@@ -276,7 +277,7 @@ def main() -> None:
                  "plus the stratus CPU its /item requests cost (DynamoDB): " +
                  ", ".join(f"{p} -c{c} sls {r['cpu_s'][0] / r['secs']:.2f} + stratus {r['cpu_s'][1] / r['secs']:.2f} CPUs"
                            for p, rc in o.items() for c, r in rc.items()))
-    res.note("--lambda-concurrency 2 (2 sandboxes per function instead of 10), -c64: server CPU per request " +
+    res.note("--lambda-concurrency 2 (at most 2 sandboxes per function), -c64: server CPU per request " +
              ", ".join(f"{p} {r['cpu_us_per_req']:.0f} us" for p, r in few.items()))
     for path, r in few.items():
         if r["errors"]:

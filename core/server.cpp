@@ -112,6 +112,8 @@ private:
     std::unique_ptr<char[]> chunk_;
     Request request_;
     Plan plan_;
+    std::string remote_address_;  // the peer's address, asked once per connection
+    bool remote_known_ = false;
     std::uint64_t received_ = 0;
     // A body with a Content-Length is read by us, not the parser: straight from the socket
     // into the sink's buffer when it has one (S3 uploads), in reads as large as it offers.
@@ -313,9 +315,13 @@ void Session::on_header(beast::error_code ec) {
     request_.path = request_.target.substr(0, q);
     if (q != std::string::npos) request_.query = request_.target.substr(q + 1);
     for (const auto& field : msg) request_.headers.add(std::string(field.name_string()), std::string(field.value()));
-    beast::error_code ep_ec;
-    auto ep = socket_.remote_endpoint(ep_ec);
-    if (!ep_ec) request_.remote_address = ep.address().to_string();
+    if (!remote_known_) {
+        beast::error_code ep_ec;
+        auto ep = socket_.remote_endpoint(ep_ec);
+        if (!ep_ec) remote_address_ = ep.address().to_string();
+        remote_known_ = !ep_ec;
+    }
+    request_.remote_address = remote_address_;
     request_.received_at = std::chrono::system_clock::now();
     version_ = msg.version();
     keep_alive_ = msg.keep_alive();

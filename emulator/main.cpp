@@ -202,7 +202,8 @@ int main(int argc, char** argv) {
     start->add_option("--site-port", o.site_port, "Site port serving --site-bucket (default 8080; 0 picks a free one)");
     start->add_option("--site-bucket", o.site_bucket, "S3 bucket served on the site port as a single-page app");
     start->add_option("--lambda-concurrency", o.lambda_concurrency,
-                      "Sandboxes per function when it has no reserved concurrency (default 10)");
+                      "Sandboxes per function when it has no reserved concurrency (default 10; beyond one per core "
+                      "they start only while handlers wait on I/O)");
     start->add_option("--lambda-idle-timeout", o.lambda_idle_timeout,
                       "Seconds before an idle Lambda sandbox is stopped (default 300)")
         ->check(CLI::PositiveNumber);

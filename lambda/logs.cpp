@@ -65,6 +65,7 @@ LogBook::LogBook(std::size_t budget_per_function, std::string dir) : budget_(bud
 }
 
 LogBook::~LogBook() {
+    flush();
     for (auto& [name, s] : streams_)
         if (s.fd >= 0) ::close(s.fd);
 }
@@ -113,10 +114,10 @@ void LogBook::trim(Stream& s) {
     }
 }
 
-void LogBook::persist(const std::string& function, Stream& s, const LogLine& line) {
-    if (dir_.empty() || !safe_name(function)) return;
+void LogBook::write_pending(const std::string& function, Stream& s) {
+    if (s.pending.empty()) return;
     std::string path = path_of(function);
-    if (s.file_bytes > 2 * budget_) {
+    if (s.file_bytes + s.pending.size() > 2 * budget_) {
         // Retention: rewrite the file with what memory keeps, then append to it.
         std::string tmp = path + ".tmp";
         int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -126,26 +127,41 @@ void LogBook::persist(const std::string& function, Stream& s, const LogLine& lin
             if (s.fd >= 0) ::close(s.fd);
             s.fd = fd;
             s.file_bytes = body.size();
-            return;  // `line` is the last of s.lines: written already
+            s.pending.clear();  // the pending lines are the last of s.lines: written already
+            return;
         }
         if (fd >= 0) ::close(fd);
         ::unlink(tmp.c_str());
     }
     if (s.fd < 0) {
         s.fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        if (s.fd < 0) return;
+        if (s.fd < 0) {
+            s.pending.clear();
+            return;
+        }
     }
-    std::string r = record(line);
-    if (write_all(s.fd, r)) s.file_bytes += r.size();
+    if (write_all(s.fd, s.pending)) s.file_bytes += s.pending.size();
+    s.pending.clear();
 }
 
-void LogBook::append(const std::string& function, std::string line) {
+void LogBook::add(const std::string& function, std::string line, bool buffered) {
     std::lock_guard lock(mutex_);
     auto& s = streams_[function];
     s.bytes += line.size() + line_overhead;
     s.lines.push_back(LogLine{now_ms(), ++seq_, std::move(line)});
     trim(s);
-    persist(function, s, s.lines.back());
+    if (dir_.empty() || !safe_name(function)) return;
+    s.pending += record(s.lines.back());
+    if (!buffered) write_pending(function, s);
+}
+
+void LogBook::append(const std::string& function, std::string line) { add(function, std::move(line), false); }
+
+void LogBook::append_buffered(const std::string& function, std::string line) { add(function, std::move(line), true); }
+
+void LogBook::flush() {
+    std::lock_guard lock(mutex_);
+    for (auto& [name, s] : streams_) write_pending(name, s);
 }
 
 std::vector<LogLine> LogBook::read(const std::string& function, std::int64_t since_ms, std::uint64_t after_seq,

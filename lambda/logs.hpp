@@ -1,8 +1,10 @@
 // Every function's log lines (its handlers' output, START / END / REPORT), kept with a byte
 // budget per function: the oldest lines go first. With a directory, each function's lines
-// are also appended to <dir>/<function>.log (one write per line, so a kill -9 loses none;
-// rewritten from memory when it reaches twice the budget) and read back at startup, so
-// `stratus logs` shows what ran before a restart, as CloudWatch would.
+// are also appended to <dir>/<function>.log (rewritten from memory when it reaches twice
+// the budget) and read back at startup, so `stratus logs` shows what ran before a restart,
+// as CloudWatch would. append() writes the line at once (a kill -9 loses none);
+// append_buffered() keeps it for the next flush(), so a busy caller (the scheduler, which
+// flushes at the end of each batch of events it handles) pays one write per batch.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +30,9 @@ public:
     LogBook& operator=(const LogBook&) = delete;
 
     void append(const std::string& function, std::string line);
+    void append_buffered(const std::string& function, std::string line);
+    // Writes the buffered lines of every function.
+    void flush();
     // Lines of `function` with time >= since_ms and seq > after_seq, at most `limit`.
     std::vector<LogLine> read(const std::string& function, std::int64_t since_ms, std::uint64_t after_seq,
                               std::size_t limit) const;
@@ -40,10 +45,12 @@ private:
         std::size_t bytes = 0;
         int fd = -1;                  // the open log file, when persisted
         std::uint64_t file_bytes = 0;  // its size
+        std::string pending;           // records not written yet
     };
     void load();
     void trim(Stream& s);
-    void persist(const std::string& function, Stream& s, const LogLine& line);
+    void add(const std::string& function, std::string line, bool buffered);
+    void write_pending(const std::string& function, Stream& s);
     std::string path_of(const std::string& function) const;
 
     std::size_t budget_;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,10 +17,13 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/base64.hpp"
 #include "core/http_handler.hpp"
+#include "core/json_writer.hpp"
 #include "core/log.hpp"
 #include "core/net.hpp"
 #include "core/protocol.hpp"
@@ -42,6 +46,17 @@ namespace {
 constexpr std::size_t max_payload = 6291556;
 constexpr std::size_t max_line = 256 * 1024;
 constexpr std::size_t tail_bytes = 4096;
+// The runtime channel's frame heads are small JSON objects (method, path, a few headers).
+constexpr std::uint32_t max_frame_head = 64 * 1024;
+
+std::uint32_t get_le32(const char* p) {
+    auto b = reinterpret_cast<const unsigned char*>(p);
+    return std::uint32_t(b[0]) | std::uint32_t(b[1]) << 8 | std::uint32_t(b[2]) << 16 | std::uint32_t(b[3]) << 24;
+}
+
+void put_le32(std::string& out, std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
 
 std::string iso_now() { return core::iso8601(now_ms()); }
 
@@ -81,6 +96,31 @@ std::string exit_reason(int status) {
         return name.empty() ? fmt::format("signal: {}", sig) : fmt::format("signal: {}", name);
     }
     return fmt::format("exit status {}", WEXITSTATUS(status));
+}
+
+std::string read_small(const char* path) {
+    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return {};
+    char buf[512];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    ::close(fd);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+}
+
+// Nanoseconds the process's main thread spent on a CPU or waiting for one
+// (/proc/PID/schedstat; the wait is added when the thread gets the CPU), and whether it is
+// runnable now (/proc/PID/stat); nullopt when unreadable.
+std::optional<std::pair<std::uint64_t, bool>> cpu_demand(pid_t pid) {
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/schedstat", static_cast<int>(pid));
+    std::string sched = read_small(path);
+    unsigned long long run = 0, wait = 0;
+    if (std::sscanf(sched.c_str(), "%llu %llu", &run, &wait) != 2) return std::nullopt;
+    std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+    std::string stat = read_small(path);
+    auto paren = stat.rfind(')');
+    if (paren == std::string::npos || paren + 2 >= stat.size()) return std::nullopt;
+    return std::pair<std::uint64_t, bool>(run + wait, stat[paren + 2] == 'R');
 }
 
 long rss_kb_of(pid_t pid) {
@@ -145,7 +185,7 @@ private:
 };
 
 struct Sandbox {
-    Sandbox(net::io_context& io) : out(io), exit_watch(io), deadline(io), idle(io) {}
+    Sandbox(net::io_context& io) : out(io), exit_watch(io), deadline(io), idle(io), chan(io) {}
     Function fn;
     std::uint64_t generation = 0;
     pid_t pid = -1;
@@ -165,6 +205,24 @@ struct Sandbox {
     std::string partial;
     std::string init_log;
     std::array<char, 64 * 1024> buffer{};
+    steady::time_point rss_read_at{};  // when max_rss_mb was last read from /proc
+    // What the scheduler last saw of this process's CPU (on it or waiting for it), to tell
+    // a handler waiting on I/O from one that computes (see Impl::sleeping).
+    std::string sched_id;  // the invocation it was running then
+    std::uint64_t sched_ns = 0;
+    steady::time_point sched_at{};
+
+    // stratus's own runtimes (node, python) call the Runtime API over a socket pair with
+    // framed messages instead of HTTP over loopback (the runtime channel): each frame is
+    // a little-endian u32 head length, u32 body length, the head (JSON: method, path and
+    // headers one way; status and headers the other), then the body. Same calls, same
+    // state machine, same answers as the HTTP listener, which stays open for anything else.
+    net::posix::stream_descriptor chan;
+    std::string chan_in;              // bytes read, not yet a whole frame
+    std::uint64_t chan_discard = 0;   // bytes of an oversized body still to skip
+    std::string chan_out, chan_queued;  // being written / waiting behind it
+    bool chan_writing = false;
+    std::array<char, 64 * 1024> chan_buffer{};
 };
 
 struct Pool {
@@ -172,11 +230,15 @@ struct Pool {
     std::uint64_t generation = 0;
     std::deque<std::shared_ptr<Invocation>> queue;
     std::vector<std::shared_ptr<Sandbox>> sandboxes;
+    // Looks again whether to start more sandboxes (see SchedulerOptions::grow_after).
+    std::unique_ptr<net::steady_timer> grow_timer;
+    bool grow_armed = false;
 };
 
 struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
     Impl(core::Runtime& rt, SchedulerOptions o) : runtime(rt), io(rt.io_context()), options(std::move(o)) {
         rss_timer.emplace(io);
+        log_timer.emplace(io);
         watcher.emplace(io, [this](const std::string& name) { code_changed(name); });
     }
 
@@ -189,6 +251,9 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
     std::optional<net::steady_timer> rss_timer;  // reset at shutdown: it belongs to the io_context
     bool rss_running = false;
     bool stopped = false;
+    bool logs_flush_posted = false;
+    std::optional<net::steady_timer> log_timer;  // reset at shutdown, as rss_timer
+    static constexpr std::chrono::milliseconds log_flush_delay{5};
     std::optional<CodeWatcher> watcher;  // hot reload
 
     // ---- hot reload ----
@@ -226,18 +291,19 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         bool has_waiting = false;
         for (auto& sb : pool.sandboxes)
             if (!sb->dead && !sb->retired && sb->api.state() == RuntimeApiState::State::waiting) has_waiting = true;
-        if (!event && !has_waiting && live(pool) >= limit) {
+        if (!event && !has_waiting) {
             // The queue holds RequestResponse invocations waiting for a sandbox (and Event
-            // ones, which AWS queues apart and never throttles here).
-            // A sandbox still starting takes the first of them when it is ready: those are
-            // not waiting beyond the concurrency (a cold start under load must not throttle
-            // the calls that fit in limit + queue).
-            std::size_t waiting = std::count_if(pool.queue.begin(), pool.queue.end(), [](auto& q) { return !q->event; });
+            // ones, which AWS queues apart and never throttles here): `queue_size` of them,
+            // plus one per sandbox that may still start, plus one per sandbox still starting
+            // (it takes the first of them when it is ready: a cold start under load must not
+            // throttle the calls that fit in limit + queue).
+            unsigned n = live(pool);
             std::size_t starting = std::count_if(pool.sandboxes.begin(), pool.sandboxes.end(), [](auto& sb) {
                 return !sb->dead && !sb->retired && sb->api.state() == RuntimeApiState::State::initializing;
             });
-            waiting = waiting > starting ? waiting - starting : 0;
-            if (waiting >= options.queue_size) {
+            std::size_t room = options.queue_size + (limit > n ? limit - n : 0) + starting;
+            std::size_t waiting = std::count_if(pool.queue.begin(), pool.queue.end(), [](auto& q) { return !q->event; });
+            if (waiting >= room) {
                 auto e = core::AwsError("TooManyRequestsException", "Rate Exceeded.", 429);
                 e.with("Reason", pool.fn.reserved_concurrency ? "ReservedFunctionConcurrentInvocationLimitExceeded"
                                                               : "ConcurrentInvocationLimitExceeded");
@@ -294,11 +360,80 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         for (auto& sb : pool.sandboxes)
             if (!sb->dead && !sb->retired && sb->api.state() == RuntimeApiState::State::initializing) ++starting;
         unsigned n = live(pool);
+        std::optional<bool> may_grow;
         while (pool.queue.size() > starting && n < limit) {
+            if (n >= eager()) {
+                if (!may_grow) may_grow = all_busy_long(pool) && all_sleeping(pool);
+                if (!*may_grow) {
+                    arm_grow(pool);
+                    return;
+                }
+            }
             if (!spawn(pool)) return;
             ++starting;
             ++n;
         }
+    }
+
+    unsigned eager() const {
+        if (options.eager_sandboxes) return options.eager_sandboxes;
+        static const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+        return cores;
+    }
+
+    // Every sandbox running an invocation has run it for grow_after or longer, at least
+    // one does, and none is free (starting ones do not count either way).
+    bool all_busy_long(const Pool& pool) const {
+        auto since = steady::now() - options.grow_after;
+        bool any = false;
+        for (auto& sb : pool.sandboxes) {
+            if (sb->dead || sb->retired || sb->api.state() == RuntimeApiState::State::initializing) continue;
+            if (!sb->current || sb->current->started > since) return false;
+            any = true;
+        }
+        return any;
+    }
+
+    // Whether every busy sandbox mostly slept (neither ran nor waited for a CPU) since the
+    // last look at its current invocation; the first look at an invocation only notes it.
+    bool all_sleeping(const Pool& pool) const {
+        bool all = true;
+        auto now = steady::now();
+        for (auto& sb : pool.sandboxes) {
+            if (sb->dead || sb->retired || !sb->current) continue;
+            auto demand = cpu_demand(sb->pid);
+            if (!demand) continue;  // no schedstat: as before, more sandboxes
+            auto [ns, runnable] = *demand;
+            if (sb->sched_id == sb->current->id && now - sb->sched_at < options.grow_after) {
+                all = false;  // looked too recently to tell: keep that look as the baseline
+                continue;
+            }
+            if (sb->sched_id != sb->current->id || runnable) {
+                all = false;
+            } else {
+                double wall = std::chrono::duration<double, std::nano>(now - sb->sched_at).count();
+                if (double(ns - sb->sched_ns) > wall / 2) all = false;
+            }
+            sb->sched_id = sb->current->id;
+            sb->sched_ns = ns;
+            sb->sched_at = now;
+        }
+        return all;
+    }
+
+    void arm_grow(Pool& pool) {
+        if (pool.grow_armed || stopped) return;
+        if (!pool.grow_timer) pool.grow_timer = std::make_unique<net::steady_timer>(io);
+        pool.grow_armed = true;
+        pool.grow_timer->expires_after(options.grow_after);
+        pool.grow_timer->async_wait([w = weak_from_this(), name = pool.fn.name](const boost::system::error_code& ec) {
+            auto self = w.lock();
+            if (ec || !self || self->stopped) return;
+            auto it = self->pools.find(name);
+            if (it == self->pools.end()) return;
+            it->second.grow_armed = false;
+            self->dispatch(it->second);
+        });
     }
 
     void assign(Pool& pool, const std::shared_ptr<Sandbox>& sb, std::shared_ptr<Invocation> inv) {
@@ -347,7 +482,14 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         sb.deadline.cancel();
         drain(sb, inv.get());
         double ms = std::chrono::duration<double, std::milli>(steady::now() - inv->started).count();
-        if (!sb.dead) sb.max_rss_mb = std::max(sb.max_rss_mb, rss_mb(sb.pid));
+        // Max Memory Used: read at the end of an invocation unless the memory poll (or a
+        // previous invocation) read it within the poll interval, so back-to-back warm
+        // invocations do not each walk /proc.
+        auto now = steady::now();
+        if (!sb.dead && now - sb.rss_read_at >= options.rss_poll) {
+            sb.max_rss_mb = std::max(sb.max_rss_mb, rss_mb(sb.pid));
+            sb.rss_read_at = now;
+        }
         std::string line = fmt::format("END RequestId: {}", inv->id);
         emit_to(sb, inv.get(), line);
         std::string report = fmt::format(
@@ -455,6 +597,15 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
             env["PYTHONUNBUFFERED"] = "1";
             env["PYTHONDONTWRITEBYTECODE"] = "1";
         }
+        // Our own bootstraps get the runtime channel as fd 3 (they remove this variable
+        // before loading the handler); custom runtimes speak HTTP to AWS_LAMBDA_RUNTIME_API.
+        int chan[2] = {-1, -1};
+        bool builtin = runtime_name.starts_with("nodejs") || runtime_name.starts_with("python");
+        if (builtin && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, chan) == 0) env["_STRATUS_RUNTIME_FD"] = "3";
+        auto close_chan = [&chan] {
+            for (int& fd : chan)
+                if (fd >= 0) ::close(std::exchange(fd, -1));
+        };
         std::vector<std::string> env_strings;
         for (auto& [k, v] : env) env_strings.push_back(k + "=" + v);
         std::vector<char*> envp, args;
@@ -465,6 +616,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
 
         int fds[2];
         if (::pipe2(fds, O_CLOEXEC) != 0) {
+            close_chan();
             runtime.close_listener(sb->port);
             fail_head(pool, "Runtime.Unknown", "pipe failed");
             return false;
@@ -474,7 +626,8 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
         posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
         posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
-        posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+        if (chan[1] >= 0) posix_spawn_file_actions_adddup2(&fa, chan[1], 3);
+        posix_spawn_file_actions_addclosefrom_np(&fa, chan[1] >= 0 ? 4 : 3);
         posix_spawn_file_actions_addchdir_np(&fa, fn.code_dir.c_str());
         posix_spawnattr_t attr;
         posix_spawnattr_init(&attr);
@@ -490,7 +643,9 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         posix_spawn_file_actions_destroy(&fa);
         posix_spawnattr_destroy(&attr);
         ::close(fds[1]);
+        if (chan[1] >= 0) ::close(std::exchange(chan[1], -1));
         if (rc != 0) {
+            close_chan();
             ::close(fds[0]);
             runtime.close_listener(sb->port);
             fail_head(pool, "Runtime.InvalidEntrypoint",
@@ -501,6 +656,10 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         sb->spawned = steady::now();
         ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK);
         sb->out.assign(fds[0]);
+        if (chan[0] >= 0) {
+            ::fcntl(chan[0], F_SETFL, ::fcntl(chan[0], F_GETFL) | O_NONBLOCK);
+            sb->chan.assign(chan[0]);
+        }
         int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
         if (pidfd >= 0) {
             ::fcntl(pidfd, F_SETFD, FD_CLOEXEC);
@@ -511,6 +670,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         core::log::debug("lambda: started sandbox {} for {} (pid {}, runtime api port {})", pool.sandboxes.size(),
                          fn.name, pid, sb->port);
         read_output(sb);
+        if (sb->chan.is_open()) read_channel(sb);
         watch_exit(sb);
         return true;
     }
@@ -546,6 +706,9 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         boost::system::error_code ec;
         sb->exit_watch.close(ec);
         if (sb->dead) return;  // we killed it and already failed what it ran
+        // What the runtime sent on its channel before it ended counts (an answer, then exit).
+        drain_channel(sb);
+        if (sb->dead) return;
         // The process ended by itself: crash, exit, or killed from outside.
         drain(*sb, sb->current.get());
         std::string reason = exit_reason(status);
@@ -577,6 +740,8 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         sb->deadline.cancel();
         sb->pending_next = nullptr;  // ends the held poll (its connection closes)
         if (sb->port) runtime.close_listener(sb->port);
+        boost::system::error_code ec;
+        if (sb->chan.is_open()) sb->chan.close(ec);
         if (!sb->exit_watch.is_open() && sb->pid > 0) {
             // Without a pidfd, reap it blocking (it was SIGKILLed, this is immediate).
             ::kill(-sb->pid, SIGKILL);
@@ -600,6 +765,149 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
             if (!sb->current) kill(sb);  // busy ones finish their invocation first
         }
         std::erase_if(pool.sandboxes, [](auto& sb) { return sb->dead; });
+    }
+
+    // ---- the runtime channel (our own runtimes) ----
+
+    void read_channel(const std::shared_ptr<Sandbox>& sb) {
+        sb->chan.async_read_some(net::buffer(sb->chan_buffer),
+                                 [self = shared_from_this(), sb](const boost::system::error_code& ec, std::size_t n) {
+                                     // Closed by stop(), or the runtime ended: its exit watch reports that.
+                                     if (ec || sb->dead) return;
+                                     self->channel_bytes(sb, std::string_view(sb->chan_buffer.data(), n));
+                                     if (!sb->dead && sb->chan.is_open()) self->read_channel(sb);
+                                 });
+    }
+
+    // Reads what is left in the channel without waiting (the process has ended).
+    void drain_channel(const std::shared_ptr<Sandbox>& sb) {
+        for (int i = 0; i < 1024 && !sb->dead && sb->chan.is_open(); ++i) {
+            ssize_t n = ::read(sb->chan.native_handle(), sb->chan_buffer.data(), sb->chan_buffer.size());
+            if (n <= 0) break;
+            channel_bytes(sb, std::string_view(sb->chan_buffer.data(), static_cast<std::size_t>(n)));
+        }
+    }
+
+    // A frame head the runtime sent: {"method": ..., "path": ..., "headers": {...}}.
+    static std::optional<core::Request> channel_request(std::string_view head) {
+        auto j = json::parse(head, nullptr, false);
+        if (!j.is_object()) return std::nullopt;
+        auto m = j.find("method");
+        auto p = j.find("path");
+        if (m == j.end() || p == j.end() || !m->is_string() || !p->is_string()) return std::nullopt;
+        core::Request r;
+        r.method = m->get<std::string>();
+        r.path = p->get<std::string>();
+        r.target = r.path;
+        if (auto h = j.find("headers"); h != j.end() && h->is_object())
+            for (auto& [k, v] : h->items())
+                if (v.is_string()) r.headers.add(k, v.get<std::string>());
+        return r;
+    }
+
+    void channel_bytes(const std::shared_ptr<Sandbox>& sb, std::string_view bytes) {
+        std::string& in = sb->chan_in;
+        in.append(bytes);
+        std::size_t pos = 0;
+        while (!sb->dead) {
+            if (sb->chan_discard) {
+                auto skip = static_cast<std::size_t>(std::min<std::uint64_t>(sb->chan_discard, in.size() - pos));
+                pos += skip;
+                sb->chan_discard -= skip;
+                if (sb->chan_discard) break;
+                continue;
+            }
+            if (in.size() - pos < 8) break;
+            std::uint32_t head_len = get_le32(in.data() + pos), body_len = get_le32(in.data() + pos + 4);
+            std::optional<core::Request> req;
+            if (head_len <= max_frame_head) {
+                if (in.size() - pos < 8 + std::size_t(head_len)) break;
+                req = channel_request(std::string_view(in).substr(pos + 8, head_len));
+            }
+            if (!req) {
+                // Not our protocol: the runtime is broken. Its exit fails what it ran.
+                core::log::warn("lambda: {}: malformed message on the runtime channel; sandbox killed", sb->fn.name);
+                if (sb->pid > 0) ::kill(-sb->pid, SIGKILL);
+                in.clear();
+                boost::system::error_code ec;
+                sb->chan.close(ec);
+                return;
+            }
+            if (body_len > max_payload) {
+                // As the HTTP listener: 413 for the call, and an oversized response fails
+                // the invocation. The body is skipped as it arrives.
+                pos += 8 + head_len;
+                sb->chan_discard = body_len;
+                response_too_large(sb, req->path);
+                core::Response resp;
+                resp.status = 413;
+                resp.body = RuntimeApiState::error(413, "RequestEntityTooLarge",
+                                                   fmt::format("Exceeded maximum allowed payload size ({} bytes).", max_payload))
+                                .body;
+                send_frame(sb, resp);
+                continue;
+            }
+            if (in.size() - pos < 8 + std::size_t(head_len) + body_len) break;
+            req->body.assign(in, pos + 8 + head_len, body_len);
+            req->body_size = body_len;
+            pos += 8 + std::size_t(head_len) + body_len;
+            runtime_call(sb, std::move(*req), [self = weak_from_this(), w = std::weak_ptr<Sandbox>(sb)](core::Response&& r) {
+                auto i = self.lock();
+                auto s = w.lock();
+                if (i && s) i->send_frame(s, r);
+            });
+        }
+        if (sb->dead) {
+            in.clear();
+        } else {
+            in.erase(0, pos);
+        }
+    }
+
+    void send_frame(const std::shared_ptr<Sandbox>& sb, const core::Response& r) {
+        if (sb->dead || !sb->chan.is_open()) return;
+        core::JsonWriter head(256);
+        head.begin_object().member("status", r.status).key("headers").begin_object();
+        for (auto& [k, v] : r.headers.entries()) {
+            std::string lower = k;
+            for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            head.member(lower, v);
+        }
+        head.end_object().end_object();
+        std::string frame;
+        frame.reserve(8 + head.str().size() + r.body.size());
+        put_le32(frame, static_cast<std::uint32_t>(head.str().size()));
+        put_le32(frame, static_cast<std::uint32_t>(r.body.size()));
+        frame += head.str();
+        frame += r.body;
+        if (sb->chan_writing) {
+            sb->chan_queued += frame;
+            return;
+        }
+        std::size_t done = 0;
+        while (done < frame.size()) {
+            ssize_t n = ::write(sb->chan.native_handle(), frame.data() + done, frame.size() - done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+            if (n <= 0) return;  // the runtime is gone: its exit watch reports it
+            done += static_cast<std::size_t>(n);
+        }
+        if (done == frame.size()) return;
+        sb->chan_out = frame.substr(done);
+        write_channel(sb);
+    }
+
+    void write_channel(const std::shared_ptr<Sandbox>& sb) {
+        sb->chan_writing = true;
+        net::async_write(sb->chan, net::buffer(sb->chan_out),
+                         [self = shared_from_this(), sb](const boost::system::error_code& ec, std::size_t) {
+                             sb->chan_writing = false;
+                             sb->chan_out.clear();
+                             if (ec || sb->dead) return;
+                             if (sb->chan_queued.empty()) return;
+                             std::swap(sb->chan_out, sb->chan_queued);
+                             self->write_channel(sb);
+                         });
     }
 
     // ---- output ----
@@ -653,7 +961,20 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
             sb.init_log.push_back('\n');
             if (sb.init_log.size() > 4 * tail_bytes) sb.init_log.erase(0, sb.init_log.size() - tail_bytes);
         }
-        logs.append(sb.fn.name, std::string(line));
+        logs.append_buffered(sb.fn.name, std::string(line));
+        if (!logs_flush_posted && log_timer) {
+            // Lines reach the log file within a few milliseconds, one write per function
+            // for everything logged meanwhile (memory has them at once, for GetLogEvents
+            // and the Tail); a kill -9 of stratus may lose the last few ms of lines.
+            logs_flush_posted = true;
+            log_timer->expires_after(log_flush_delay);
+            log_timer->async_wait([w = weak_from_this()](const boost::system::error_code& ec) {
+                auto self = w.lock();
+                if (ec || !self) return;
+                self->logs_flush_posted = false;
+                self->logs.flush();
+            });
+        }
     }
 
     // ---- memory ----
@@ -678,6 +999,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
                 busy = true;
                 long mb = rss_mb(sb->pid);
                 sb->max_rss_mb = std::max(sb->max_rss_mb, mb);
+                sb->rss_read_at = steady::now();
                 if (mb > sb->fn.memory_size) over.push_back(sb);
             }
         }
@@ -804,6 +1126,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
     void shutdown() {
         stopped = true;
         rss_timer.reset();
+        log_timer.reset();
         watcher->close();
         for (auto& [name, pool] : pools) {
             for (auto& sb : pool.sandboxes) {
@@ -816,10 +1139,12 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
                 }
             }
             pool.sandboxes.clear();
+            pool.grow_timer.reset();
             for (auto& inv : pool.queue)
                 fail_now(inv, core::AwsError("ServiceException", "stratus is shutting down", 500, core::Fault::receiver));
             pool.queue.clear();
         }
+        logs.flush();
     }
 };
 

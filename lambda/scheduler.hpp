@@ -1,7 +1,10 @@
 // Runs invocations in sandboxes: one process group per sandbox running the runtime's
 // bootstrap, talking to its own Runtime API listener. Warm sandboxes are reused; more are
 // started up to the function's concurrency; beyond it invocations queue, and are
-// throttled when the queue is full. Timeouts, memory limits and crashes fail only the
+// throttled when the queue is full. Up to `eager_sandboxes` (the number of cores) start as
+// soon as invocations wait; more only once every running one has been busy for `grow_after`
+// (handlers waiting on I/O), since more processes than cores running short handlers only
+// compete for the CPU. Timeouts, memory limits and crashes fail only the
 // invocation concerned. Everything runs on the daemon's main io_context.
 #pragma once
 
@@ -37,6 +40,8 @@ struct SchedulerOptions {
     std::function<std::optional<Function>(const std::string&)> lookup;
     // Where function logs persist (<data>/lambda/logs); empty: memory only.
     std::string logs_dir;
+    unsigned eager_sandboxes = 0;  // 0: one per core
+    std::chrono::milliseconds grow_after{10};
 };
 
 class Scheduler {

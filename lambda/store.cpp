@@ -23,29 +23,53 @@ FunctionStore::FunctionStore(core::lmdb::Env& env, std::string code_root)
 }
 
 std::optional<Function> FunctionStore::get(const std::string& name) {
+    std::uint64_t writes;
+    {
+        std::lock_guard lock(cache_mutex_);
+        if (auto it = cache_.find(name); it != cache_.end()) return it->second;
+        writes = writes_;
+    }
     auto text = env_.read([&](core::lmdb::ReadTxn& txn) -> std::optional<std::string> {
         auto v = txn.get(dbi_, name);
         if (!v) return std::nullopt;
         return std::string(*v);
     });
-    if (!text) return std::nullopt;
-    return Function::from_json(*text);
+    std::optional<Function> f;
+    if (text) f = Function::from_json(*text);
+    std::lock_guard lock(cache_mutex_);
+    // Names that do not exist are cached too, but not without bound (callers may probe).
+    if (writes == writes_ && (f || cache_.size() < 4096)) cache_.emplace(name, f);
+    return f;
+}
+
+void FunctionStore::forget(const std::string& name) {
+    std::lock_guard lock(cache_mutex_);
+    ++writes_;
+    if (name.empty())
+        cache_.clear();
+    else
+        cache_.erase(name);
 }
 
 bool FunctionStore::create(const Function& f) {
-    return env_.write([&](core::lmdb::WriteTxn& txn) {
+    bool made = env_.write([&](core::lmdb::WriteTxn& txn) {
         if (txn.get(dbi_, f.name)) return false;
         txn.put(dbi_, f.name, f.to_json());
         return true;
     });
+    forget(f.name);
+    return made;
 }
 
 void FunctionStore::put(const Function& f) {
     env_.write([&](core::lmdb::WriteTxn& txn) { txn.put(dbi_, f.name, f.to_json()); });
+    forget(f.name);
 }
 
 bool FunctionStore::erase(const std::string& name) {
-    return env_.write([&](core::lmdb::WriteTxn& txn) { return txn.del(dbi_, name); });
+    bool gone = env_.write([&](core::lmdb::WriteTxn& txn) { return txn.del(dbi_, name); });
+    forget(name);
+    return gone;
 }
 
 std::vector<Function> FunctionStore::list(const std::string& marker, std::size_t max,
@@ -79,6 +103,7 @@ void FunctionStore::clear() {
         txn.clear(dbi_);
         txn.clear(events_);
     });
+    forget({});
 }
 
 void FunctionStore::put_event(const PendingEvent& e) {

@@ -3,8 +3,14 @@
 // finished (db lambda_events, request id -> {function, payload}), so that an invocation
 // answered 202 survives a crash or restart and runs then (AWS's async delivery is
 // at-least-once too).
+//
+// get() answers from a cache of decoded functions (every invocation looks its function
+// up); each write through this class drops what it changes. Any thread.
 #pragma once
 
+#include <cstdint>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,7 +51,12 @@ public:
     std::string package_path(const Function& f) const;
 
 private:
+    void forget(const std::string& name);  // after a write of `name`; empty: everything
+
     core::lmdb::Env& env_;
+    std::mutex cache_mutex_;
+    std::map<std::string, std::optional<Function>, std::less<>> cache_;
+    std::uint64_t writes_ = 0;  // a get() that raced with a write does not fill the cache
     core::lmdb::Dbi dbi_;
     core::lmdb::Dbi events_;
     std::string code_root_;

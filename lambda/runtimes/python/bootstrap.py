@@ -1,23 +1,50 @@
 """stratus's python runtime: loads _HANDLER (module.function) from LAMBDA_TASK_ROOT and
-serves invocations from the Lambda Runtime API. Standard library only."""
+serves invocations from the Lambda Runtime API. Standard library only.
+
+stratus hands this bootstrap the Runtime API as a socket on fd 3 (_STRATUS_RUNTIME_FD): the
+same calls and answers as HTTP to AWS_LAMBDA_RUNTIME_API, as framed messages (u32 LE head
+length, u32 LE body length, a JSON head, the body). Without it, it speaks HTTP."""
 import http.client
 import importlib
 import json
 import logging
 import os
+import socket
+import struct
 import sys
 import time
 import traceback
 
-host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
-conn = http.client.HTTPConnection(host, int(port))
 current_id = None
+channel_fd = os.environ.pop("_STRATUS_RUNTIME_FD", None)
 
+if channel_fd:
+    channel = socket.socket(fileno=int(channel_fd))
+    channel.set_inheritable(False)
+    channel_in = channel.makefile("rb")
 
-def call(method, path, body=None, headers=None):
-    conn.request(method, "/2018-06-01/runtime/" + path, body=body, headers=headers or {})
-    r = conn.getresponse()
-    return r.status, dict((k.lower(), v) for k, v in r.getheaders()), r.read()
+    def read_exact(n):
+        data = channel_in.read(n)
+        if data is None or len(data) != n:
+            sys.exit(1)  # stratus is gone
+        return data
+
+    def call(method, path, body=None, headers=None):
+        head = json.dumps({"method": method, "path": "/2018-06-01/runtime/" + path,
+                           "headers": headers or {}}).encode()
+        data = body.encode() if isinstance(body, str) else (body or b"")
+        channel.sendall(struct.pack("<II", len(head), len(data)) + head + data)
+        head_len, body_len = struct.unpack("<II", read_exact(8))
+        answer = json.loads(read_exact(head_len))
+        return answer["status"], answer["headers"], read_exact(body_len) if body_len else b""
+else:
+    host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
+    conn = http.client.HTTPConnection(host, int(port))
+
+    def call(method, path, body=None, headers=None):
+        conn.request(method, "/2018-06-01/runtime/" + path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        return r.status, dict((k.lower(), v) for k, v in r.getheaders()), r.read()
 
 
 class LambdaFormatter(logging.Formatter):
