@@ -95,11 +95,22 @@ void walk(Context& ctx, Call& call, Walk& w, OnKey on_key, OnPrefix on_prefix) {
     });
 }
 
-// encoding-type=url: S3 percent-encodes (a space as %20, '+' as %2B, '/' kept), which
-// botocore undoes with unquote_plus.
+// encoding-type=url: S3 form-encodes (space as '+', '+' as %2B, '/' kept), which
+// botocore undoes with unquote_plus. (Issue 15 says S3 writes %20; MinIO's s3URLEncode,
+// written to match S3, and the Go SDK's advice to QueryUnescape these keys say '+'. Not
+// checked against AWS itself here.)
 std::string enc(bool url, std::string_view s) {
     if (!url) return std::string(s);
-    return core::uri_encode(s, false);
+    std::string e = core::uri_encode(s, false), out;
+    for (std::size_t i = 0; i < e.size(); ++i) {
+        if (e.compare(i, 3, "%20") == 0) {
+            out += '+';
+            i += 2;
+        } else {
+            out += e[i];
+        }
+    }
+    return out;
 }
 
 void contents(XmlWriter& w, const Version& v, const std::string& key, bool url, bool owner) {
