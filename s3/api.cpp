@@ -57,6 +57,7 @@ std::map<OperationKey, Op> make_table() {
     t[{R::bucket, "GET", "versions"}] = list_object_versions;
     t[{R::bucket, "GET", "uploads"}] = list_multipart_uploads;
     t[{R::bucket, "POST", "delete"}] = delete_objects;
+    t[{R::bucket, "POST", ""}] = post_object;
     for (auto c : bucket_configs) {
         t[{R::bucket, "GET", std::string(c)}] = get_bucket_config;
         t[{R::bucket, "PUT", std::string(c)}] = put_bucket_config;
@@ -214,7 +215,8 @@ public:
                    return std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::system_clock::now().time_since_epoch())
                        .count();
-               }},
+               },
+               nullptr},
           operations_(make_table()) {
         store_.collect_garbage();
     }
@@ -229,11 +231,21 @@ public:
         return r;
     }
     bool anonymous(const core::Request& head) const override {
-        // Browsers send CORS preflights without credentials; website endpoints are public.
-        return head.method == "OPTIONS" || website_bucket(head.host()).has_value();
+        // Browsers send CORS preflights without credentials; website endpoints are public;
+        // a form upload (POST Object) carries its signature in the form, checked there.
+        return head.method == "OPTIONS" || website_bucket(head.host()).has_value() || form_upload(head);
     }
 
-    void use_credentials(std::shared_ptr<const core::Credentials> keys) override { keys_ = std::move(keys); }
+    static bool form_upload(const core::Request& head) {
+        if (head.method != "POST") return false;
+        Target t = classify(head);
+        return t.resource == Resource::bucket && t.sub.empty();
+    }
+
+    void use_credentials(std::shared_ptr<const core::Credentials> keys) override {
+        keys_ = std::move(keys);
+        ctx_.keys = keys_.get();
+    }
 
     // S3's own signing rules (s3/auth.hpp). A request without any signature is refused
     // as AWS refuses it on a private bucket.
@@ -316,6 +328,11 @@ public:
             // still read whole before its answer.
             p.limit = 5ULL * 1024 * 1024 * 1024;
             p.make_sink = [dir = store_.spool_dir()] { return std::make_unique<core::FileSink>(dir); };
+        } else if (form_upload(head)) {
+            // Form uploads stream to the spool like PUT bodies; the file field may be 5 GB.
+            p.limit = 5ULL * 1024 * 1024 * 1024 + 1024 * 1024;
+            p.make_sink = [dir = store_.spool_dir()] { return std::make_unique<core::FileSink>(dir); };
+            return p;  // not hashed: the signature is over the policy, not the body
         } else {
             p.limit = 20 * 1024 * 1024;
         }
@@ -385,7 +402,7 @@ public:
                                       : t.resource == Resource::bucket ? "BUCKET"
                                                                        : "OBJECT");
         }
-        bool heavy = it->second == complete_multipart_upload ||
+        bool heavy = it->second == complete_multipart_upload || it->second == post_object ||
                      (it->second == upload_part && request.headers.has("x-amz-copy-source"));
         if (heavy) {
             auto req = std::make_shared<core::Request>(std::move(request));
