@@ -319,7 +319,12 @@ public:
             // aws-chunked framing adds a little on the wire.
             p.limit = 5ULL * 1024 * 1024 * 1024 + 64 * 1024 * 1024;
             UploadOptions o = upload_options(head, store_.fsync());
-            if (t.sub.empty()) o.inline_max = Store::inline_max;  // PutObject (not UploadPart)
+            if (t.sub.empty()) {
+                // PutObject (not UploadPart): small bodies stay in memory, and a body sent
+                // without a checksum gets S3's default full-object CRC64NVME.
+                o.inline_max = Store::inline_max;
+                if (!o.checksum) o.checksum = ChecksumAlgorithm::crc64nvme;
+            }
             p.make_sink = [dir = store_.spool_dir(), o] { return std::make_unique<UploadSink>(dir, o); };
         } else if (head.method == "PUT") {
             // Other PUT bodies (configurations, tagging) are small documents, but every PUT

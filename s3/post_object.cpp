@@ -222,7 +222,7 @@ void check_signature(const Form& form, const std::string& policy_b64, const core
 }
 
 // Copies [offset, offset+length) of the mapped body into a new spool file, taking its MD5.
-std::string spool_range(Context& ctx, std::string_view bytes, std::string& md5_raw) {
+std::string spool_range(Context& ctx, std::string_view bytes, std::string& md5_raw, Digest& crc) {
     std::string tmpl = ctx.store.spool_dir() + "/post-XXXXXX";
     int fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
     if (fd < 0) throw std::system_error(errno, std::generic_category(), "create object file");
@@ -231,6 +231,7 @@ std::string spool_range(Context& ctx, std::string_view bytes, std::string& md5_r
         while (!bytes.empty()) {
             std::size_t n = std::min<std::size_t>(bytes.size(), 1 << 20);
             md5.update(bytes.substr(0, n));
+            crc.update(bytes.substr(0, n));
             std::size_t done = 0;
             while (done < n) {
                 ssize_t w = ::write(fd, bytes.data() + done, n - done);
@@ -347,12 +348,17 @@ core::Response post_object(Context& ctx, Call& call) {
         v.headers["Content-Type"] = form.file->content_type;
     std::string md5_raw;
     v.size = size;
+    // The full-object CRC64NVME S3 adds to objects uploaded without a checksum.
+    auto crc = make_digest(ChecksumAlgorithm::crc64nvme);
     if (size > 0) {
-        std::string tmp = spool_range(ctx, body.substr(form.file->offset, size), md5_raw);
+        std::string tmp = spool_range(ctx, body.substr(form.file->offset, size), md5_raw, *crc);
         v.file = ctx.store.adopt(tmp);
     } else {
         md5_raw = crypto::md5("");
     }
+    v.checksum_algorithm = "CRC64NVME";
+    v.checksum_type = "FULL_OBJECT";
+    v.checksum = base64_encode(crc->final());
     v.etag = "\"" + hex_encode(md5_raw) + "\"";
     Call object_call{call.req, call.bucket, key, ""};
     Version stored = commit_version(ctx, object_call, std::move(v), "ObjectCreated:Post");

@@ -592,12 +592,14 @@ std::optional<std::string> Store::get_completed(const core::lmdb::Txn& txn, std:
 void Store::put_completed(core::lmdb::WriteTxn& txn, std::string_view id, std::string_view result_json,
                           std::int64_t now_ms) {
     // Value: u64be(completion time ms) then the JSON. Records older than a day go as new
-    // ones come (a short scan: one completion per upload).
+    // ones come: each completion looks at the 256 records after its own id (ids are
+    // random, so every record is looked at as completions go on) and drops expired ones.
     constexpr std::int64_t keep_ms = 24 * 3600 * 1000LL;
     std::vector<std::string> old;
     {
         auto c = core::lmdb::Cursor::open(txn, completed_);
-        for (bool ok = c.first(); ok && old.size() < 64; ok = c.next()) {
+        int seen = 0;
+        for (bool ok = c.seek(id); ok && ++seen <= 256; ok = c.next()) {
             auto v = c.value();
             if (v.size() < 8) continue;
             std::int64_t t = 0;

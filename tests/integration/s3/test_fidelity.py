@@ -3,6 +3,7 @@ uploads, v1 listing pagination with delimiters, CreateBucket's us-east-1 answer,
 completions, UploadPartCopy ranges, and HTTP details (411, 304, InvalidURI, CORS headers on
 errors, metadata and Content-Encoding kept as sent). boto3 where it can send the request,
 http.client where an SDK would not."""
+import base64
 import http.client
 import unittest
 import urllib.parse
@@ -11,6 +12,16 @@ import uuid
 from botocore.exceptions import ClientError
 
 from daemon import Daemon
+
+
+def crc64nvme(data):
+    # CRC-64/NVME (reflected 0xAD93D23594C93659, init and xorout all ones).
+    crc = 0xFFFFFFFFFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x9A6C9329AC4BC9B5 if crc & 1 else 0)
+    return base64.b64encode((crc ^ 0xFFFFFFFFFFFFFFFF).to_bytes(8, "big")).decode()
 
 
 def name(p="f"):
@@ -164,6 +175,24 @@ class FidelityTest(unittest.TestCase):
         self.assertEqual(h["ContentEncoding"], "GZIP, br")
         self.s3.put_object(Bucket=b, Key="g", Body=b"x", ContentEncoding="gzip")
         self.assertEqual(self.s3.head_object(Bucket=b, Key="g")["ContentEncoding"], "gzip")
+
+    def test_default_crc64nvme_checksum(self):
+        self.assertEqual(crc64nvme(b"123456789"), base64.b64encode(bytes.fromhex("ae8b14860a799888")).decode())
+        b = self.bucket()
+        data = bytes(range(256)) * 68  # over 16 KB: a file, not an inline body
+        for key, body in [("plain", data), ("small", b"tiny"), ("empty", b"")]:
+            status, headers, _ = self.raw("PUT", "/%s/%s" % (b, key), {"Content-Length": str(len(body))}, body)
+            self.assertEqual(status, 200)
+            want = crc64nvme(body)
+            self.assertEqual(headers.get("x-amz-checksum-crc64nvme"), want)
+            r = self.s3.get_object(Bucket=b, Key=key, ChecksumMode="ENABLED")
+            self.assertEqual((r["ChecksumCRC64NVME"], r["ChecksumType"]), (want, "FULL_OBJECT"))
+            self.assertEqual(r["Body"].read(), body)
+        # A checksum the client chose is kept instead.
+        r = self.s3.put_object(Bucket=b, Key="sha", Body=b"x", ChecksumAlgorithm="SHA256")
+        h = self.s3.head_object(Bucket=b, Key="sha", ChecksumMode="ENABLED")
+        self.assertIn("ChecksumSHA256", h)
+        self.assertNotIn("ChecksumCRC64NVME", h)
 
 
 if __name__ == "__main__":
