@@ -416,6 +416,7 @@ public:
                 try {
                     Call call{*req, t.bucket, t.key, t.sub};
                     r = op(ctx_, call);
+                    cors_headers(*req, t.bucket, r);
                 } catch (...) {
                     r = failure(*req);
                 }
