@@ -17,9 +17,11 @@ namespace stratus::core {
 
 struct DispatchOptions {
     bool verify_signatures = false;
+    // The key pairs accepted under verify_signatures: this one (when set) and `credentials`.
     std::string access_key_id;
     std::string secret_access_key;
     std::string version;
+    std::vector<std::pair<std::string, std::string>> credentials;  // access key id, secret
 };
 
 // An internal endpoint under /_stratus/: synchronous, JSON.
@@ -51,6 +53,7 @@ private:
     void run(Service& service, Request&& request, Reply reply);
 
     DispatchOptions options_;
+    std::shared_ptr<const Credentials> keys_;
     std::vector<std::shared_ptr<Service>> services_;
     std::vector<std::pair<std::string, Service*>> targets_;
     std::map<std::string, Service*, std::less<>> signing_names_;

@@ -102,6 +102,9 @@ struct Request {
 
     std::string request_id;
     std::string remote_address;
+    // Who signed the request, once --verify-signatures checked it; empty when unsigned
+    // (a service may let some anonymous requests through) or when nothing is checked.
+    std::string access_key;
     std::chrono::system_clock::time_point received_at{};
 
     // Percent-decoded path ("/a b").

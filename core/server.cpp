@@ -562,7 +562,10 @@ void Session::write(Response&& r) {
     res.set(http::field::date, http_date());
     bool keep_alive = keep_alive_ && !r.close && !stopping_;
     res.keep_alive(keep_alive);
-    if (head_) {
+    if (r.status == 304) {
+        // Not Modified has no body and, as S3 and most servers send it, no Content-Length
+        // (RFC 9110 15.4.5 allows only the length a 200 would have had).
+    } else if (head_) {
         // No body on HEAD; Content-Length describes what GET would send.
         res.set(http::field::content_length, head_length.value_or(std::to_string(r.body.size())));
     } else {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +59,18 @@ public:
         (void)head;
         return false;
     }
+
+    // Under --verify-signatures: the dispatcher hands every service the accepted keys
+    // once, before any request (a service whose body sinks must see the bytes, as S3's
+    // streamed uploads, needs them in body_policy already).
+    virtual void use_credentials(std::shared_ptr<const Credentials> keys) { (void)keys; }
+
+    // Under --verify-signatures, before handle(): nullopt lets the request through (and
+    // sets request.access_key to who signed it); an AuthProblem is answered with
+    // auth_error(). The default is SigV4 (Authorization header or presigned query) with
+    // the canonical rules of every service but S3; a service with rules of its own (S3:
+    // SigV2, chunk signatures, anonymous requests its ACLs may allow) overrides it.
+    virtual std::optional<AuthProblem> authenticate(Request& request, const Credentials& keys) const;
 
     // Wipes all of the service's state (POST /_stratus/reset).
     virtual void reset() {}

@@ -9,11 +9,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include <fmt/format.h>
 
+#include "core/auth.hpp"
 #include "core/dispatcher.hpp"
 #include "core/lmdb.hpp"
 #include "core/log.hpp"
@@ -188,9 +190,34 @@ int run_daemon(const DaemonOptions& o) {
     core::DispatchOptions dopts;
     dopts.version = STRATUS_VERSION;
     dopts.verify_signatures = o.verify_signatures;
-    dopts.access_key_id = o.access_key_id.empty() ? env_or("AWS_ACCESS_KEY_ID", "test") : o.access_key_id;
-    dopts.secret_access_key =
-        o.secret_access_key.empty() ? env_or("AWS_SECRET_ACCESS_KEY", "test") : o.secret_access_key;
+    if (o.access_key_ids.size() > 1 || o.secret_access_keys.size() > 1) {
+        if (o.access_key_ids.size() != o.secret_access_keys.size()) {
+            std::cerr << "stratus: give as many --secret-access-key as --access-key-id (they pair in order)\n";
+            return 1;
+        }
+        for (std::size_t i = 0; i < o.access_key_ids.size(); ++i)
+            dopts.credentials.emplace_back(o.access_key_ids[i], o.secret_access_keys[i]);
+    } else if (!o.access_key_ids.empty() || !o.secret_access_keys.empty() || o.credentials_files.empty()) {
+        dopts.access_key_id = o.access_key_ids.empty() ? env_or("AWS_ACCESS_KEY_ID", "test") : o.access_key_ids[0];
+        dopts.secret_access_key = o.secret_access_keys.empty() ? env_or("AWS_SECRET_ACCESS_KEY", "test")
+                                                                : o.secret_access_keys[0];
+    }
+    for (auto& file : o.credentials_files) {
+        std::ifstream in(file);
+        if (!in) {
+            std::cerr << "stratus: cannot read --credentials-file " << file << "\n";
+            return 1;
+        }
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        try {
+            auto pairs = core::parse_credentials_file(text);
+            if (pairs.empty()) throw std::invalid_argument("no aws_access_key_id in it");
+            for (auto& p : pairs) dopts.credentials.push_back(std::move(p));
+        } catch (const std::invalid_argument& e) {
+            std::cerr << "stratus: --credentials-file " << file << ": " << e.what() << "\n";
+            return 1;
+        }
+    }
     core::Dispatcher dispatcher(std::move(dopts));
     core::Runtime runtime(o.threads);
     core::ListenerOptions lo;

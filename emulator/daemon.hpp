@@ -16,8 +16,12 @@ struct DaemonOptions {
     bool ephemeral = false;
     std::string log_level = "info";
     bool verify_signatures = false;
-    std::string access_key_id;
-    std::string secret_access_key;
+    // Key pairs --verify-signatures accepts: the i-th id with the i-th secret (repeated
+    // flags), plus every profile of each credentials file (the AWS CLI's format). None at
+    // all: $AWS_ACCESS_KEY_ID / $AWS_SECRET_ACCESS_KEY, else test / test.
+    std::vector<std::string> access_key_ids;
+    std::vector<std::string> secret_access_keys;
+    std::vector<std::string> credentials_files;
     std::string durability = "normal";
     unsigned threads = 0;
     double idle_timeout = 60;

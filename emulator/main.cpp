@@ -186,10 +186,16 @@ int main(int argc, char** argv) {
     start->add_flag("--ephemeral", o.ephemeral, "Keep all state in a temporary directory removed at exit");
     start->add_option("--log-level", o.log_level, "debug, info, warn, error or off (default info)");
     start->add_flag("--verify-signatures", o.verify_signatures,
-                    "Check SigV4 signatures against --access-key-id / --secret-access-key");
-    start->add_option("--access-key-id", o.access_key_id, "Access key accepted (default $AWS_ACCESS_KEY_ID or test)");
-    start->add_option("--secret-access-key", o.secret_access_key,
-                      "Secret key for verification (default $AWS_SECRET_ACCESS_KEY or test)");
+                    "Check signatures against the key pairs of --access-key-id / --secret-access-key and --credentials-file");
+    start->add_option("--access-key-id", o.access_key_ids,
+                      "Access key accepted (default $AWS_ACCESS_KEY_ID or test); repeatable, paired in order with --secret-access-key")
+        ->allow_extra_args(false);
+    start->add_option("--secret-access-key", o.secret_access_keys,
+                      "Secret key for verification (default $AWS_SECRET_ACCESS_KEY or test); repeatable")
+        ->allow_extra_args(false);
+    start->add_option("--credentials-file", o.credentials_files,
+                      "A credentials file in the AWS CLI's format: every profile's key pair is accepted; repeatable")
+        ->allow_extra_args(false);
     start->add_option("--durability", o.durability,
                       "normal (survives a crash of stratus) or full (fsync every write; survives power loss)")
         ->check(CLI::IsMember({"normal", "full"}));

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -13,6 +14,7 @@
 #include "core/file_sink.hpp"
 #include "core/group_commit.hpp"
 #include "core/log.hpp"
+#include "s3/auth.hpp"
 #include "s3/cors.hpp"
 #include "s3/object_common.hpp"
 #include "s3/ops.hpp"
@@ -55,6 +57,7 @@ std::map<OperationKey, Op> make_table() {
     t[{R::bucket, "GET", "versions"}] = list_object_versions;
     t[{R::bucket, "GET", "uploads"}] = list_multipart_uploads;
     t[{R::bucket, "POST", "delete"}] = delete_objects;
+    t[{R::bucket, "POST", ""}] = post_object;
     for (auto c : bucket_configs) {
         t[{R::bucket, "GET", std::string(c)}] = get_bucket_config;
         t[{R::bucket, "PUT", std::string(c)}] = put_bucket_config;
@@ -99,6 +102,32 @@ std::optional<std::string> website_bucket(std::string_view host) {
 bool virtual_hosted(std::string_view host) {
     constexpr std::string_view suffix = ".s3.localhost";
     return host.size() > suffix.size() && host.ends_with(suffix);
+}
+
+// A path S3 can read: every '%' starts an escape of two hex digits, and the decoded
+// bucket and key are UTF-8. S3 answers anything else 400 InvalidURI.
+bool parseable_path(std::string_view raw) {
+    auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+    for (std::size_t i = 0; i < raw.size(); ++i)
+        if (raw[i] == '%' && (i + 2 >= raw.size() || !hex(raw[i + 1]) || !hex(raw[i + 2]))) return false;
+    std::string d = core::percent_decode(raw);
+    for (std::size_t i = 0; i < d.size();) {
+        auto c = static_cast<unsigned char>(d[i]);
+        std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+        if (n == 0 || i + n > d.size()) return false;
+        std::uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+        for (std::size_t k = 1; k < n; ++k) {
+            auto cc = static_cast<unsigned char>(d[i + k]);
+            if ((cc & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (cc & 0x3F);
+        }
+        // Overlong forms, surrogates and code points past U+10FFFF are not UTF-8.
+        if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += n;
+    }
+    return true;
 }
 
 Target classify(const core::Request& request) {
@@ -186,7 +215,8 @@ public:
                    return std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::system_clock::now().time_since_epoch())
                        .count();
-               }},
+               },
+               nullptr},
           operations_(make_table()) {
         store_.collect_garbage();
     }
@@ -201,8 +231,32 @@ public:
         return r;
     }
     bool anonymous(const core::Request& head) const override {
-        // Browsers send CORS preflights without credentials; website endpoints are public.
-        return head.method == "OPTIONS" || website_bucket(head.host()).has_value();
+        // Browsers send CORS preflights without credentials; website endpoints are public;
+        // a form upload (POST Object) carries its signature in the form, checked there.
+        return head.method == "OPTIONS" || website_bucket(head.host()).has_value() || form_upload(head);
+    }
+
+    static bool form_upload(const core::Request& head) {
+        if (head.method != "POST") return false;
+        Target t = classify(head);
+        return t.resource == Resource::bucket && t.sub.empty();
+    }
+
+    void use_credentials(std::shared_ptr<const core::Credentials> keys) override {
+        keys_ = std::move(keys);
+        ctx_.keys = keys_.get();
+    }
+
+    // S3's own signing rules (s3/auth.hpp). A request without any signature is refused
+    // as AWS refuses it on a private bucket.
+    std::optional<core::AuthProblem> authenticate(core::Request& request,
+                                                  const core::Credentials& keys) const override {
+        std::string_view host = request.host();
+        std::string_view bucket;
+        if (virtual_hosted(host)) bucket = host.substr(0, host.size() - std::string_view(".s3.localhost").size());
+        auto problem = s3::authenticate(request, keys, bucket);
+        if (!problem && request.access_key.empty()) return core::AuthProblem{core::AuthFailure::missing, ""};
+        return problem;
     }
 
     std::string read_object(std::string_view bucket, std::string_view key, const std::optional<std::string>& version_id,
@@ -265,7 +319,12 @@ public:
             // aws-chunked framing adds a little on the wire.
             p.limit = 5ULL * 1024 * 1024 * 1024 + 64 * 1024 * 1024;
             UploadOptions o = upload_options(head, store_.fsync());
-            if (t.sub.empty()) o.inline_max = Store::inline_max;  // PutObject (not UploadPart)
+            if (t.sub.empty()) {
+                // PutObject (not UploadPart): small bodies stay in memory, and a body sent
+                // without a checksum gets S3's default full-object CRC64NVME.
+                o.inline_max = Store::inline_max;
+                if (!o.checksum) o.checksum = ChecksumAlgorithm::crc64nvme;
+            }
             p.make_sink = [dir = store_.spool_dir(), o] { return std::make_unique<UploadSink>(dir, o); };
         } else if (head.method == "PUT") {
             // Other PUT bodies (configurations, tagging) are small documents, but every PUT
@@ -274,8 +333,18 @@ public:
             // still read whole before its answer.
             p.limit = 5ULL * 1024 * 1024 * 1024;
             p.make_sink = [dir = store_.spool_dir()] { return std::make_unique<core::FileSink>(dir); };
+        } else if (form_upload(head)) {
+            // Form uploads stream to the spool like PUT bodies; the file field may be 5 GB.
+            p.limit = 5ULL * 1024 * 1024 * 1024 + 1024 * 1024;
+            p.make_sink = [dir = store_.spool_dir()] { return std::make_unique<core::FileSink>(dir); };
+            return p;  // not hashed: the signature is over the policy, not the body
         } else {
             p.limit = 20 * 1024 * 1024;
+        }
+        if (keys_ && p.make_sink) {
+            // Under --verify-signatures a streamed body's hash is taken on the way in;
+            // authenticate() checks it and hands the operation its own sink back.
+            p.make_sink = [inner = std::move(p.make_sink)] { return hashing_sink(inner()); };
         }
         return p;
     }
@@ -287,6 +356,31 @@ public:
             return reply(std::move(r));
         }
         Target t = classify(request);
+        if (!request.headers.has("origin") || t.bucket.empty() || request.method == "OPTIONS")
+            return route(std::move(request), t, std::move(reply));
+        // A CORS request: S3 adds the bucket's CORS headers to error answers too (the
+        // operations decorate their successes), or the browser hides the error from the page.
+        auto head = std::make_shared<core::Request>();
+        head->method = request.method;
+        head->target = request.target;
+        head->path = request.path;
+        head->query = request.query;
+        head->headers = request.headers;
+        head->request_id = request.request_id;
+        reply = [this, head, bucket = t.bucket, inner = std::move(reply)](core::Response&& r) {
+            if (r.status >= 400) cors_headers(*head, bucket, r);
+            inner(std::move(r));
+        };
+        try {
+            route(std::move(request), t, reply);
+        } catch (...) {
+            reply(failure(*head));
+        }
+    }
+
+    void route(core::Request&& request, const Target& t, const core::Reply& reply) {
+        if (!parseable_path(request.path))
+            throw core::AwsError("InvalidURI", "Couldn't parse the specified URI.", 400).with("URI", request.path);
         if (request.method == "OPTIONS" && t.resource != Resource::service) {
             auto b = store_.env().read([&](core::lmdb::ReadTxn& txn) { return store_.get_bucket(txn, t.bucket); });
             if (!b) throw no_such_bucket(t.bucket);
@@ -313,15 +407,16 @@ public:
                                       : t.resource == Resource::bucket ? "BUCKET"
                                                                        : "OBJECT");
         }
-        bool heavy = it->second == complete_multipart_upload ||
+        bool heavy = it->second == complete_multipart_upload || it->second == post_object ||
                      (it->second == upload_part && request.headers.has("x-amz-copy-source"));
         if (heavy) {
             auto req = std::make_shared<core::Request>(std::move(request));
-            workers_.post([this, req, op = it->second, t, reply = std::move(reply)] {
+            workers_.post([this, req, op = it->second, t, reply] {
                 core::Response r;
                 try {
                     Call call{*req, t.bucket, t.key, t.sub};
                     r = op(ctx_, call);
+                    cors_headers(*req, t.bucket, r);
                 } catch (...) {
                     r = failure(*req);
                 }
@@ -329,8 +424,11 @@ public:
             });
             return;
         }
+        if ((it->second == copy_object || it->second == upload_part) && !request.headers.has("x-amz-copy-source") &&
+            !request.headers.has("content-length") && !request.headers.has("transfer-encoding"))
+            throw core::AwsError("MissingContentLength", "You must provide the Content-Length HTTP header.", 411);
         if (it->second == copy_object && !request.headers.has("x-amz-copy-source"))
-            return put_grouped(std::move(request), t, std::move(reply));
+            return put_grouped(std::move(request), t, reply);
         Call call{request, t.bucket, t.key, t.sub};
         core::Response r;
         try {
@@ -425,6 +523,7 @@ private:
             req.body_sink = policy.make_sink();
             if (!body.empty()) req.body_sink->write(body);
             req.body_sink->finish();
+            unwrap_hashing_sink(req);  // nothing to check: no signature here
         } else {
             req.body = std::move(body);
         }
@@ -454,6 +553,7 @@ private:
 
 
     core::Protocol protocol_{core::Wire::rest_xml, "", false};
+    std::shared_ptr<const core::Credentials> keys_;  // set under --verify-signatures
     Store store_;
     std::shared_ptr<EventOutbox> events_;
     Context ctx_;

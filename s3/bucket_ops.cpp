@@ -97,11 +97,18 @@ core::Response create_bucket(Context& ctx, Call& call) {
         }
     }
     ctx.store.env().write([&](core::lmdb::WriteTxn& txn) {
-        if (ctx.store.get_bucket(txn, b.name))
+        if (auto old = ctx.store.get_bucket(txn, b.name)) {
+            // S3's legacy answer in us-east-1: creating a bucket you already own there
+            // succeeds and changes nothing; every other region answers 409.
+            // https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html
+            if (old->region == "us-east-1" && b.region == "us-east-1") {
+                return;
+            }
             throw core::AwsError("BucketAlreadyOwnedByYou",
                                  "Your previous request to create the named bucket succeeded and you already own it.",
                                  409)
                 .with("BucketName", b.name);
+        }
         if (auto acl = call.req.headers.get("x-amz-acl")) b.configs["canned-acl"] = std::string(*acl);
         ctx.store.put_bucket(txn, b);
     });
@@ -111,13 +118,22 @@ core::Response create_bucket(Context& ctx, Call& call) {
 }
 
 core::Response delete_bucket(Context& ctx, Call& call) {
+    // A bucket whose only contents are unfinished multipart uploads is deleted, its
+    // uploads aborted (as S3 does); objects (or versions, delete markers) keep it.
+    std::vector<std::string> part_files;
     ctx.store.env().write([&](core::lmdb::WriteTxn& txn) {
+        part_files.clear();
         require_bucket(txn, ctx, call.bucket);
-        if (!ctx.store.bucket_empty(txn, call.bucket))
+        if (!ctx.store.bucket_empty(txn, call.bucket, /*count_uploads=*/false))
             throw core::AwsError("BucketNotEmpty", "The bucket you tried to delete is not empty", 409)
                 .with("BucketName", call.bucket);
+        for (auto& u : ctx.store.list_uploads(txn, call.bucket)) {
+            for (auto& [n, p] : u.parts) part_files.push_back(p.file);
+            ctx.store.delete_upload(txn, u.id);
+        }
         ctx.store.delete_bucket(txn, call.bucket);
     });
+    ctx.store.remove_files(part_files);
     return empty_response(204);
 }
 

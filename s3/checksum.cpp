@@ -5,6 +5,7 @@
 
 #include "core/crypto.hpp"
 #include "core/protocol.hpp"
+#include "core/text.hpp"
 
 namespace stratus::s3 {
 
@@ -75,12 +76,10 @@ private:
     core::crypto::Hasher hasher_;
 };
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
 bool iequal(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i)
-        if (lower(a[i]) != lower(b[i])) return false;
+        if (core::ascii_lower(a[i]) != core::ascii_lower(b[i])) return false;
     return true;
 }
 
@@ -108,7 +107,7 @@ std::string_view algorithm_name(ChecksumAlgorithm a) {
 
 std::string checksum_header(ChecksumAlgorithm a) {
     std::string h = "x-amz-checksum-";
-    for (char c : algorithm_name(a)) h.push_back(lower(c));
+    for (char c : algorithm_name(a)) h.push_back(core::ascii_lower(c));
     return h;
 }
 

@@ -41,6 +41,7 @@ struct Walk {
     // under `after` (a common prefix already returned).
     std::string after;
     bool after_prefix = false;
+    bool skip_prefixes_to_marker = false;  // ListObjects v1's marker
     bool truncated = false;
     std::string last;  // last key or common prefix returned
     bool last_is_prefix = false;
@@ -64,6 +65,11 @@ void walk(Context& ctx, Call& call, Walk& w, OnKey on_key, OnPrefix on_prefix) {
                 if (pos != std::string::npos) {
                     std::string cp = e.key.substr(0, pos + w.delimiter.size());
                     if (cp == last_prefix) return true;
+                    // v1: a common prefix at or before the marker was returned already (the
+                    // marker is the NextMarker S3 gave, which is that prefix). Listing it
+                    // again makes boto3's paginator stop ("same next token received
+                    // twice") and other SDKs loop.
+                    if (w.skip_prefixes_to_marker && cp <= w.after) return true;
                     if (count >= w.max) {
                         w.truncated = true;
                         return false;
@@ -89,8 +95,10 @@ void walk(Context& ctx, Call& call, Walk& w, OnKey on_key, OnPrefix on_prefix) {
     });
 }
 
-// encoding-type=url: S3 form-encodes (space as '+', '+' as %2B), which botocore undoes
-// with unquote_plus.
+// encoding-type=url: S3 form-encodes (space as '+', '+' as %2B, '/' kept), which
+// botocore undoes with unquote_plus. (Issue 15 says S3 writes %20; MinIO's s3URLEncode,
+// written to match S3, and the Go SDK's advice to QueryUnescape these keys say '+'. Not
+// checked against AWS itself here.)
 std::string enc(bool url, std::string_view s) {
     if (!url) return std::string(s);
     std::string e = core::uri_encode(s, false), out;
@@ -132,6 +140,7 @@ core::Response list_objects(Context& ctx, Call& call) {
     std::optional<std::string> token, start_after, marker;
     if (v2) {
         token = call.req.query_param("continuation-token");
+        if (token && token->empty()) token.reset();  // an empty token is none, as S3 takes it
         start_after = call.req.query_param("start-after");
         if (token) {
             auto raw = base64_decode(*token);
@@ -145,6 +154,7 @@ core::Response list_objects(Context& ctx, Call& call) {
     } else {
         marker = call.req.query_param("marker");
         if (marker) w.after = *marker;
+        w.skip_prefixes_to_marker = true;
     }
     bool fetch_owner = !v2 || call.req.query_param("fetch-owner") == "true";
     XmlWriter x("ListBucketResult");
@@ -166,7 +176,9 @@ core::Response list_objects(Context& ctx, Call& call) {
         },
         [&](const std::string& p) { prefixes.push_back(p); });
     x.leaf("Name", call.bucket);
-    x.leaf("Prefix", enc(url, w.prefix));
+    // v1 echoes Prefix as sent, even with encoding-type=url (botocore decodes v1's
+    // Marker, NextMarker and Delimiter, not its Prefix); v2 encodes it.
+    x.leaf("Prefix", v2 ? enc(url, w.prefix) : w.prefix);
     if (v2) {
         if (start_after) x.leaf("StartAfter", enc(url, *start_after));
         if (token) x.leaf("ContinuationToken", *token);

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <nlohmann/json.hpp>
 #include <system_error>
 
 #include "core/file_sink.hpp"
@@ -81,6 +82,35 @@ void copy_range(int from_fd, std::uint64_t offset, std::uint64_t length, int to_
     }
 }
 
+// CompleteMultipartUpload's answer, from what the completion stored (s3_completed), so
+// that a repeated request gets the same answer.
+core::Response completed_response(const nlohmann::json& j) {
+    XmlWriter w("CompleteMultipartUploadResult");
+    std::string bucket = j.at("b").get<std::string>(), key = j.at("k").get<std::string>();
+    w.leaf("Location", fmt::format("http://{}.s3.localhost/{}", bucket, core::uri_encode(key, false)));
+    w.leaf("Bucket", bucket).leaf("Key", key).leaf("ETag", j.at("e").get<std::string>());
+    if (auto a = j.value("ca", ""); !a.empty()) {
+        w.leaf("Checksum" + a, j.value("c", ""));
+        w.leaf("ChecksumType", j.value("ct", ""));
+    }
+    auto r = xml_response(w.finish());
+    if (auto vid = j.value("v", "null"); vid != "null") r.headers.set("x-amz-version-id", vid);
+    r.headers.set("x-amz-server-side-encryption", "AES256");
+    return r;
+}
+
+// The stored answer of an upload completed already for this bucket and key, if any.
+std::optional<core::Response> completed_before(Context& ctx, Call& call, const std::string& id) {
+    auto done = ctx.store.env().read([&](core::lmdb::ReadTxn& txn) {
+        require_bucket(txn, ctx, call.bucket);
+        return ctx.store.get_completed(txn, id);
+    });
+    if (!done) return std::nullopt;
+    auto j = nlohmann::json::parse(*done, nullptr, false);
+    if (j.is_discarded() || j.value("b", "") != call.bucket || j.value("k", "") != call.key) return std::nullopt;
+    return completed_response(j);
+}
+
 struct Fd {
     int fd = -1;
     ~Fd() {
@@ -137,9 +167,16 @@ core::Response upload_part(Context& ctx, Call& call) {
         std::uint64_t offset = 0, length = source.size;
         if (auto range = call.req.headers.get("x-amz-copy-source-range")) {
             auto rg = parse_range(*range, source.size);
-            if (!rg.valid || rg.unsatisfiable || range->find('-') == 6)
+            if ((!rg.valid && !rg.unsatisfiable) || range->find('-') == 6 || range->ends_with('-'))
                 throw invalid_argument("The x-amz-copy-source-range value must be of the form bytes=first-last where "
                                        "first and last are the zero-based offsets of the first and last bytes to copy",
+                                       "x-amz-copy-source-range", std::string(*range));
+            // A range reaching past the source's end is refused, not cut short (unlike
+            // GetObject's Range).
+            std::uint64_t last = std::stoull(std::string(range->substr(range->find('-') + 1)));
+            if (rg.unsatisfiable || last >= source.size)
+                throw invalid_argument(fmt::format("Range specified is not valid for source object of size: {}",
+                                                   source.size),
                                        "x-amz-copy-source-range", std::string(*range));
             offset = rg.first;
             length = rg.last - rg.first + 1;
@@ -233,6 +270,9 @@ core::Response complete_multipart_upload(Context& ctx, Call& call) {
         throw core::AwsError("MalformedXML",
                              "The XML you provided was not well-formed or did not validate against our published schema",
                              400);
+    // A completed upload asked again: 200 with the first answer, as S3 does (an SDK that
+    // retries a completion whose answer it lost must not fail).
+    if (auto again = completed_before(ctx, call, id)) return std::move(*again);
     Upload u = ctx.store.env().read([&](core::lmdb::ReadTxn& txn) { return require_upload(txn, ctx, call, id); });
     std::vector<const Part*> chosen;
     int previous = 0;
@@ -317,36 +357,45 @@ core::Response complete_multipart_upload(Context& ctx, Call& call) {
     }
     v.file = total > 0 ? ctx.store.adopt(tmpl) : "";
     if (total == 0) ::unlink(tmpl.c_str());
-    // The upload must still exist when the object is recorded; the check and the
-    // removal of the upload happen with the object's commit.
+    // The upload must still exist when the object is recorded: the check, the removal of
+    // the upload and the record of its result happen in the object's commit.
     std::vector<std::string> part_files;
     bool gone = false;
-    ctx.store.env().write([&](core::lmdb::WriteTxn& txn) {
-        auto current = ctx.store.get_upload(txn, id);
-        gone = !current;
-        part_files.clear();
-        if (current) {
+    VersionCommit commit(ctx, call, std::move(v), "ObjectCreated:CompleteMultipartUpload", false, nullptr);
+    try {
+        ctx.store.env().write([&](core::lmdb::WriteTxn& txn) {
+            auto current = ctx.store.get_upload(txn, id);
+            gone = !current;
+            part_files.clear();
+            if (!current) return;
             for (auto& [n, p] : current->parts) part_files.push_back(p.file);
             ctx.store.delete_upload(txn, id);
-        }
-    });
+            commit.run(ctx, txn);
+            const Version& st = commit.v;
+            nlohmann::json result = {{"b", call.bucket}, {"k", call.key}, {"e", st.etag}, {"v", st.version_id}};
+            if (!st.checksum_algorithm.empty()) {
+                result["ca"] = st.checksum_algorithm;
+                result["c"] = st.checksum;
+                result["ct"] = st.checksum_type;
+            }
+            ctx.store.put_completed(txn, id, result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                                    ctx.now_ms());
+        });
+    } catch (...) {
+        commit.failed(ctx);
+        throw;
+    }
     if (gone) {
-        ctx.store.remove_files({v.file});
+        commit.failed(ctx);
+        // Completed meanwhile by a concurrent request: its answer.
+        if (auto again = completed_before(ctx, call, id)) return std::move(*again);
         throw no_such_upload(id);
     }
+    commit.committed(ctx);
     ctx.store.remove_files(part_files);
-    Version stored = commit_version(ctx, call, std::move(v), "ObjectCreated:CompleteMultipartUpload");
-    XmlWriter w("CompleteMultipartUploadResult");
-    w.leaf("Location", fmt::format("http://{}.s3.localhost/{}", call.bucket, core::uri_encode(call.key, false)));
-    w.leaf("Bucket", call.bucket).leaf("Key", call.key).leaf("ETag", stored.etag);
-    if (!stored.checksum_algorithm.empty()) {
-        w.leaf("Checksum" + stored.checksum_algorithm, stored.checksum);
-        w.leaf("ChecksumType", stored.checksum_type);
-    }
-    auto r = xml_response(w.finish());
-    if (stored.version_id != "null") r.headers.set("x-amz-version-id", stored.version_id);
-    r.headers.set("x-amz-server-side-encryption", "AES256");
-    return r;
+    auto again = completed_before(ctx, call, id);
+    if (!again) throw std::runtime_error("s3: completed upload " + id + " not recorded");
+    return std::move(*again);
 }
 
 core::Response abort_multipart_upload(Context& ctx, Call& call) {

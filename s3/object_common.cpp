@@ -85,7 +85,8 @@ Version version_from_headers(const core::Request& req) {
         auto value = req.headers.get(h);
         if (!value) continue;
         std::string val(*value);
-        if (h == "Content-Encoding") {
+        if (h == "Content-Encoding" && core::ascii_lower(val).find("aws-chunked") != std::string::npos) {
+            // Only the transfer framing goes; any other value is kept as sent.
             val = strip_aws_chunked(val);
             if (val.empty()) continue;
         }
@@ -248,10 +249,20 @@ void check_conditions(const core::Request& req, const Version& v, bool copy_sour
     }
 }
 
+// A metadata value as S3 returns it: as stored when all US-ASCII (an RFC 2047 encoded
+// word a client sent stays byte for byte), else UTF-8 bytes as one RFC 2047 encoded word,
+// so that the header stays mail-safe.
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html#UserMetadata
+static std::string mail_safe(const std::string& value) {
+    for (unsigned char c : value)
+        if (c >= 0x80) return "=?UTF-8?B?" + core::base64_encode(value) + "?=";
+    return value;
+}
+
 void set_object_headers(core::Response& r, const Version& v, bool checksum_mode) {
     r.headers.set("Content-Type", "binary/octet-stream");
     for (auto& [name, value] : v.headers) r.headers.set(name, value);
-    for (auto& [name, value] : v.meta) r.headers.set("x-amz-meta-" + name, value);
+    for (auto& [name, value] : v.meta) r.headers.set("x-amz-meta-" + name, mail_safe(value));
     r.headers.set("ETag", v.etag);
     r.headers.set("Last-Modified", http_date(v.last_modified_ms));
     r.headers.set("Accept-Ranges", "bytes");

@@ -82,6 +82,19 @@ PreparedPut prepare_put(Context& ctx, Call& call) {
         v.checksum_algorithm = std::string(algorithm_name(got.checksum->first));
         v.checksum = got.checksum->second;
         v.checksum_type = "FULL_OBJECT";
+    } else if (!sink || !sink->checksum().empty()) {
+        // No checksum sent: the full-object CRC64NVME S3 adds (since 2025), which the sink
+        // took on the way in (body_policy asks it to).
+        // https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
+        v.checksum_algorithm = "CRC64NVME";
+        v.checksum_type = "FULL_OBJECT";
+        if (sink) {
+            v.checksum = base64_encode(sink->checksum());
+        } else {
+            auto d = make_digest(ChecksumAlgorithm::crc64nvme);
+            d->update(call.req.body);
+            v.checksum = base64_encode(d->final());
+        }
     }
     if (auto t = call.req.headers.get("x-amz-tagging")) {
         v.tags = parse_tagging_header(*t);

@@ -12,6 +12,7 @@
 
 #include "core/error.hpp"
 #include "core/http_types.hpp"
+#include "core/auth.hpp"
 #include "core/protocol.hpp"
 #include "s3/events.hpp"
 #include "s3/store.hpp"
@@ -22,6 +23,9 @@ struct Context {
     Store& store;
     EventOutbox& events;  // notification records, staged in the change's transaction
     std::function<std::int64_t()> now_ms;
+    // The key pairs accepted under --verify-signatures (POST Object checks its policy's
+    // signature itself); nullptr when signatures are not checked.
+    const core::Credentials* keys = nullptr;
 };
 
 struct Call {
@@ -74,6 +78,8 @@ core::Response put_bucket_config(Context&, Call&);
 core::Response delete_bucket_config(Context&, Call&);
 // objects (object_ops.cpp)
 core::Response get_object(Context&, Call&);
+// POST Object (browser form uploads), s3/post_object.cpp.
+core::Response post_object(Context&, Call&);
 core::Response delete_object(Context&, Call&);
 core::Response delete_objects(Context&, Call&);
 core::Response get_object_tagging(Context&, Call&);

@@ -275,7 +275,7 @@ std::vector<Entry> decode_entries(std::string_view data) {
 Store::Store(core::lmdb::Env& env, std::string root, bool fsync)
     : env_(env), root_(std::move(root)), objects_(root_ + "/objects"), spool_(root_ + "/spool"), fsync_(fsync),
       buckets_(env.open_db("s3_buckets")), objects_db_(env.open_db("s3_objects")), uploads_(env.open_db("s3_uploads")),
-      blobs_(env.open_db("s3_blobs")) {
+      blobs_(env.open_db("s3_blobs")), completed_(env.open_db("s3_completed")) {
     fs::create_directories(objects_);
 }
 
@@ -461,10 +461,11 @@ std::vector<Bucket> Store::list_buckets(const core::lmdb::Txn& txn) const {
     return out;
 }
 
-bool Store::bucket_empty(const core::lmdb::Txn& txn, std::string_view name) const {
+bool Store::bucket_empty(const core::lmdb::Txn& txn, std::string_view name, bool count_uploads) const {
     std::string prefix = std::string(name) + '\0';
     auto c = core::lmdb::Cursor::open(txn, objects_db_);
     if (c.seek(prefix) && c.key().starts_with(prefix)) return false;
+    if (!count_uploads) return true;
     auto u = core::lmdb::Cursor::open(txn, uploads_);
     for (bool ok = u.first(); ok; ok = u.next())
         if (json::parse(u.value()).at("bucket").get<std::string>() == name) return false;
@@ -582,8 +583,40 @@ std::vector<Upload> Store::list_uploads(const core::lmdb::Txn& txn, std::string_
     return out;
 }
 
+std::optional<std::string> Store::get_completed(const core::lmdb::Txn& txn, std::string_view id) const {
+    auto v = txn.get(completed_, id);
+    if (!v || v->size() < 8) return std::nullopt;
+    return std::string(v->substr(8));
+}
+
+void Store::put_completed(core::lmdb::WriteTxn& txn, std::string_view id, std::string_view result_json,
+                          std::int64_t now_ms) {
+    // Value: u64be(completion time ms) then the JSON. Records older than a day go as new
+    // ones come: each completion looks at the 256 records after its own id (ids are
+    // random, so every record is looked at as completions go on) and drops expired ones.
+    constexpr std::int64_t keep_ms = 24 * 3600 * 1000LL;
+    std::vector<std::string> old;
+    {
+        auto c = core::lmdb::Cursor::open(txn, completed_);
+        int seen = 0;
+        for (bool ok = c.seek(id); ok && ++seen <= 256; ok = c.next()) {
+            auto v = c.value();
+            if (v.size() < 8) continue;
+            std::int64_t t = 0;
+            for (int i = 0; i < 8; ++i) t = (t << 8) | static_cast<unsigned char>(v[static_cast<std::size_t>(i)]);
+            if (now_ms - t > keep_ms) old.emplace_back(c.key());
+        }
+    }
+    for (auto& k : old) txn.del(completed_, k);
+    std::string value(8, '\0');
+    for (int i = 0; i < 8; ++i) value[static_cast<std::size_t>(i)] = static_cast<char>((static_cast<std::uint64_t>(now_ms) >> (56 - 8 * i)) & 0xFF);
+    value += result_json;
+    txn.put(completed_, id, value);
+}
+
 void Store::reset() {
     env_.write([&](core::lmdb::WriteTxn& txn) {
+        txn.clear(completed_);
         txn.clear(buckets_);
         txn.clear(objects_db_);
         txn.clear(uploads_);

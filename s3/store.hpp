@@ -146,7 +146,8 @@ public:
     void put_bucket(core::lmdb::WriteTxn& txn, const Bucket& b);
     void delete_bucket(core::lmdb::WriteTxn& txn, std::string_view name);
     std::vector<Bucket> list_buckets(const core::lmdb::Txn& txn) const;
-    bool bucket_empty(const core::lmdb::Txn& txn, std::string_view name) const;
+    // No objects (and, with count_uploads, no multipart uploads either).
+    bool bucket_empty(const core::lmdb::Txn& txn, std::string_view name, bool count_uploads = true) const;
 
     // ---- objects ----
     std::optional<Entry> get_entry(const core::lmdb::Txn& txn, std::string_view bucket, std::string_view key) const;
@@ -161,6 +162,11 @@ public:
     void put_upload(core::lmdb::WriteTxn& txn, const Upload& u);
     void delete_upload(core::lmdb::WriteTxn& txn, std::string_view id);
     std::vector<Upload> list_uploads(const core::lmdb::Txn& txn, std::string_view bucket) const;
+    // Completed uploads (DBI s3_completed: upload id -> JSON of the result), so that a
+    // repeated CompleteMultipartUpload answers what the first did. Kept a day.
+    std::optional<std::string> get_completed(const core::lmdb::Txn& txn, std::string_view id) const;
+    void put_completed(core::lmdb::WriteTxn& txn, std::string_view id, std::string_view result_json,
+                       std::int64_t now_ms);
 
     // Wipes every bucket, object and upload, and their files.
     void reset();
@@ -179,6 +185,7 @@ private:
     core::lmdb::Dbi objects_db_;
     core::lmdb::Dbi uploads_;
     core::lmdb::Dbi blobs_;
+    core::lmdb::Dbi completed_;
 };
 
 // Encoding helpers, exposed for tests. encode_entries writes the JSON directly;

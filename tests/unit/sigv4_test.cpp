@@ -3,13 +3,16 @@
 // what the Python SDK sends, including its encoding quirks.
 #include "core/crypto.hpp"
 #include "core/sigv4.hpp"
+#include "core/auth.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
 #include "core/dispatcher.hpp"
+#include "s3/auth.hpp"
 
 #include <chrono>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -923,7 +926,7 @@ TEST_CASE("string_to_sign has the algorithm, time, scope and canonical request h
           "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
-// --- the dispatcher and streamed bodies ------------------------------------------------
+// --- the dispatcher and streamed bodies (S3's checks, s3/auth.hpp) ------------------------------------------------
 
 namespace {
 
@@ -934,7 +937,8 @@ struct RecordingSink : BodySink {
     void finish() override {}
 };
 
-// An S3-like service that streams every body into a RecordingSink.
+// An S3-like service that streams every body into a RecordingSink, and authenticates
+// with S3's rules (s3/auth.hpp) as s3/api.cpp does: the body hashed on its way in.
 class StreamingService final : public stratus::core::Service {
 public:
     std::string_view name() const override { return "s3"; }
@@ -946,8 +950,12 @@ public:
     }
     stratus::core::BodyPolicy body_policy(const Request&) const override {
         stratus::core::BodyPolicy p;
-        p.make_sink = [] { return std::make_unique<RecordingSink>(); };
+        p.make_sink = [] { return stratus::s3::hashing_sink(std::make_unique<RecordingSink>()); };
         return p;
+    }
+    std::optional<stratus::core::AuthProblem> authenticate(Request& request,
+                                                           const stratus::core::Credentials& keys) const override {
+        return stratus::s3::authenticate(request, keys, "");
     }
     void handle(Request&& request, stratus::core::Reply reply) override {
         ran = true;
@@ -1024,7 +1032,7 @@ stratus::core::Response put_streamed(stratus::core::Dispatcher& d, StreamingServ
 
 TEST_CASE("Dispatcher checks x-amz-content-sha256 against a streamed body") {
     stratus::core::Dispatcher d(
-        {.verify_signatures = true, .access_key_id = "AK", .secret_access_key = "SK", .version = "0.0.0"});
+        {.verify_signatures = true, .access_key_id = "AK", .secret_access_key = "SK", .version = "0.0.0", .credentials = {}});
     auto svc = std::make_shared<StreamingService>();
     d.add(svc);
     const std::string body = "an upload \x00\xff that streams to disk";
@@ -1049,4 +1057,20 @@ TEST_CASE("Dispatcher checks x-amz-content-sha256 against a streamed body") {
         CHECK(r.body.find("<Code>SignatureDoesNotMatch</Code>") != std::string::npos);
         CHECK_FALSE(svc->ran);
     }
+}
+
+TEST_CASE("parse_credentials_file: the AWS CLI's credentials format") {
+    auto pairs = stratus::core::parse_credentials_file(
+        "# comment\n[default]\r\naws_access_key_id = AK1 \naws_secret_access_key=s1\n\n; other\n"
+        "[p2]\nregion = eu-west-1\naws_secret_access_key = s2\naws_access_key_id =AK2\n[empty]\n");
+    REQUIRE(pairs.size() == 2);
+    CHECK(pairs[0] == std::make_pair(std::string("AK1"), std::string("s1")));
+    CHECK(pairs[1] == std::make_pair(std::string("AK2"), std::string("s2")));
+    CHECK_THROWS_AS(stratus::core::parse_credentials_file("[x]\naws_access_key_id = A\n"), std::invalid_argument);
+    CHECK(stratus::core::parse_credentials_file("").empty());
+    stratus::core::Credentials keys;
+    keys.add("AK1", "s1");
+    REQUIRE(keys.secret("AK1"));
+    CHECK(*keys.secret("AK1") == "s1");
+    CHECK(keys.secret("AK2") == nullptr);
 }

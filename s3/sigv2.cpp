@@ -1,4 +1,4 @@
-#include "core/sigv2.hpp"
+#include "s3/sigv2.hpp"
 
 #include "core/base64.hpp"
 #include "core/crypto.hpp"
@@ -10,7 +10,11 @@
 
 #include <fmt/format.h>
 
-namespace stratus::core::sigv2 {
+namespace stratus::s3::sigv2 {
+
+using core::AuthFailure;
+using core::base64_encode;
+namespace crypto = core::crypto;
 
 namespace {
 
@@ -115,4 +119,4 @@ std::optional<AuthProblem> verify(const Request& req, const Auth& auth, std::str
     return std::nullopt;
 }
 
-}  // namespace stratus::core::sigv2
+}  // namespace stratus::s3::sigv2

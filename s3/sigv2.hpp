@@ -13,7 +13,14 @@
 #include "core/auth.hpp"
 #include "core/http_types.hpp"
 
-namespace stratus::core::sigv2 {
+namespace stratus::s3::sigv2 {
+
+using core::AuthProblem;
+using core::Request;
+
+}  // namespace stratus::s3::sigv2
+
+namespace stratus::s3::sigv2 {
 
 struct Auth {
     enum class Kind { header, query } kind = Kind::header;
@@ -33,4 +40,4 @@ std::string string_to_sign(const Request& req, const Auth& auth, std::string_vie
 std::optional<AuthProblem> verify(const Request& req, const Auth& auth, std::string_view secret,
                                   std::chrono::system_clock::time_point now, std::string_view host_bucket);
 
-}  // namespace stratus::core::sigv2
+}  // namespace stratus::s3::sigv2
