@@ -11,26 +11,53 @@ namespace stratus::s3 {
 
 namespace {
 
-// Reflected CRC tables, built once.
+// Reflected CRC tables, built once: table k advances a byte through k further zero bytes,
+// so eight input bytes are folded per step ("slicing-by-8", several times faster than a
+// byte at a time: CRC64NVME is computed over every PutObject body without a checksum).
 template <class T, T poly>
-const std::array<T, 256>& crc_table() {
-    static const std::array<T, 256> table = [] {
-        std::array<T, 256> t{};
+const std::array<std::array<T, 256>, 8>& crc_tables() {
+    static const std::array<std::array<T, 256>, 8> tables = [] {
+        std::array<std::array<T, 256>, 8> t{};
         for (unsigned i = 0; i < 256; ++i) {
             T c = static_cast<T>(i);
             for (int k = 0; k < 8; ++k) c = (c & 1) ? static_cast<T>((c >> 1) ^ poly) : static_cast<T>(c >> 1);
-            t[i] = c;
+            t[0][i] = c;
         }
+        for (unsigned i = 0; i < 256; ++i)
+            for (std::size_t k = 1; k < 8; ++k) t[k][i] = static_cast<T>((t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xFF]);
         return t;
     }();
-    return table;
+    return tables;
+}
+
+inline std::uint64_t load_le64(const unsigned char* p) {
+    std::uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+    return v;
 }
 
 template <class T, T poly>
 T crc_update(T crc, std::string_view data) {
-    const auto& t = crc_table<T, poly>();
+    const auto& t = crc_tables<T, poly>();
     crc = ~crc;
-    for (unsigned char b : data) crc = t[(crc ^ b) & 0xFF] ^ (crc >> 8);
+    auto p = reinterpret_cast<const unsigned char*>(data.data());
+    std::size_t n = data.size();
+    while (n >= 8) {
+        std::uint64_t w = load_le64(p);
+        if constexpr (sizeof(T) == 8) {
+            w ^= crc;
+            crc = t[7][w & 0xFF] ^ t[6][(w >> 8) & 0xFF] ^ t[5][(w >> 16) & 0xFF] ^ t[4][(w >> 24) & 0xFF] ^
+                  t[3][(w >> 32) & 0xFF] ^ t[2][(w >> 40) & 0xFF] ^ t[1][(w >> 48) & 0xFF] ^ t[0][w >> 56];
+        } else {
+            auto lo = static_cast<std::uint32_t>(w) ^ crc;
+            auto hi = static_cast<std::uint32_t>(w >> 32);
+            crc = t[7][lo & 0xFF] ^ t[6][(lo >> 8) & 0xFF] ^ t[5][(lo >> 16) & 0xFF] ^ t[4][lo >> 24] ^
+                  t[3][hi & 0xFF] ^ t[2][(hi >> 8) & 0xFF] ^ t[1][(hi >> 16) & 0xFF] ^ t[0][hi >> 24];
+        }
+        p += 8;
+        n -= 8;
+    }
+    for (; n > 0; --n, ++p) crc = static_cast<T>(t[0][(crc ^ *p) & 0xFF] ^ (crc >> 8));
     return ~crc;
 }
 
