@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -137,15 +138,23 @@ void check_condition(const Node& n, Kind kind) {
         }
         break;
     }
-    case NodeKind::function:
+    case NodeKind::function: {
+        // size(...) as an argument is a number.
+        auto type_of = [](const Node& c) -> std::optional<Type> {
+            if (c.kind == NodeKind::value) return c.value().type;
+            if (c.kind == NodeKind::function && c.fn == Fn::size) return Type::N;
+            return std::nullopt;
+        };
         if (n.fn == Fn::begins_with) {
-            const Node& prefix = n.children[1];
-            if (prefix.kind == NodeKind::value && prefix.value().type != Type::S && prefix.value().type != Type::B)
-                operand_type(kind, "begins_with", prefix.value().type);
+            for (const Node& c : n.children)
+                if (auto t = type_of(c); t && *t != Type::S && *t != Type::B) operand_type(kind, "begins_with", *t);
+        } else if (n.fn == Fn::size) {
+            if (auto t = type_of(n.children[0]); t && (*t == Type::N || *t == Type::BOOL || *t == Type::NUL))
+                operand_type(kind, "size", *t);
         } else if (n.fn == Fn::attribute_type) {
             const Node& t = n.children[1];
+            if (auto type = type_of(t); type && *type != Type::S) operand_type(kind, "attribute_type", *type);
             if (t.kind == NodeKind::value) {
-                if (t.value().type != Type::S) operand_type(kind, "attribute_type", t.value().type);
                 static constexpr std::string_view valid[] = {"S", "SS", "N", "NS", "B", "BS", "BOOL", "NULL", "L", "M"};
                 if (std::find(std::begin(valid), std::end(valid), t.value().s) == std::end(valid))
                     fail(kind, fmt::format("Invalid attribute type name found; type: {}, valid types: "
@@ -154,6 +163,7 @@ void check_condition(const Node& n, Kind kind) {
             }
         }
         break;
+    }
     default:
         break;
     }

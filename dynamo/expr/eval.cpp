@@ -176,7 +176,9 @@ bool evaluate(const Node& n, const Item& item) {
         return false;
     }
     case NodeKind::function: {
-        const AttributeValue* v = first_argument(n, item);
+        Operand first;  // a path, a :value or size(...)
+        operand(n.children[0], item, first);
+        const AttributeValue* v = first.p;
         switch (n.fn) {
         case Fn::attribute_exists: return v != nullptr;
         case Fn::attribute_not_exists: return v == nullptr;

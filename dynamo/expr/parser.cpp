@@ -427,14 +427,10 @@ private:
         std::string name(text(t));
         const FunctionInfo* info = find_function(name);
         if (!info) fail(kind_, fmt::format("Invalid function name; function: {}", name));
-        // Which functions each kind accepts is documented; the wording of these two
-        // messages is our guess.
-        if (info->update && kind_ != Kind::update)
-            fail(kind_, fmt::format("The function is not allowed in a {}; function: {}",
-                                    kind_ == Kind::key_condition ? "key condition expression" : "condition expression",
-                                    name));
-        if (!info->update && kind_ == Kind::update)
-            fail(kind_, fmt::format("The function is not allowed in an update expression; function: {}", name));
+        // A function of the other kind is unknown to this one: dynalite, written against
+        // DynamoDB, answers "Invalid function name" for size in an update and for
+        // if_not_exists / list_append in a condition.
+        if (info->update != (kind_ == Kind::update)) fail(kind_, fmt::format("Invalid function name; function: {}", name));
         count_operator();
         Nest nest(*this);
         Node n;
@@ -456,23 +452,24 @@ private:
             fail(kind_, fmt::format("Incorrect number of operands for operator or function; "
                                     "operator or function: {}, number of operands: {}",
                                     name, n.children.size()));
-        // attribute_type, begins_with and size also take a :value first (AWS accepts
+        // In conditions a function's arguments are paths, :values and size(...) (whose type
+        // is N, checked with the :values' types); the boolean functions are never arguments.
+        // Rules as dynalite (written against DynamoDB) applies them.
+        if (kind_ != Kind::update)
+            for (const Node& arg : n.children)
+                if (arg.kind == NodeKind::function && arg.fn != Fn::size) not_this_way(arg);
+        // attribute_type, begins_with and size also take a :value or size() first (AWS accepts
         // "begins_with(:v, :p)"); the others need a document path.
         bool value_first = info->fn == Fn::attribute_type || info->fn == Fn::begins_with || info->fn == Fn::size;
         if (info->fn != Fn::list_append && n.children[0].kind != NodeKind::path &&
-            !(value_first && n.children[0].kind == NodeKind::value))
+            !(value_first && n.children[0].kind != NodeKind::path))
             fail(kind_, fmt::format("Operator or function requires a document path; operator or function: {}", name));
-        // attribute_type's type is a :value, never a path. AWS's wording here is not
-        // documented; ours follows its operand-type messages.
+        // attribute_type's type is a :value; for a path, whose type is not known before an
+        // item is read, DynamoDB names every type (dynalite's wording, in Java's set order).
         if (info->fn == Fn::attribute_type && n.children[1].kind == NodeKind::path)
             fail(kind_, "Incorrect operand type for operator or function; operator or function: attribute_type, "
-                        "operand type: PATH");
+                        "operand type: {NS,SS,L,BS,N,M,B,BOOL,NULL,S}");
         if (info->fn == Fn::contains || info->fn == Fn::begins_with) check_distinct(n, name);
-        // In conditions, arguments are paths and :values; size(size(a)) or
-        // contains(a, size(b)) are not allowed.
-        if (kind_ != Kind::update)
-            for (const Node& arg : n.children)
-                if (arg.kind == NodeKind::function) not_this_way(arg);
         return n;
     }
 

@@ -340,10 +340,11 @@ TEST_CASE("expr: function arguments that must be document paths") {
     CHECK_FALSE(cond("begins_with(:v, s)", Item{{"s", S("x")}}, {{":v", S("abc")}}));
     CHECK(cond("size(:v) = :three", Item{}, {{":v", S("abc")}, {":three", N("3")}}));
     CHECK(cond("attribute_type(:v, :t)", Item{}, {{":v", S("abc")}, {":t", S("S")}}));
-    // attribute_type's type must be a :value (AWS's wording for this is not documented).
+    // attribute_type's type must be a :value; for a path DynamoDB names every type (dynalite's
+    // wording, which it took from the service).
     CHECK(cond_error("attribute_type(a, b)") ==
           "Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: "
-          "attribute_type, operand type: PATH");
+          "attribute_type, operand type: {NS,SS,L,BS,N,M,B,BOOL,NULL,S}");
     CHECK(update_error("SET a = if_not_exists(:v, :v)", {}, {{":v", S("a")}}) ==
           "Invalid UpdateExpression: Operator or function requires a document path; operator or function: "
           "if_not_exists");
@@ -354,11 +355,12 @@ TEST_CASE("expr: function names are case-sensitive and checked per expression ki
           "Invalid ConditionExpression: Invalid function name; function: Attribute_Exists");
     CHECK(cond_error("foo(a)") == "Invalid ConditionExpression: Invalid function name; function: foo");
     CHECK(update_error("SET a = bar(b)") == "Invalid UpdateExpression: Invalid function name; function: bar");
+    // A function of the other kind is unknown to this one (dynalite's reading of DynamoDB).
     CHECK(cond_error("if_not_exists(a, :v) = :v", {{":v", N("1")}}) ==
-          "Invalid ConditionExpression: The function is not allowed in a condition expression; function: "
-          "if_not_exists");
-    CHECK(update_error("SET a = size(b)") ==
-          "Invalid UpdateExpression: The function is not allowed in an update expression; function: size");
+          "Invalid ConditionExpression: Invalid function name; function: if_not_exists");
+    CHECK(update_error("SET a = size(b)") == "Invalid UpdateExpression: Invalid function name; function: size");
+    CHECK(update_error("SET a = list_append(size(b), :v)", {}, {{":v", L({})}}) ==
+          "Invalid UpdateExpression: Invalid function name; function: size");
 }
 
 TEST_CASE("expr: size is only an operand; boolean functions are never operands") {
@@ -369,13 +371,43 @@ TEST_CASE("expr: size is only an operand; boolean functions are never operands")
     CHECK(cond_error("attribute_exists(a) = :v", {{":v", BOOL(true)}}) ==
           "Invalid ConditionExpression: The function is not allowed to be used this way in an expression; "
           "function: attribute_exists");
-    CHECK(cond_error("contains(a, size(b))") ==
+    CHECK(cond_error("contains(a, begins_with(b, :v))", {{":v", S("x")}}) ==
           "Invalid ConditionExpression: The function is not allowed to be used this way in an expression; "
-          "function: size");
+          "function: begins_with");
+    CHECK(cond_error("attribute_exists(size(a))") ==
+          "Invalid ConditionExpression: Operator or function requires a document path; operator or function: "
+          "attribute_exists");
     CHECK(cond_error("a IN (:v, begins_with(b, :v))", {{":v", S("x")}}) ==
           "Invalid ConditionExpression: The function is not allowed to be used this way in an expression; "
           "function: begins_with");
     CHECK(on_sample("size(s) BETWEEN :one AND :five"));
+}
+
+// size(...) may be a function's argument, typed N (as dynalite, written against DynamoDB,
+// checks it): contains(a, size(b)) holds when a list a holds b's size.
+TEST_CASE("expr: size() as a function argument is a number") {
+    Item item{{"l", L({N("3"), N("7")})}, {"s", S("abc")}, {"t", S("N")}};
+    CHECK(cond("contains(l, size(s))", item));
+    CHECK_FALSE(cond("contains(l, size(t))", item));
+    CHECK(cond("attribute_type(size(s), :n)", item, {{":n", S("N")}}));
+    CHECK(cond_error("size(size(s)) = :v", {{":v", N("1")}}) ==
+          "Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: size, "
+          "operand type: N");
+    CHECK(cond_error("begins_with(s, size(t))") ==
+          "Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: "
+          "begins_with, operand type: N");
+    CHECK(cond_error("begins_with(:v, s)", {{":v", N("1")}}) ==
+          "Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: "
+          "begins_with, operand type: N");
+    CHECK(cond_error("size(:v) = :v", {{":v", N("1")}}) ==
+          "Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: size, "
+          "operand type: N");
+    CHECK(cond_error("size(:v) = :n", {{":v", BOOL(true)}, {":n", N("1")}}) ==
+          "Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: size, "
+          "operand type: BOOL");
+    CHECK(cond_error("attribute_type(s, size(t))") ==
+          "Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: "
+          "attribute_type, operand type: N");
     CHECK(on_sample("size(l) IN (:one, :five) OR size(l) > size(ss)"));
 }
 
