@@ -25,6 +25,8 @@ struct EnvState {
     // time, so while a WriteTxn is open the flag is its own.
     std::atomic<bool> map_full{false};
     std::atomic<std::size_t> resizes{0};
+    // Successful changes by write transactions; only the writer-lock holder touches it.
+    std::uint64_t writes = 0;
 
     // Durability::normal flusher.
     std::mutex flush_mutex;
@@ -87,6 +89,7 @@ MDB_txn* begin_txn(EnvState& state, unsigned flags,
 }
 
 thread_local const detail::Reentry* innermost_reentry = nullptr;
+thread_local const JoinWrites* innermost_join = nullptr;
 
 }  // namespace
 
@@ -105,6 +108,18 @@ detail::Reentry::Reentry(const EnvState* state) : state_(state), outer_(innermos
 }
 
 detail::Reentry::~Reentry() { innermost_reentry = outer_; }
+
+WriteTxn* detail::joined_write(const EnvState* state) noexcept {
+    for (const JoinWrites* j = innermost_join; j != nullptr; j = j->outer_)
+        if (j->state_ == state) return j->txn_;
+    return nullptr;
+}
+
+JoinWrites::JoinWrites(WriteTxn& txn) noexcept : txn_(&txn), state_(txn.state_), outer_(innermost_join) {
+    innermost_join = this;
+}
+
+JoinWrites::~JoinWrites() { innermost_join = outer_; }
 
 EnvState::~EnvState() {
     if (flusher.joinable()) {
@@ -319,6 +334,8 @@ WriteTxn WriteTxn::begin(Env& env) {
 
 bool WriteTxn::map_full() const noexcept { return txn_ != nullptr && state_->map_full.load(); }
 
+std::uint64_t WriteTxn::writes() const noexcept { return state_->writes; }
+
 bool WriteTxn::put(Dbi dbi, std::string_view key, std::string_view value, unsigned flags) {
     if ((flags & MDB_RESERVE) != 0)
         throw std::invalid_argument("lmdb: WriteTxn::put does not support MDB_RESERVE");
@@ -327,6 +344,7 @@ bool WriteTxn::put(Dbi dbi, std::string_view key, std::string_view value, unsign
     int rc = mdb_put(txn_, dbi.handle(), &k, &v, flags);
     if (rc == MDB_KEYEXIST && (flags & (MDB_NOOVERWRITE | MDB_NODUPDATA)) != 0) return false;
     if (rc != MDB_SUCCESS) fail(state_, rc, "mdb_put");
+    ++state_->writes;
     return true;
 }
 
@@ -336,6 +354,7 @@ bool WriteTxn::del(Dbi dbi, std::string_view key) {
     if (rc == MDB_NOTFOUND) return false;
     // Deleting can need fresh pages too (copy-on-write of the path), hence MAP_FULL.
     if (rc != MDB_SUCCESS) fail(state_, rc, "mdb_del");
+    ++state_->writes;
     return true;
 }
 
@@ -345,12 +364,14 @@ bool WriteTxn::del(Dbi dbi, std::string_view key, std::string_view value) {
     int rc = mdb_del(txn_, dbi.handle(), &k, &v);
     if (rc == MDB_NOTFOUND) return false;
     if (rc != MDB_SUCCESS) fail(state_, rc, "mdb_del");
+    ++state_->writes;
     return true;
 }
 
 void WriteTxn::clear(Dbi dbi) {
     int rc = mdb_drop(txn_, dbi.handle(), 0);
     if (rc != MDB_SUCCESS) fail(state_, rc, "mdb_drop");
+    ++state_->writes;
 }
 
 void WriteTxn::commit() {
@@ -444,6 +465,7 @@ std::string_view Cursor::value() const {
 void Cursor::del() {
     int rc = mdb_cursor_del(cursor_, 0);
     if (rc != MDB_SUCCESS) fail(state_, rc, "mdb_cursor_del");
+    ++state_->writes;
 }
 
 }  // namespace stratus::core::lmdb

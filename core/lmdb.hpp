@@ -112,6 +112,7 @@ class Env;
 class Txn;
 class ReadTxn;
 class WriteTxn;
+class JoinWrites;
 class Cursor;
 
 namespace detail {
@@ -130,6 +131,9 @@ private:
     const EnvState* state_;
     const Reentry* outer_;
 };
+
+// The write transaction a JoinWrites on this thread joined for this Env, or nullptr.
+WriteTxn* joined_write(const EnvState* state) noexcept;
 }  // namespace detail
 
 // A named database handle. Deliberately a copyable value that never closes itself:
@@ -270,6 +274,10 @@ public:
     // the caller swallowed the Error (LMDB then refuses to commit it).
     bool map_full() const noexcept;
 
+    // Changes (puts, deletes, clears, cursor deletes) made through this Env's write
+    // transactions so far: compare two readings to learn whether work in between wrote.
+    std::uint64_t writes() const noexcept;
+
     // Runs `fn` once this transaction has committed (on the committing thread, right
     // after mdb_txn_commit succeeds); never when it aborts or its commit fails, so a
     // rerun of Env::write's fn registers afresh. For wake-ups of readers waiting for
@@ -279,12 +287,31 @@ public:
 
 private:
     friend class Env;
+    friend class JoinWrites;
     WriteTxn(detail::EnvState* state, std::shared_lock<std::shared_mutex>&& lock,
              MDB_txn* txn, std::size_t map_size) noexcept
         : Txn(state, std::move(lock), txn), map_size_(map_size) {}
 
     std::size_t map_size_;  // map size when this txn began; fixed while it lives
     std::vector<std::function<void()>> after_commit_;
+};
+
+// While alive, this thread's Env::write calls on txn's Env run their fn directly in txn:
+// no transaction of their own, no commit, no growth (a MAP_FULL reaches the caller of
+// the outer Env::write, which grows and reruns everything). Group commit runs many
+// requests' writes in one transaction this way. Nests; the innermost wins.
+class JoinWrites {
+public:
+    explicit JoinWrites(WriteTxn& txn) noexcept;
+    ~JoinWrites();
+    JoinWrites(const JoinWrites&) = delete;
+    JoinWrites& operator=(const JoinWrites&) = delete;
+
+private:
+    friend WriteTxn* detail::joined_write(const detail::EnvState* state) noexcept;
+    WriteTxn* txn_;
+    const detail::EnvState* state_;
+    const JoinWrites* outer_;
 };
 
 // Ordered iteration over one database. Positioning calls return false when there is no
@@ -353,6 +380,7 @@ private:
 template <class Fn>
 std::invoke_result_t<Fn&, WriteTxn&> Env::write(Fn&& fn) {
     using Result = std::invoke_result_t<Fn&, WriteTxn&>;
+    if (WriteTxn* joined = detail::joined_write(state_.get())) return fn(*joined);
     detail::Reentry reentry(state_.get());
     for (;;) {
         std::size_t seen = 0;

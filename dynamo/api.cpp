@@ -7,7 +7,9 @@
 #include <mutex>
 #include <thread>
 
+#include "core/group_commit.hpp"
 #include "core/log.hpp"
+#include "core/protocol.hpp"
 #include <nlohmann/json.hpp>
 
 #include "dynamo/ops/ops.hpp"
@@ -152,12 +154,9 @@ public:
             // DynamoDB answers an unknown target with a bare UnknownOperationException.
             throw core::AwsError::unknown_operation();
         }
+        if (grouped(op_name)) return write_grouped(request, it->second, op_name, std::move(reply));
         nlohmann::json output = it->second(ctx_, parse_input(request));
-        // A null output is an empty body (TagResource, UntagResource answer nothing).
-        core::Response r = core::json_response(
-            protocol_, output.is_null() ? std::string() : output.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-        r.operation = std::string(op_name);
-        reply(std::move(r));
+        reply(answer(output, op_name));
     }
 
     nlohmann::json create_table(const nlohmann::json& in) override { return call("CreateTable", in)["TableDescription"]; }
@@ -183,6 +182,68 @@ public:
     }
 
 private:
+    // A null output is an empty body (TagResource, UntagResource answer nothing).
+    core::Response answer(const nlohmann::json& output, std::string_view op_name) const {
+        core::Response r = core::json_response(
+            protocol_, output.is_null() ? std::string() : output.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        r.operation = std::string(op_name);
+        return r;
+    }
+
+    // The item writes commit in groups on one committer thread (core/group_commit.hpp):
+    // the I/O thread parses the request and goes back to its connections; the committer
+    // runs every waiting write in one LMDB transaction, in arrival order, each seeing what
+    // its predecessors in the group wrote (conditions included), commits once (with
+    // --durability full, one fsync for the group), then answers each client.
+    static bool grouped(std::string_view op) {
+        return op == "PutItem" || op == "UpdateItem" || op == "DeleteItem" || op == "BatchWriteItem" ||
+               op == "TransactWriteItems";
+    }
+
+    struct GroupedWrite {
+        nlohmann::json input;
+        nlohmann::json output;
+        std::exception_ptr error;
+        core::Request meta;  // what rendering an error needs
+    };
+
+    void write_grouped(const core::Request& request, const Operation& op, std::string_view op_name,
+                       core::Reply reply) {
+        auto w = std::make_shared<GroupedWrite>();
+        w->input = parse_input(request);
+        w->meta.method = request.method;
+        w->meta.request_id = request.request_id;
+        commits_.submit(
+            [this, w, op](core::lmdb::WriteTxn& txn) {
+                // The operation's own env.write runs in the group's transaction.
+                core::lmdb::JoinWrites join(txn);
+                std::uint64_t before = txn.writes();
+                try {
+                    w->output = op(ctx_, w->input);
+                    w->error = nullptr;
+                } catch (...) {
+                    // A full map: the whole group grows the map and runs again. A failure
+                    // after the operation wrote part of its change: the group runs again
+                    // without it (GroupCommit), so nothing of it stays. Otherwise (every
+                    // validation and condition failure) the failure is only its own answer.
+                    if (txn.map_full() || txn.writes() != before) throw;
+                    w->error = std::current_exception();
+                }
+            },
+            [this, w, op_name = std::string(op_name), reply = std::move(reply)](std::exception_ptr error) {
+                if (!error) error = w->error;
+                if (!error) return reply(answer(w->output, op_name));
+                try {
+                    std::rethrow_exception(error);
+                } catch (const core::AwsError& e) {
+                    reply(core::render_error(protocol_, e, w->meta));
+                } catch (const std::exception& e) {
+                    core::log::error("dynamodb request {} failed: {}", w->meta.request_id, e.what());
+                    reply(core::render_error(protocol_, core::AwsError::internal(), w->meta));
+                }
+            });
+    }
+
     nlohmann::json call(std::string_view op, const nlohmann::json& in) {
         auto it = operations().find(op);
         if (it == operations().end()) throw std::logic_error("no DynamoDB operation " + std::string(op));
@@ -197,6 +258,8 @@ private:
     std::mutex sweeper_mutex_;
     std::condition_variable sweeper_cv_;
     bool stopping_ = false;
+    // Last: destroyed first, running what was submitted while the rest still lives.
+    core::lmdb::GroupCommit commits_{store_.env()};
 };
 
 }  // namespace

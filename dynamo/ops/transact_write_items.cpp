@@ -221,12 +221,16 @@ json transact_write_items(Context& ctx, const json& in) {
             for (auto& [name, u] : units) list.push_back(capacity_json(capacity, tables.at(name), u));
             result["ConsumedCapacity"] = list;
         }
+        // The token counts once the change is committed: under group commit this
+        // transaction may run again (the group rerun after a map resize), and a token
+        // remembered by a run that was rolled back would answer a retry with nothing done.
+        if (token)
+            txn.after_commit([tokens = ctx.tokens, token = *token, digest, now = ctx.now()]() mutable {
+                std::lock_guard lock(tokens->mutex);
+                tokens->remember(token, std::move(digest), json::object().dump(), now);
+            });
         return result;
     });
-    if (token) {
-        std::lock_guard lock(ctx.tokens->mutex);
-        ctx.tokens->remember(*token, std::move(digest), json::object().dump(), ctx.now());
-    }
     return out;
 }
 

@@ -162,6 +162,54 @@ TEST_CASE("destroying an uncommitted write transaction discards its writes") {
     }
 }
 
+TEST_CASE("JoinWrites runs a nested env.write in the joined transaction, and writes() counts changes") {
+    TempDir dir;
+    auto env = lmdb::Env::open(dir.path);
+    auto db = env.open_db("items");
+    SUBCASE("the inner write sees and extends the outer transaction, committed once") {
+        env.write([&](lmdb::WriteTxn& outer) {
+            outer.put(db, "a", "1");
+            lmdb::JoinWrites join(outer);
+            std::uint64_t before = outer.writes();
+            std::string seen = env.write([&](lmdb::WriteTxn& inner) {
+                CHECK(&inner == &outer);
+                inner.put(db, "b", "2");
+                return std::string(*inner.get(db, "a"));
+            });
+            CHECK(seen == "1");
+            CHECK(outer.writes() == before + 1);
+            // A failing inner write that changed nothing leaves the count as it was.
+            std::uint64_t mid = outer.writes();
+            CHECK_THROWS_AS(env.write([&](lmdb::WriteTxn& inner) {
+                                inner.get(db, "a");
+                                throw std::runtime_error("condition failed");
+                            }),
+                            std::runtime_error);
+            CHECK(outer.writes() == mid);
+        });
+        CHECK(read_copy(env, db, "a") == "1");
+        CHECK(read_copy(env, db, "b") == "2");
+    }
+    SUBCASE("without a join, a nested env.write is still refused") {
+        env.write([&](lmdb::WriteTxn&) {
+            CHECK_THROWS_AS(env.write([&](lmdb::WriteTxn&) {}), std::logic_error);
+        });
+    }
+    SUBCASE("the join ends with its scope, and joins another Env's writes not at all") {
+        TempDir other_dir;
+        auto other = lmdb::Env::open(other_dir.path);
+        auto odb = other.open_db("items");
+        env.write([&](lmdb::WriteTxn& outer) {
+            {
+                lmdb::JoinWrites join(outer);
+                other.write([&](lmdb::WriteTxn& txn) { txn.put(odb, "x", "y"); });  // its own transaction
+            }
+            CHECK_THROWS_AS(env.write([&](lmdb::WriteTxn&) {}), std::logic_error);
+        });
+        CHECK(read_copy(other, odb, "x") == "y");
+    }
+}
+
 TEST_CASE("committed writes persist across closing and reopening the env") {
     TempDir dir;
     lmdb::EnvOptions options;
