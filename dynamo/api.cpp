@@ -155,6 +155,11 @@ public:
             throw core::AwsError::unknown_operation();
         }
         if (grouped(op_name)) return write_grouped(request, it->second, op_name, std::move(reply));
+        if (auto text = text_operations().find(op_name); text != text_operations().end()) {
+            core::Response r = core::json_response(protocol_, text->second(ctx_, parse_input(request)));
+            r.operation = std::string(op_name);
+            return reply(std::move(r));
+        }
         nlohmann::json output = it->second(ctx_, parse_input(request));
         reply(answer(output, op_name));
     }

@@ -2,6 +2,7 @@
 #include "dynamo/model/value.hpp"
 
 #include "core/error.hpp"
+#include "core/json_writer.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -400,6 +401,55 @@ json item_to_json(const Item& item) {
     json out = json::object();
     for (const auto& [name, value] : item) out[name] = value_to_json(value);
     return out;
+}
+
+void append_value_json(std::string& out, const AttributeValue& v) {
+    auto strings = [&out](const auto& list, auto&& text) {
+        out += '[';
+        bool first = true;
+        for (const auto& e : list) {
+            if (!first) out += ',';
+            first = false;
+            core::append_json_string(out, text(e));
+        }
+        out += ']';
+    };
+    switch (v.type) {
+        case Type::S: out += "{\"S\":"; core::append_json_string(out, v.s); break;
+        case Type::N: out += "{\"N\":"; core::append_json_string(out, v.n.to_string()); break;
+        case Type::B: out += "{\"B\":"; core::append_json_string(out, base64_encode(v.s)); break;
+        case Type::BOOL: out += v.boolean ? "{\"BOOL\":true" : "{\"BOOL\":false"; break;
+        case Type::NUL: out += "{\"NULL\":true"; break;
+        case Type::M: out += "{\"M\":"; append_item_json(out, *v.m); break;
+        case Type::L: {
+            out += "{\"L\":[";
+            bool first = true;
+            for (const auto& e : *v.l) {
+                if (!first) out += ',';
+                first = false;
+                append_value_json(out, e);
+            }
+            out += ']';
+            break;
+        }
+        case Type::SS: out += "{\"SS\":"; strings(v.strings, [](const std::string& e) -> std::string_view { return e; }); break;
+        case Type::NS: out += "{\"NS\":"; strings(v.numbers, [](const Number& e) { return e.to_string(); }); break;
+        case Type::BS: out += "{\"BS\":"; strings(v.strings, [](const std::string& e) { return base64_encode(e); }); break;
+    }
+    out += '}';
+}
+
+void append_item_json(std::string& out, const Item& item) {
+    out += '{';
+    bool first = true;
+    for (const auto& [name, value] : item) {
+        if (!first) out += ',';
+        first = false;
+        core::append_json_string(out, name);
+        out += ':';
+        append_value_json(out, value);
+    }
+    out += '}';
 }
 
 // DynamoDB developer guide, "Item sizes and formats"

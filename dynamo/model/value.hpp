@@ -107,6 +107,9 @@ AttributeValue value_from_json(const nlohmann::json& j);
 nlohmann::json value_to_json(const AttributeValue& v);
 Item item_from_json(const nlohmann::json& j);
 nlohmann::json item_to_json(const Item& item);
+// The same wire form written straight as JSON text (no tree): Query and Scan pages.
+void append_value_json(std::string& out, const AttributeValue& v);
+void append_item_json(std::string& out, const Item& item);
 
 // DynamoDB's limit on nested M/L levels ("Nesting Levels have exceeded supported
 // limits"): a value wrapped in 32 maps or lists is accepted, in 33 rejected.

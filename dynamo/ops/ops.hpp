@@ -55,6 +55,11 @@ using Operation = nlohmann::json (*)(Context&, const nlohmann::json& input);
 // Operation name ("PutItem") -> implementation.
 const std::map<std::string, Operation, std::less<>>& operations();
 
+// Operations whose response body is written as text without a JSON tree (Query and Scan
+// pages of up to 1 MB); operations() has them too, for callers that want the tree.
+using TextOperation = std::string (*)(Context&, const nlohmann::json& input);
+const std::map<std::string, TextOperation, std::less<>>& text_operations();
+
 // Control plane
 nlohmann::json create_table(Context&, const nlohmann::json&);
 nlohmann::json describe_table(Context&, const nlohmann::json&);
@@ -78,6 +83,8 @@ nlohmann::json delete_item(Context&, const nlohmann::json&);
 nlohmann::json update_item(Context&, const nlohmann::json&);
 nlohmann::json query(Context&, const nlohmann::json&);
 nlohmann::json scan(Context&, const nlohmann::json&);
+std::string query_text(Context&, const nlohmann::json&);
+std::string scan_text(Context&, const nlohmann::json&);
 nlohmann::json batch_get_item(Context&, const nlohmann::json&);
 nlohmann::json batch_write_item(Context&, const nlohmann::json&);
 nlohmann::json transact_get_items(Context&, const nlohmann::json&);

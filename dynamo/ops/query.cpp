@@ -85,7 +85,11 @@ void check_key_types(const expr::KeyCondition& kc, const KeySchema& key) {
 
 }  // namespace
 
-json query(Context& ctx, const json& in) {
+namespace {
+
+// Page: read_page (a JSON tree) or read_page_body (the response text).
+template <class Page>
+auto query_with(Context& ctx, const json& in, Page page_fn) {
     input::require_object(in);
     check_members(in, {"TableName", "IndexName", "Select", "Limit", "ConditionalOperator", "ReturnConsumedCapacity"});
     std::string table_name = parse_table_name(in);
@@ -137,8 +141,14 @@ json query(Context& ctx, const json& in) {
         query_key_range(index, index ? index->id : t.id, kc, page.range);
         page.range.forward = forward;
         page.matches_key = [&kc](const Item& item) { return kc.matches(item); };
-        return read_page(ctx, txn, page);
+        return page_fn(ctx, txn, page);
     });
 }
+
+}  // namespace
+
+json query(Context& ctx, const json& in) { return query_with(ctx, in, read_page); }
+
+std::string query_text(Context& ctx, const json& in) { return query_with(ctx, in, read_page_body); }
 
 }  // namespace stratus::dynamo

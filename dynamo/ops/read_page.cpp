@@ -121,19 +121,23 @@ PageRequest make_page(Context& ctx, const json& in, const TableDef& table, const
     return page;
 }
 
-json read_page(Context& ctx, const core::lmdb::Txn& txn, const PageRequest& r) {
-    json items = json::array();
+namespace {
+
+struct PageTally {
     std::size_t count = 0, scanned = 0, bytes = 0;
-    std::optional<Item> last;
-    bool more = false;
+    std::optional<Item> last;  // the last evaluated item's key, when there is more
+};
+
+// Reads the page, handing every returned item (projected) to emit.
+template <class Emit>
+PageTally walk_page(Context& ctx, const core::lmdb::Txn& txn, const PageRequest& r, Emit&& emit) {
+    PageTally p;
     const TableDef& table = *r.table;
     ctx.store.scan(txn, r.range, [&](Item&& entry) {
         if (r.matches_key && !r.matches_key(entry)) return true;  // outside the key condition: not evaluated
         if (r.in_segment && !r.in_segment(entry)) return true;
-        std::size_t size = item_size(entry);
-        bytes += size;
-        ++scanned;
-        last = last_key(table, r.index, entry);
+        p.bytes += item_size(entry);
+        ++p.scanned;
         // An LSI entry may hold a projection; ALL_ATTRIBUTES (and projections reaching
         // beyond it) read the item from the table, as DynamoDB fetches it. So does a
         // filter, which may name attributes the index does not hold; the item returned is
@@ -151,30 +155,66 @@ json read_page(Context& ctx, const core::lmdb::Txn& txn, const PageRequest& r) {
             }
         }
         if (r.filter.empty() || r.filter.evaluate(*filtered)) {
-            ++count;
-            if (r.select != Select::count)
-                items.push_back(item_to_json(r.projection.empty() ? *item : r.projection.apply(*item)));
+            ++p.count;
+            if (r.select != Select::count) {
+                if (r.projection.empty()) emit(*item);
+                else emit(r.projection.apply(*item));
+            }
         }
         // DynamoDB stops once Limit items were evaluated or the page passed 1 MB, and then
         // returns LastEvaluatedKey even when nothing is left (one more, empty, page).
-        if ((r.limit && scanned >= *r.limit) || bytes >= page_bytes) {
-            more = true;
+        if ((r.limit && p.scanned >= *r.limit) || p.bytes >= page_bytes) {
+            p.last = last_key(table, r.index, entry);
             return false;
         }
         return true;
     });
-    json out = json::object();
-    if (r.select != Select::count) out["Items"] = std::move(items);
-    out["Count"] = count;
-    out["ScannedCount"] = scanned;
-    if (more && last) out["LastEvaluatedKey"] = item_to_json(*last);
+    return p;
+}
+
+// LastEvaluatedKey and ConsumedCapacity.
+void add_page_extras(json& out, const PageRequest& r, const PageTally& p) {
+    if (p.last) out["LastEvaluatedKey"] = item_to_json(*p.last);
     if (r.capacity != CapacityMode::none) {
-        double units = read_units(bytes, r.consistent);
+        double units = read_units(p.bytes, r.consistent);
         std::vector<std::pair<const IndexDef*, double>> idx;
         if (r.index) idx.emplace_back(r.index, units);
-        add_capacity(out, r.capacity, table, r.index ? 0.0 : units, idx);
+        add_capacity(out, r.capacity, *r.table, r.index ? 0.0 : units, idx);
     }
+}
+
+}  // namespace
+
+json read_page(Context& ctx, const core::lmdb::Txn& txn, const PageRequest& r) {
+    json items = json::array();
+    PageTally p = walk_page(ctx, txn, r, [&](const Item& item) { items.push_back(item_to_json(item)); });
+    json out = json::object();
+    if (r.select != Select::count) out["Items"] = std::move(items);
+    out["Count"] = p.count;
+    out["ScannedCount"] = p.scanned;
+    add_page_extras(out, r, p);
     return out;
+}
+
+std::string read_page_body(Context& ctx, const core::lmdb::Txn& txn, const PageRequest& r) {
+    std::string body = r.select != Select::count ? "{\"Items\":[" : "{";
+    bool first = true;
+    PageTally p = walk_page(ctx, txn, r, [&](const Item& item) {
+        if (!first) body += ',';
+        first = false;
+        append_item_json(body, item);
+    });
+    if (r.select != Select::count) body += "],";
+    body += fmt::format("\"Count\":{},\"ScannedCount\":{}", p.count, p.scanned);
+    json extras = json::object();
+    add_page_extras(extras, r, p);
+    if (!extras.empty()) {
+        std::string text = extras.dump(-1, ' ', false, json::error_handler_t::replace);
+        body += ',';
+        body.append(text, 1, text.size() - 2);  // the members, without the braces
+    }
+    body += '}';
+    return body;
 }
 
 }  // namespace stratus::dynamo

@@ -36,6 +36,9 @@ struct PageRequest {
 };
 
 nlohmann::json read_page(Context& ctx, const core::lmdb::Txn& txn, const PageRequest& request);
+// The same page as the response body's JSON text, written without a tree (a 1 MB page
+// costs little more than its bytes): what Query and Scan answer on the wire.
+std::string read_page_body(Context& ctx, const core::lmdb::Txn& txn, const PageRequest& request);
 
 // The parts of a page request Query and Scan read alike from their input: Select, filter,
 // projection, ConsistentRead (refused on GSIs), capacity, Limit, ExclusiveStartKey. The

@@ -35,4 +35,12 @@ const std::map<std::string, Operation, std::less<>>& operations() {
     return table;
 }
 
+const std::map<std::string, TextOperation, std::less<>>& text_operations() {
+    static const std::map<std::string, TextOperation, std::less<>> table = {
+        {"Query", query_text},
+        {"Scan", scan_text},
+    };
+    return table;
+}
+
 }  // namespace stratus::dynamo

@@ -26,7 +26,11 @@ std::uint64_t fnv1a(std::string_view s) {
 }
 }  // namespace
 
-json scan(Context& ctx, const json& in) {
+namespace {
+
+// Page: read_page (a JSON tree) or read_page_body (the response text).
+template <class Page>
+auto scan_with(Context& ctx, const json& in, Page page_fn) {
     input::require_object(in);
     check_members(in, {"TableName", "IndexName", "Limit", "Select", "ConditionalOperator", "ReturnConsumedCapacity", "TotalSegments", "Segment"});
     std::string table_name = parse_table_name(in);
@@ -75,8 +79,14 @@ json scan(Context& ctx, const json& in) {
             if (page.range.exclusive_start && !page.in_segment(item_from_json(*input::opt_object(in, "ExclusiveStartKey"))))
                 throw core::AwsError::validation("The provided Exclusive start key does not map to the provided segment");
         }
-        return read_page(ctx, txn, page);
+        return page_fn(ctx, txn, page);
     });
 }
+
+}  // namespace
+
+json scan(Context& ctx, const json& in) { return scan_with(ctx, in, read_page); }
+
+std::string scan_text(Context& ctx, const json& in) { return scan_with(ctx, in, read_page_body); }
 
 }  // namespace stratus::dynamo
