@@ -11,7 +11,11 @@ namespace stratus::dynamo {
 using json = nlohmann::json;
 namespace lmdb = core::lmdb;
 
-json get_item(Context& ctx, const json& in) {
+namespace {
+
+// The answer as a JSON tree or as response text; Item written straight (no tree) in text.
+template <bool Text>
+auto get_item_as(Context& ctx, const json& in) {
     input::require_object(in);
     check_members(in, {"TableName", "Key", "ReturnConsumedCapacity"});
     std::string table_name = parse_table_name(in);
@@ -33,10 +37,31 @@ json get_item(Context& ctx, const json& in) {
         Item key = parse_key(key_json, t);
         auto item = ctx.store.get(txn, t, key);
         json out = json::object();
-        if (item) out["Item"] = item_to_json(projection.empty() ? *item : projection.apply(*item));
         add_capacity(out, capacity, t, read_units(item ? item_size(*item) : 0, consistent));
-        return out;
+        if constexpr (Text) {
+            std::string body = "{";
+            if (item) {
+                body += "\"Item\":";
+                append_item_json(body, projection.empty() ? *item : projection.apply(*item));
+            }
+            if (!out.empty()) {
+                std::string extras = out.dump(-1, ' ', false, json::error_handler_t::replace);
+                if (item) body += ',';
+                body.append(extras, 1, extras.size() - 2);
+            }
+            body += '}';
+            return body;
+        } else {
+            if (item) out["Item"] = item_to_json(projection.empty() ? *item : projection.apply(*item));
+            return out;
+        }
     });
 }
+
+}  // namespace
+
+json get_item(Context& ctx, const json& in) { return get_item_as<false>(ctx, in); }
+
+std::string get_item_text(Context& ctx, const json& in) { return get_item_as<true>(ctx, in); }
 
 }  // namespace stratus::dynamo

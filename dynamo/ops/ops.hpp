@@ -56,7 +56,7 @@ using Operation = nlohmann::json (*)(Context&, const nlohmann::json& input);
 const std::map<std::string, Operation, std::less<>>& operations();
 
 // Operations whose response body is written as text without a JSON tree (Query and Scan
-// pages of up to 1 MB); operations() has them too, for callers that want the tree.
+// pages of up to 1 MB, GetItem); operations() has them too, for callers that want the tree.
 using TextOperation = std::string (*)(Context&, const nlohmann::json& input);
 const std::map<std::string, TextOperation, std::less<>>& text_operations();
 
@@ -83,6 +83,7 @@ nlohmann::json delete_item(Context&, const nlohmann::json&);
 nlohmann::json update_item(Context&, const nlohmann::json&);
 nlohmann::json query(Context&, const nlohmann::json&);
 nlohmann::json scan(Context&, const nlohmann::json&);
+std::string get_item_text(Context&, const nlohmann::json&);
 std::string query_text(Context&, const nlohmann::json&);
 std::string scan_text(Context&, const nlohmann::json&);
 nlohmann::json batch_get_item(Context&, const nlohmann::json&);

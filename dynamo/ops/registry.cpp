@@ -37,6 +37,7 @@ const std::map<std::string, Operation, std::less<>>& operations() {
 
 const std::map<std::string, TextOperation, std::less<>>& text_operations() {
     static const std::map<std::string, TextOperation, std::less<>> table = {
+        {"GetItem", get_item_text},
         {"Query", query_text},
         {"Scan", scan_text},
     };
