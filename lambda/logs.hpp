@@ -71,8 +71,10 @@ public:
                               std::size_t limit) const;
     // Visits the lines of `function` in order (newest first when `reverse`), starting after
     // `after_seq` (before `before_seq` when reverse, 0: from the end), until `visit` returns false.
-    void scan(const std::string& function, std::uint64_t after_seq, bool reverse, std::uint64_t before_seq,
-              const std::function<bool(const LogView&)>& visit) const;
+    // `needle`, when not empty, is a hint: only lines holding it need be visited. Returns
+    // the seq of the function's newest line (0: none), as of the scan.
+    std::uint64_t scan(const std::string& function, std::uint64_t after_seq, bool reverse, std::uint64_t before_seq,
+              const std::function<bool(const LogView&)>& visit, std::string_view needle = {}) const;
     // The names with lines kept.
     std::vector<std::string> names() const;
     std::uint64_t last_seq() const;
@@ -80,20 +82,31 @@ public:
     void clear();
 
 private:
+    // Lines live in chunks of text (a scan of a million lines reads memory in order, and a
+    // term can be searched for in a whole chunk at once); the oldest go first.
     struct Entry {
         std::int64_t time_ms;
         std::int64_t ingest_ms;
         std::uint64_t seq;
         std::uint32_t stream;
-        std::string text;
+        std::uint32_t off, len;  // in the chunk's data
+    };
+    struct Chunk {
+        std::string data;
+        std::vector<Entry> entries;
+        std::size_t head = 0;  // entries before it are trimmed
     };
     struct Stream {
-        std::deque<Entry> lines;
+        std::deque<Chunk> chunks;
+        std::size_t count = 0;
+        void push(std::int64_t time_ms, std::int64_t ingest_ms, std::uint64_t seq, std::uint32_t stream, std::string_view text);
+        void pop_front();
+        bool empty() const { return count == 0; }
         std::vector<std::string> stream_names;  // index: Entry::stream
         std::unordered_map<std::string, std::uint32_t> stream_ids;
         std::uint32_t tail_stream = 0;  // the stream the file's last record is in (0: "")
         std::uint32_t intern(const std::string& name);
-        std::string record(const Entry& e);
+        std::string record(const Entry& e, std::string_view text);
         std::size_t bytes = 0;
         int fd = -1;                  // the open log file, when persisted
         std::uint64_t file_bytes = 0;  // its size

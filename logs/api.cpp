@@ -558,6 +558,18 @@ private:
         return out;
     }
 
+    // Under mutex_: made by CreateLogStream (a lookup), else holding lines (a scan).
+    bool has_stream(const std::string& group, const std::string& stream) {
+        if (auto it = groups_.find(group); it != groups_.end() && it->second.streams.count(stream)) return true;
+        bool found = false;
+        auto w = where(group);
+        w.book->scan(w.key, 0, false, 0, [&](const lambda::LogView& l) {
+            found = l.stream.empty() ? unassigned_stream(l.time_ms) == stream : l.stream == stream;
+            return !found;
+        });
+        return found;
+    }
+
     json describe_log_streams(const json& in) {
         std::string group = group_of(in);
         auto prefix = opt_string(in, "logStreamNamePrefix");
@@ -613,7 +625,7 @@ private:
         validate_stream_name(stream);
         std::lock_guard lock(mutex_);
         if (!exists(group)) throw group_not_found();
-        if (streams_of(group).count(stream))
+        if (has_stream(group, stream))
             throw core::AwsError("ResourceAlreadyExistsException", "The specified log stream already exists", 400);
         meta(group).streams[stream] = now_ms();
         persist(group);
@@ -654,7 +666,7 @@ private:
             throw invalid("The batch of log events in a single PutLogEvents request cannot span more than 24 hours.");
         std::lock_guard lock(mutex_);
         if (!exists(group)) throw group_not_found();
-        if (!streams_of(group).count(stream)) throw stream_not_found();
+        if (!has_stream(group, stream)) throw stream_not_found();
         // Too new (over 2 h ahead), too old (over 14 days) or past the group's retention:
         // refused and said so, as AWS does; the rest stored.
         std::int64_t now = now_ms();
@@ -701,8 +713,7 @@ private:
         }
         std::lock_guard lock(mutex_);
         if (!exists(group)) throw group_not_found();
-        auto all = streams_of(group);
-        if (!all.count(stream)) throw stream_not_found();
+        if (!has_stream(group, stream)) throw stream_not_found();
         auto w = where(group);
         std::int64_t floor = cutoff(group);
         struct Ev {
@@ -742,7 +753,7 @@ private:
         std::size_t bytes = 0;
         bool stream_filter = !q.names.empty() || q.prefix;
         bool everything = q.pattern.matches_everything();
-        q.where.book->scan(q.where.key, after, false, 0, [&](const lambda::LogView& l) {
+        std::uint64_t newest = q.where.book->scan(q.where.key, after, false, 0, [&](const lambda::LogView& l) {
             if (page.events.size() >= q.limit || bytes >= max_response_bytes) {
                 page.full = true;
                 return false;
@@ -762,7 +773,9 @@ private:
                                    {"ingestionTime", l.ingest_ms},
                                    {"eventId", event_id(l.seq)}});
             return true;
-        });
+        }, q.pattern.required_text());
+        // With a needle the scan skips lines without it: it went to the end all the same.
+        if (!page.full) page.last_seen = std::max(page.last_seen, newest);
         return page;
     }
 

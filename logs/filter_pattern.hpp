@@ -33,6 +33,9 @@ public:
     bool matches(std::string_view message) const;
     // The empty pattern: every event matches.
     bool matches_everything() const { return root_ == nullptr; }
+    // Text every matching message holds (the longest plain term; empty when there is none):
+    // a scan need only look at the lines holding it.
+    std::string_view required_text() const;
 
     struct Impl;  // filter_pattern.cpp
 
