@@ -29,6 +29,7 @@
 #include "core/protocol.hpp"
 #include "core/server.hpp"
 #include "lambda/code_watch.hpp"
+#include "lambda/layers.hpp"
 #include "lambda/runtime_api.hpp"
 
 extern char** environ;
@@ -579,6 +580,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         env["IS_OFFLINE"] = "true";
         env["NODE_PATH"] = (fs::path(options.runtimes_dir) / "node_modules").string();
         for (auto& [k, v] : fn.environment) env[k] = v;
+        layer_environment(fn.opt_dir, fn.runtime, env, fn.environment);
         // Reserved: set by Lambda whatever the function says.
         env["AWS_LAMBDA_FUNCTION_NAME"] = fn.name;
         env["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST";
