@@ -226,13 +226,13 @@ struct FilterPage {
 
 // A FilterLogEvents nextToken: "p-<seq>" continues after seq; "t-<seq>-<0|1>" is a tail
 // token (see api.hpp), 1 when the caller is a follower.
-struct Token {
+struct TailToken {
     bool tail = false;
     bool follower = false;
     std::uint64_t after = 0;
     std::string text() const { return tail ? fmt::format("t-{}-{}", after, follower ? 1 : 0) : fmt::format("p-{}", after); }
-    static Token parse(const std::string& s) {
-        Token t;
+    static TailToken parse(const std::string& s) {
+        TailToken t;
         try {
             if (s.starts_with("p-")) {
                 t.after = std::stoull(s.substr(2));
@@ -806,8 +806,8 @@ private:
         }
         q.limit = limit_of(in, "limit", 10000, 10000);
         bool interleaved = opt_bool(in, "interleaved", false);
-        std::optional<Token> token;
-        if (auto t = opt_string(in, "nextToken")) token = Token::parse(*t);
+        std::optional<TailToken> token;
+        if (auto t = opt_string(in, "nextToken")) token = TailToken::parse(*t);
         std::string stream_key;
         for (auto& n : q.names) stream_key += n + ",";
         q.key = fmt::format("{}\n{}\n{}\n{}", q.group, pattern, stream_key, q.prefix.value_or(""));
@@ -836,8 +836,8 @@ private:
             return;
         }
         json out = {{"events", std::move(page.events)}, {"searchedLogStreams", json::array()}};
-        if (page.full) out["nextToken"] = Token{false, false, page.last_seen}.text();
-        else if (tail) out["nextToken"] = Token{true, follower, page.last_seen}.text();
+        if (page.full) out["nextToken"] = TailToken{false, false, page.last_seen}.text();
+        else if (tail) out["nextToken"] = TailToken{true, follower, page.last_seen}.text();
         send(reply, out, "FilterLogEvents");
     }
 
@@ -875,7 +875,7 @@ private:
                 if (found || expired) {
                     json out = {{"events", std::move(page.events)}, {"searchedLogStreams", json::array()}};
                     if (found || w->follower || page.full) {
-                        out["nextToken"] = Token{!page.full, w->follower, page.last_seen}.text();
+                        out["nextToken"] = TailToken{!page.full, w->follower, page.last_seen}.text();
                     } else {
                         std::lock_guard lock(self->mutex_);
                         auto now = std::chrono::steady_clock::now();

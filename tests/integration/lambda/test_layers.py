@@ -135,6 +135,22 @@ class LayersTest(unittest.TestCase):
             self.lam.update_function_configuration(FunctionName=name, Layers=[self.a["LayerArn"] + ":77"])
         self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidParameterValueException")
 
+    def test_cli_publish_and_list(self):
+        # The AWS CLI's own parameter handling (fileb:// zip).
+        import os
+        import tempfile
+        with tempfile.NamedTemporaryFile(suffix=".zip", delete=False) as f:
+            f.write(layer_zip("CLI"))
+        try:
+            name = "cli-" + uuid.uuid4().hex[:8]
+            out = self.d.aws("lambda", "publish-layer-version", "--layer-name", name, "--zip-file", "fileb://" + f.name)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertEqual(json.loads(out.stdout)["Version"], 1)
+            out = self.d.aws("lambda", "list-layer-versions", "--layer-name", name)
+            self.assertEqual([v["Version"] for v in json.loads(out.stdout)["LayerVersions"]], [1])
+        finally:
+            os.unlink(f.name)
+
     def test_python_function_imports_from_a_layer(self):
         name = fname()
         self.lam.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
