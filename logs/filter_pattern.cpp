@@ -79,7 +79,9 @@ struct Term {
     std::shared_ptr<const std::regex> regex;  // %...%
     bool found(std::string_view message) const {
         if (regex) return regex_find(*regex, message);
-        // glibc's memmem: the scan of a million lines is mostly this (bench/logs.py).
+        // glibc's memmem: the scan of a million lines is mostly this (bench/logs.py). Never
+        // with a null pointer (an empty view's data may be one: found by the fuzzer).
+        if (message.size() < text.size() || message.empty()) return false;
         return ::memmem(message.data(), message.size(), text.data(), text.size()) != nullptr;
     }
 };

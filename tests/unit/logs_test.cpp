@@ -73,6 +73,9 @@ TEST_CASE("filter patterns: terms, phrases, ? alternatives, - exclusions") {
     // A phrase with an escaped quote.
     CHECK(match(R"("say \"hi\"")", R"(they say "hi" here)"));
     CHECK_FALSE(match(R"("say \"hi\"")", "they say hi here"));
+    // An empty message (the fuzzer's find: memmem was handed a null pointer).
+    CHECK_FALSE(FilterPattern::parse("k").matches(std::string_view()));
+    CHECK(FilterPattern::parse("-k").matches(std::string_view()));
     // Regular expressions.
     CHECK(which("%ERROR 4[0-9]{2}%") == std::vector<int>{0, 1, 2, 3});
     CHECK(match("%^\\[WARN%", errors[4]));
