@@ -25,6 +25,7 @@
 #include "gateway/api.hpp"
 #include "lambda/api.hpp"
 #include "lambda/function.hpp"
+#include "logs/api.hpp"
 #include "s3/api.hpp"
 #include "emulator/app_host.hpp"
 #include "emulator/site.hpp"
@@ -267,6 +268,10 @@ int run_daemon(const DaemonOptions& o) {
     };
     auto lambda_service = lambda::make_service(runtime, env, std::move(lambda_options));
     dispatcher.add(lambda_service);
+    // CloudWatch Logs: the functions' logs as /aws/lambda/{name}, and groups of its own.
+    auto log_budget = static_cast<std::size_t>(o.log_group_mb * 1024 * 1024);
+    lambda_service->logs().set_budget(log_budget);
+    dispatcher.add(logs::make_service(runtime, env, lambda_service->logs(), logs::LogsOptions{data.path().string(), log_budget}));
     add_lambda_logs_api(dispatcher, *lambda_service);
     add_lambda_code_api(dispatcher, *lambda_service);
     add_trigger_endpoints(dispatcher, {lambda_service->triggers(), dynamo_service->streams(), s3_events, o.test_api});

@@ -215,6 +215,10 @@ int main(int argc, char** argv) {
         ->check(CLI::PositiveNumber);
     start->add_option("--lambda-queue-size", o.lambda_queue_size,
                       "Invocations waiting per function before TooManyRequestsException (default 100)");
+    start->add_option("--log-group-mb", o.log_group_mb,
+                      "Megabytes of log lines kept per log group (each function's /aws/lambda/NAME too), oldest "
+                      "first out (default 1)")
+        ->check(CLI::PositiveNumber);
     start->add_option("--runtimes-dir", o.runtimes_dir, "Directory of the Lambda runtimes' bootstraps");
     start->add_flag("--enable-test-api", o.test_api, "Serve /_stratus/test/ endpoints (stratus's own tests)")
         ->group("");

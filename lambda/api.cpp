@@ -13,6 +13,7 @@
 #include "core/server.hpp"
 #include "lambda/api_json.hpp"
 #include "lambda/function.hpp"
+#include "lambda/layers.hpp"
 #include "lambda/scheduler.hpp"
 #include "lambda/store.hpp"
 #include "lambda/trigger_engine.hpp"
@@ -121,6 +122,8 @@ class Service final : public LambdaService {
 public:
     Service(core::Runtime& runtime, core::lmdb::Env& env, LambdaOptions o)
         : options_(std::move(o)), store_(env, (fs::path(options_.data_dir) / "lambda" / "code").string()),
+          layers_(env, (fs::path(options_.data_dir) / "lambda" / "layers").string(),
+                  [this](const json& content) { return zip_from(content); }),
           scheduler_(runtime, SchedulerOptions{find_runtimes_dir(options_.runtimes_dir), options_.endpoint_url,
                                                options_.default_concurrency, options_.queue_size,
                                                options_.idle_timeout, std::chrono::milliseconds(50),
@@ -232,6 +235,11 @@ public:
                     return run("DeleteEventSourceMapping", [&] { return triggers_.delete_mapping_api(uuid); });
             }
         }
+        if (parts.size() >= 2 && parts[1] == "layers" && date == "2018-10-31") {
+            std::string op;
+            auto [body, status] = layers_.handle(request, parts, op);
+            return run(op.c_str(), [&] { return status == 204 ? no_content() : respond(body, status); });
+        }
         if (parts.size() == 3 && parts[1] == "tags" && date == "2017-03-31") {
             const std::string& arn = parts[2];
             if (m == "GET") return run("ListTags", [&] { return list_tags(arn); });
@@ -245,6 +253,7 @@ public:
     }
 
     void reset() override {
+        layers_.reset();
         triggers_.reset();
         for (auto& f : store_.all()) scheduler_.update(f.name, std::nullopt);
         store_.clear();
@@ -436,6 +445,10 @@ private:
         if (auto tags = in.find("Tags"); tags != in.end() && tags->is_object())
             for (auto& [k, v] : tags->items())
                 if (v.is_string()) f.tags[k] = v.get<std::string>();
+        if (auto l = in.find("Layers"); l != in.end() && !l->is_null()) {
+            f.layers = layers_.resolve(*l);
+            f.opt_dir = layers_.merge(f.name, f.layers);
+        }
         auto code = in.find("Code");
         if (code == in.end() || !code->is_object()) throw invalid_parameter("Please provide a source for function code.");
         std::string zip = zip_from(*code);
@@ -545,6 +558,10 @@ private:
             f.memory_size = *v;
         }
         if (in.contains("Environment")) f.environment = parse_environment(in);
+        if (auto l = in.find("Layers"); l != in.end() && !l->is_null()) {
+            f.layers = layers_.resolve(*l);
+            f.opt_dir = layers_.merge(f.name, f.layers);
+        }
         f.last_modified = now_last_modified();
         f.revision_id = core::random_uuid();
         store_.put(f);
@@ -729,6 +746,7 @@ private:
     core::Protocol protocol_{core::Wire::rest_json, "", false};
     LambdaOptions options_;
     FunctionStore store_;
+    Layers layers_;
     Scheduler scheduler_;
     TriggerEngine triggers_;  // last: its threads stop before the rest goes
 };

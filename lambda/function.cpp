@@ -49,6 +49,10 @@ json Function::configuration() const {
         {"LoggingConfig", {{"LogFormat", "Text"}, {"LogGroup", "/aws/lambda/" + name}}},
     };
     if (!environment.empty()) c["Environment"] = {{"Variables", environment}};
+    if (!layers.empty()) {
+        c["Layers"] = json::array();
+        for (auto& l : layers) c["Layers"].push_back({{"Arn", l.arn}, {"CodeSize", l.code_size}});
+    }
     return c;
 }
 
@@ -71,6 +75,11 @@ std::string Function::to_json() const {
               {"policy_statements", policy_statements},
               {"policy_revision", policy_revision}};
     if (reserved_concurrency) j["reserved_concurrency"] = *reserved_concurrency;
+    if (!layers.empty()) {
+        j["layers"] = json::array();
+        for (auto& l : layers) j["layers"].push_back({{"arn", l.arn}, {"code_size", l.code_size}, {"dir", l.dir}});
+        j["opt_dir"] = opt_dir;
+    }
     return j.dump();
 }
 
@@ -95,6 +104,10 @@ Function Function::from_json(std::string_view text) {
     f.policy_statements = j.at("policy_statements");
     f.policy_revision = j.value("policy_revision", "");
     if (j.contains("reserved_concurrency")) f.reserved_concurrency = j["reserved_concurrency"].get<int>();
+    if (j.contains("layers")) {
+        for (auto& l : j["layers"]) f.layers.push_back({l.at("arn"), l.at("code_size"), l.at("dir")});
+        f.opt_dir = j.value("opt_dir", "");
+    }
     return f;
 }
 

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace stratus::lambda {
 
@@ -18,6 +19,13 @@ inline constexpr std::string_view region = "us-east-1";
 inline constexpr std::string_view account = "000000000000";
 // Lambda's payload limit for synchronous invocations (6 MB).
 inline constexpr std::size_t max_sync_payload = 6 * 1024 * 1024;
+
+// A layer version a function uses (lambda/layers.hpp).
+struct LayerRef {
+    std::string arn;  // the version's ARN
+    std::int64_t code_size = 0;
+    std::string dir;  // its unpacked content
+};
 
 struct Function {
     std::string name;
@@ -41,6 +49,9 @@ struct Function {
     // Resource policy statements, a JSON array (AddPermission / GetPolicy).
     std::string policy_statements = "[]";
     std::string policy_revision;
+    // Layers, in order, and the merged tree the sandbox sees as /opt (empty: none).
+    std::vector<LayerRef> layers;
+    std::string opt_dir;
 
     std::string arn() const;
     // FunctionConfiguration as the API returns it.

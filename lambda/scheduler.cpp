@@ -29,6 +29,7 @@
 #include "core/protocol.hpp"
 #include "core/server.hpp"
 #include "lambda/code_watch.hpp"
+#include "lambda/layers.hpp"
 #include "lambda/runtime_api.hpp"
 
 extern char** environ;
@@ -204,6 +205,7 @@ struct Sandbox {
     long max_rss_mb = 0;
     std::string partial;
     std::string init_log;
+    std::string log_stream;  // AWS_LAMBDA_LOG_STREAM_NAME: the CloudWatch stream of its lines
     std::array<char, 64 * 1024> buffer{};
     steady::time_point rss_read_at{};  // when max_rss_mb was last read from /proc
     // What the scheduler last saw of this process's CPU (on it or waiting for it), to tell
@@ -578,12 +580,14 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         env["IS_OFFLINE"] = "true";
         env["NODE_PATH"] = (fs::path(options.runtimes_dir) / "node_modules").string();
         for (auto& [k, v] : fn.environment) env[k] = v;
+        layer_environment(fn.opt_dir, fn.runtime, env, fn.environment);
         // Reserved: set by Lambda whatever the function says.
         env["AWS_LAMBDA_FUNCTION_NAME"] = fn.name;
         env["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST";
         env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = std::to_string(fn.memory_size);
         env["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/" + fn.name;
-        env["AWS_LAMBDA_LOG_STREAM_NAME"] = log_stream_name();
+        sb->log_stream = log_stream_name();
+        env["AWS_LAMBDA_LOG_STREAM_NAME"] = sb->log_stream;
         env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand";
         env["AWS_REGION"] = std::string(region);
         env["AWS_DEFAULT_REGION"] = std::string(region);
@@ -961,7 +965,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
             sb.init_log.push_back('\n');
             if (sb.init_log.size() > 4 * tail_bytes) sb.init_log.erase(0, sb.init_log.size() - tail_bytes);
         }
-        logs.append_buffered(sb.fn.name, std::string(line));
+        logs.append_buffered(sb.fn.name, sb.log_stream, std::string(line));
         if (!logs_flush_posted && log_timer) {
             // Lines reach the log file within a few milliseconds, one write per function
             // for everything logged meanwhile (memory has them at once, for GetLogEvents

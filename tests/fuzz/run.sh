@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds="${1:-20}"
-targets=(expr partiql form)
+targets=(expr partiql form filter_pattern)
 each=$(( seconds / ${#targets[@]} ))
 (( each >= 1 )) || each=1
 out=build-fuzz
@@ -32,6 +32,10 @@ for t in "${targets[@]}"; do
   if [[ $t == form ]]; then
     $launcher clang++ "${flags[@]}" -c s3/form.cpp -o "$out/obj/s3_form.cpp.o"
     deps=("$out/obj/s3_form.cpp.o")
+  elif [[ $t == filter_pattern ]]; then
+    # CloudWatch Logs filter patterns (logs/filter_pattern.cpp): nlohmann and the standard library.
+    $launcher clang++ "${flags[@]}" -c logs/filter_pattern.cpp -o "$out/obj/logs_filter_pattern.cpp.o"
+    deps=("$out/obj/logs_filter_pattern.cpp.o")
   else
     deps=("${objs[@]}")
   fi
@@ -47,3 +51,10 @@ printf 'multipart/form-data; boundary=b\n--b\r\nContent-Disposition: form-data; 
   > "$out/corpus-form/seed"
 "$out/form_fuzz" -max_len=2048 -timeout=5 -max_total_time="$each" -print_final_stats=1 "$out/corpus-form" 2>&1 | tail -12
 echo "fuzz: form_fuzz ran ${each}s without a finding"
+mkdir -p "$out/corpus-filter_pattern"
+printf '{ ($.level = "error" || $.n > 3) && $.a[0].b != x* }\n{"level":"error","n":5,"a":[{"b":"y"}]}' > "$out/corpus-filter_pattern/json"
+printf '[ip, user, ..., status = 4* || status = 5*, bytes > 1000]\n127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET / HTTP/1.0" 404 1534' > "$out/corpus-filter_pattern/space"
+printf '?ERROR ?"bad thing" -ignore %%ERR[0-9]+%%\n[ERROR 400] bad thing' > "$out/corpus-filter_pattern/terms"
+"$out/filter_pattern_fuzz" -max_len=1200 -timeout=5 -max_total_time="$each" -print_final_stats=1 -dict=tests/fuzz/filter_pattern.dict \
+  "$out/corpus-filter_pattern" 2>&1 | tail -12
+echo "fuzz: filter_pattern_fuzz ran ${each}s without a finding"
