@@ -33,6 +33,7 @@ struct DaemonOptions {
     double lambda_idle_timeout = 300;
     std::size_t lambda_queue_size = 100;
     std::string runtimes_dir;
+    bool function_url_hosts = false;  // GetFunctionUrlConfig answers the host form of URLs
     // The app (`stratus start [DIR|CONFIG]`): a folder holding serverless.yml /
     // serverless.yaml / serverless.json / template.yaml, or the file. Empty: the current
     // folder's, if it has one.

@@ -69,13 +69,13 @@ std::string random_hex(std::size_t n) {
     return u;
 }
 
-std::string log_stream_name() {
+std::string log_stream_name(const std::string& version) {
     std::time_t t = std::time(nullptr);
     std::tm tm{};
     gmtime_r(&t, &tm);
     char buf[16];
     std::strftime(buf, sizeof buf, "%Y/%m/%d", &tm);
-    return fmt::format("{}/[$LATEST]{}", buf, random_hex(32));
+    return fmt::format("{}/[{}]{}", buf, version, random_hex(32));
 }
 
 std::string trace_id() {
@@ -153,6 +153,7 @@ long rss_mb(pid_t pid) {
 
 struct Invocation {
     std::string id;
+    std::string invoked_arn;  // the context's invokedFunctionArn; empty: the version's own
     InvokeInput input;
     std::function<void(InvokeResult)> done;
     std::string log;  // bounded: the tail is all we need
@@ -324,11 +325,11 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
     }
 
     Pool& pool_for(Function fn) {
-        auto [it, fresh] = pools.try_emplace(fn.name);
+        auto [it, fresh] = pools.try_emplace(fn.key());
         Pool& pool = it->second;
         if (fresh || pool.fn.revision_id != fn.revision_id || pool.fn.code_dir != fn.code_dir) {
             if (!fresh) ++pool.generation;
-            if (pool.fn.code_dir != fn.code_dir) watcher->unwatch(fn.name);
+            if (pool.fn.code_dir != fn.code_dir) watcher->unwatch(fn.key());
             pool.fn = std::move(fn);
             retire_old(pool);
         } else {
@@ -426,7 +427,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         if (!pool.grow_timer) pool.grow_timer = std::make_unique<net::steady_timer>(io);
         pool.grow_armed = true;
         pool.grow_timer->expires_after(options.grow_after);
-        pool.grow_timer->async_wait([w = weak_from_this(), name = pool.fn.name](const boost::system::error_code& ec) {
+        pool.grow_timer->async_wait([w = weak_from_this(), name = pool.fn.key()](const boost::system::error_code& ec) {
             auto self = w.lock();
             if (ec || !self || self->stopped) return;
             auto it = self->pools.find(name);
@@ -445,14 +446,14 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
             inv->log += sb->init_log;
             sb->init_log.clear();
         }
-        emit(*sb, fmt::format("START RequestId: {} Version: $LATEST", inv->id));
+        emit(*sb, fmt::format("START RequestId: {} Version: {}", inv->id, sb->fn.version));
         auto deadline_ms = now_ms() + std::int64_t(sb->fn.timeout) * 1000;
         core::Response r;
         r.status = 200;
         r.headers.set("Content-Type", "application/json");
         r.headers.set("Lambda-Runtime-Aws-Request-Id", inv->id);
         r.headers.set("Lambda-Runtime-Deadline-Ms", std::to_string(deadline_ms));
-        r.headers.set("Lambda-Runtime-Invoked-Function-Arn", sb->fn.arn());
+        r.headers.set("Lambda-Runtime-Invoked-Function-Arn", inv->invoked_arn.empty() ? sb->fn.version_arn() : inv->invoked_arn);
         r.headers.set("Lambda-Runtime-Trace-Id", trace_id());
         if (!inv->input.client_context.empty()) {
             // X-Amz-Client-Context is base64 JSON; the runtime gets the JSON.
@@ -524,7 +525,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
                function_error_json("Sandbox.Timedout", fmt::format("RequestId: {} Error: Task timed out after {:.2f} seconds",
                                                                     inv->id, double(sb->fn.timeout))),
                true, "timeout");
-        after_change(sb->fn.name);
+        after_change(sb->fn.key());
     }
 
     // ---- processes ----
@@ -580,10 +581,10 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         for (auto& [k, v] : fn.environment) env[k] = v;
         // Reserved: set by Lambda whatever the function says.
         env["AWS_LAMBDA_FUNCTION_NAME"] = fn.name;
-        env["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST";
+        env["AWS_LAMBDA_FUNCTION_VERSION"] = fn.version;
         env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = std::to_string(fn.memory_size);
         env["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/" + fn.name;
-        env["AWS_LAMBDA_LOG_STREAM_NAME"] = log_stream_name();
+        env["AWS_LAMBDA_LOG_STREAM_NAME"] = log_stream_name(fn.version);
         env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand";
         env["AWS_REGION"] = std::string(region);
         env["AWS_DEFAULT_REGION"] = std::string(region);
@@ -666,7 +667,8 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
             sb->exit_watch.assign(pidfd);
         }
         pool.sandboxes.push_back(sb);
-        if (!watcher->watching(fn.name)) watcher->watch(fn.name, fn.code_dir);
+        // Hot reload is for $LATEST; a published version's code never changes.
+        if (fn.version == "$LATEST" && !watcher->watching(fn.name)) watcher->watch(fn.name, fn.code_dir);
         core::log::debug("lambda: started sandbox {} for {} (pid {}, runtime api port {})", pool.sandboxes.size(),
                          fn.name, pid, sb->port);
         read_output(sb);
@@ -720,11 +722,11 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
                                             fmt::format("RequestId: {} Error: Runtime exited with error: {}", id, reason)),
                    true, "error", "Runtime.ExitError");
         } else if (was_init) {
-            auto it = pools.find(sb->fn.name);
+            auto it = pools.find(sb->fn.key());
             if (it != pools.end())
                 fail_head(it->second, "Runtime.ExitError", "Error: Runtime exited with error: " + reason);
         }
-        after_change(sb->fn.name);
+        after_change(sb->fn.key());
     }
 
     // Kills the process group; the sandbox takes no more work. The exit is reaped later.
@@ -1011,7 +1013,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
                    function_error_json("Runtime.ExitError",
                                        fmt::format("RequestId: {} Error: Runtime exited with error: signal: killed", inv->id)),
                    true, "error", "Runtime.OutOfMemory");
-            after_change(sb->fn.name);
+            after_change(sb->fn.key());
         }
         if (busy) start_rss_poll();
     }
@@ -1037,10 +1039,10 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
                 if (was_init)
                     sb->init_ms = std::chrono::duration<double, std::milli>(steady::now() - sb->spawned).count();
                 sb->pending_next = std::move(reply);
-                auto it = pools.find(sb->fn.name);
+                auto it = pools.find(sb->fn.key());
                 if (sb->retired || it == pools.end()) {
                     kill(sb);
-                    if (it != pools.end()) after_change(sb->fn.name);
+                    if (it != pools.end()) after_change(sb->fn.key());
                     return;
                 }
                 Pool& pool = it->second;
@@ -1054,7 +1056,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
                     if (ec || sb->dead || sb->current) return;
                     core::log::debug("lambda: stopping an idle sandbox of {}", sb->fn.name);
                     self->kill(sb);
-                    self->after_change(sb->fn.name);
+                    self->after_change(sb->fn.key());
                 });
                 return;
             }
@@ -1075,7 +1077,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
                     finish(*sb, std::move(body), true);
                 }
                 if (sb->retired) kill(sb);
-                return after_change(sb->fn.name);
+                return after_change(sb->fn.key());
             }
             case RuntimeCall::init_error: {
                 auto a = sb->api.init_error();
@@ -1088,7 +1090,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
                     body = function_error_json(req.headers.get_or("Lambda-Runtime-Function-Error-Type", "Runtime.Unknown"),
                                                body);
                 kill(sb);
-                auto it = pools.find(sb->fn.name);
+                auto it = pools.find(sb->fn.key());
                 if (it != pools.end() && !it->second.queue.empty()) {
                     auto inv = std::move(it->second.queue.front());
                     it->second.queue.pop_front();
@@ -1105,7 +1107,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
                     }
                     inv->done(std::move(r));
                 }
-                return after_change(sb->fn.name);
+                return after_change(sb->fn.key());
             }
         }
     }
@@ -1120,7 +1122,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
                                                max_payload)),
                true);
         if (sb->retired) kill(sb);
-        after_change(sb->fn.name);
+        after_change(sb->fn.key());
     }
 
     void shutdown() {
@@ -1187,9 +1189,10 @@ Scheduler::Scheduler(core::Runtime& runtime, SchedulerOptions options)
 
 Scheduler::~Scheduler() = default;
 
-void Scheduler::invoke(Function fn, InvokeInput input, std::function<void(InvokeResult)> done) {
+void Scheduler::invoke(Function fn, InvokeInput input, std::function<void(InvokeResult)> done, std::string invoked_arn) {
     auto inv = std::make_shared<Invocation>();
     inv->id = input.request_id.empty() ? core::random_uuid() : input.request_id;
+    inv->invoked_arn = std::move(invoked_arn);
     inv->input = std::move(input);
     inv->done = std::move(done);
     net::dispatch(impl_->io, [impl = impl_, fn = std::move(fn), inv]() mutable {
@@ -1198,10 +1201,12 @@ void Scheduler::invoke(Function fn, InvokeInput input, std::function<void(Invoke
 }
 
 void Scheduler::invoke_event(Function fn, std::string payload, std::string request_id,
-                             std::function<void(const InvokeResult&)> finished) {
+                             std::function<void(const InvokeResult&)> finished, std::string ref,
+                             std::string invoked_arn) {
     struct Event {
         Function fn;
         std::string payload, id;
+        std::string ref, invoked_arn;
         std::function<void(const InvokeResult&)> finished;
         int attempt = 0;    // function errors so far
         int throttles = 0;  // throttled attempts so far
@@ -1210,6 +1215,7 @@ void Scheduler::invoke_event(Function fn, std::string payload, std::string reque
         static void run(std::shared_ptr<Impl> impl, std::shared_ptr<Event> ev) {
             auto inv = std::make_shared<Invocation>();
             inv->id = ev->id;
+            inv->invoked_arn = ev->invoked_arn;
             inv->input.payload = ev->payload;
             inv->done = [impl, ev](InvokeResult r) {
                 if (impl->stopped) return;  // stays stored: it runs at the next start
@@ -1231,7 +1237,7 @@ void Scheduler::invoke_event(Function fn, std::string payload, std::string reque
                 timer->async_wait([impl, ev, timer](const boost::system::error_code& ec) {
                     if (ec || impl->stopped) return;
                     if (impl->options.lookup) {
-                        auto now = impl->options.lookup(ev->fn.name);
+                        auto now = impl->options.lookup(ev->ref);
                         if (!now) {  // deleted meanwhile
                             if (ev->finished) {
                                 InvokeResult gone;
@@ -1250,12 +1256,25 @@ void Scheduler::invoke_event(Function fn, std::string payload, std::string reque
         }
     };
     if (request_id.empty()) request_id = core::random_uuid();
-    auto ev = std::make_shared<Event>(Event{std::move(fn), std::move(payload), std::move(request_id), std::move(finished)});
+    if (ref.empty()) ref = fn.name;
+    auto ev = std::make_shared<Event>(Event{std::move(fn), std::move(payload), std::move(request_id), std::move(ref),
+                                            std::move(invoked_arn), std::move(finished)});
     net::dispatch(impl_->io, [impl = impl_, ev]() mutable { Attempt::run(impl, std::move(ev)); });
 }
 
 void Scheduler::update(const std::string& name, std::optional<Function> fn) {
     net::dispatch(impl_->io, [impl = impl_, name, fn = std::move(fn)]() mutable {
+        if (!fn && name.find(':') == std::string::npos) {
+            // The function is gone: its versions' sandboxes go too.
+            for (auto it = impl->pools.lower_bound(name + ":"); it != impl->pools.end() && it->first.starts_with(name + ":"); ++it) {
+                Pool& pool = it->second;
+                ++pool.generation;
+                impl->retire_old(pool);
+                for (auto& inv : pool.queue)
+                    impl->fail_now(inv, core::AwsError::resource_not_found("Function not found: " + pool.fn.version_arn()));
+                pool.queue.clear();
+            }
+        }
         auto it = impl->pools.find(name);
         if (it == impl->pools.end()) return;
         Pool& pool = it->second;
