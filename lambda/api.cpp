@@ -19,6 +19,7 @@
 #include "lambda/function_url.hpp"
 #include "lambda/scheduler.hpp"
 #include "lambda/store.hpp"
+#include "lambda/streaming.hpp"
 #include "lambda/trigger_engine.hpp"
 
 namespace stratus::lambda {
@@ -165,7 +166,7 @@ public:
         r.signing_names = {"lambda"};
         r.host_suffixes = {std::string(url_host_suffix)};
         r.path_prefixes = {std::string(url_path_prefix), "/2015-03-31/", "/2017-03-31/", "/2017-10-31/", "/2018-10-31/", "/2019-09-25/",
-                           "/2019-09-30/", "/2020-04-22/", "/2020-06-30/", "/2021-10-31/"};
+                           "/2019-09-30/", "/2020-04-22/", "/2020-06-30/", "/2021-10-31/", "/2021-11-15/"};
         return r;
     }
     core::BodyPolicy body_policy(const core::Request&) const override {
@@ -264,6 +265,9 @@ public:
             if (parts[3] == "urls" && m == "GET")
                 return run("ListFunctionUrlConfigs", [&] { return list_urls(request, fname); });
         }
+        if (parts.size() == 4 && parts[1] == "functions" && parts[3] == "response-streaming-invocations" &&
+            date == "2021-11-15" && m == "POST")
+            return invoke_stream(std::move(request), parts[2], std::move(reply));
         if (parts.size() >= 2 && parts[1] == "event-source-mappings" && date == "2015-03-31") {
             if (parts.size() == 2 || (parts.size() == 3 && parts[2].empty())) {
                 if (m == "POST") return run("CreateEventSourceMapping", [&] { return triggers_.create_mapping_api(request); });
@@ -1107,18 +1111,157 @@ private:
                           std::move(t->invoked_arn));
     }
 
-    // RESPONSE_STREAM: see step 4 (until then, buffered).
+    // RESPONSE_STREAM: the answer's head goes out with the first piece the handler streams
+    // (its HTTP prelude, when it used awslambda.HttpResponseStream.from), the body as it
+    // comes. A handler that does not stream is answered as a buffered one.
     void stream_url(Target t, InvokeInput input, const FunctionUrl& u, std::shared_ptr<core::Request> req,
                     core::Reply reply) {
-        scheduler_.invoke(std::move(t.fn), std::move(input),
-                          [u, req, reply = std::move(reply)](InvokeResult res) {
-                              core::Response r = url_response(res);
-                              url_cors_headers(u, *req, r);
-                              r.headers.set("x-amzn-RequestId", req->request_id);
-                              r.operation = "FunctionUrl";
-                              reply(std::move(r));
-                          },
-                          std::move(t.invoked_arn));
+        struct State {
+            core::Reply reply;
+            std::shared_ptr<core::BodyStream> stream;
+            std::string pending;  // a prelude still incomplete
+            FunctionUrl url;
+            std::shared_ptr<core::Request> req;
+            void start(core::Response&& head, std::string first) {
+                url_cors_headers(url, *req, head);
+                head.headers.set("x-amzn-RequestId", req->request_id);
+                head.operation = "FunctionUrl";
+                stream = std::make_shared<core::BodyStream>();
+                head.stream = stream;
+                stream->write(std::move(first));
+                auto r = std::move(reply);
+                reply = nullptr;
+                r(std::move(head));
+            }
+        };
+        auto st = std::make_shared<State>();
+        st->reply = std::move(reply);
+        st->url = u;
+        st->req = std::move(req);
+        auto on_chunk = [st](std::string_view bytes, std::string_view type) {
+            if (st->stream) return st->stream->write(std::string(bytes));
+            if (type == http_prelude_type) {
+                st->pending.append(bytes);
+                std::string rest;
+                if (auto head = split_http_prelude(st->pending, rest)) st->start(std::move(*head), std::move(rest));
+                return;
+            }
+            core::Response head;
+            head.status = 200;
+            head.headers.set("Content-Type", "application/octet-stream");
+            st->start(std::move(head), std::string(bytes));
+        };
+        auto done = [st](InvokeResult res) {
+            if (st->stream) return st->stream->finish();
+            core::Response r;
+            if (res.payload.empty() && !res.error && !res.function_error) {
+                // Streamed nothing (or a prelude without its delimiter): an empty 200.
+                r.status = 200;
+                r.headers.set("Content-Type", "application/octet-stream");
+            } else {
+                r = url_response(res);
+            }
+            url_cors_headers(st->url, *st->req, r);
+            r.headers.set("x-amzn-RequestId", st->req->request_id);
+            r.operation = "FunctionUrl";
+            auto reply = std::move(st->reply);
+            reply(std::move(r));
+        };
+        scheduler_.invoke(std::move(t.fn), std::move(input), std::move(done), std::move(t.invoked_arn), std::move(on_chunk));
+    }
+
+    // InvokeWithResponseStream: an event stream of PayloadChunk messages as the handler
+    // streams, then InvokeComplete (with ErrorCode / ErrorDetails when it failed, LogResult
+    // when asked for). The head goes out with the first piece; errors before it (unknown
+    // function, throttling) are answered as Invoke answers them.
+    void invoke_stream(core::Request&& request, const std::string& ref_text, core::Reply reply) {
+        FunctionRef ref = ref_of(ref_text, &request);
+        Target t = resolve(ref, true);
+        std::string type(request.headers.get_or("X-Amz-Invocation-Type", "RequestResponse"));
+        if (type != "RequestResponse" && type != "DryRun")
+            throw AwsError::validation(fmt::format(
+                "1 validation error detected: Value '{}' at 'invocationType' failed to satisfy constraint: Member must "
+                "satisfy enum value set: [RequestResponse, DryRun]",
+                type));
+        if (request.body.size() > max_sync_payload)
+            throw AwsError("RequestEntityTooLargeException",
+                           fmt::format("Request must be smaller than {} bytes for the InvokeFunction operation",
+                                       max_sync_payload),
+                           413);
+        if (!request.body.empty() && json::parse(request.body, nullptr, false).is_discarded())
+            throw AwsError("InvalidRequestContentException",
+                           "Could not parse request body into json: Could not parse payload into json", 400);
+        if (type == "DryRun") {
+            core::Response r = no_content();
+            r.operation = "InvokeWithResponseStream";
+            return reply(std::move(r));
+        }
+        InvokeInput input;
+        input.payload = request.body.empty() ? std::string("{}") : std::move(request.body);
+        input.tail = core::iequals(request.headers.get_or("X-Amz-Log-Type", "None"), "Tail");
+        input.client_context = std::string(request.headers.get_or("X-Amz-Client-Context", ""));
+        input.request_id = request.request_id;
+        struct State {
+            core::Reply reply;
+            std::shared_ptr<core::BodyStream> stream;
+            std::string version;
+            std::shared_ptr<core::Request> meta;
+            core::Response head() const {
+                core::Response r;
+                r.status = 200;
+                r.headers.set("Content-Type", "application/vnd.amazon.eventstream");
+                r.headers.set("X-Amz-Executed-Version", version);
+                r.operation = "InvokeWithResponseStream";
+                return r;
+            }
+        };
+        auto st = std::make_shared<State>();
+        st->reply = std::move(reply);
+        st->version = t.fn.version;
+        st->meta = std::make_shared<core::Request>();
+        st->meta->method = request.method;
+        st->meta->request_id = request.request_id;
+        auto on_chunk = [st](std::string_view bytes, std::string_view) {
+            if (!st->stream) {
+                core::Response r = st->head();
+                st->stream = std::make_shared<core::BodyStream>();
+                r.stream = st->stream;
+                auto reply = std::move(st->reply);
+                st->reply = nullptr;
+                reply(std::move(r));
+            }
+            st->stream->write(event_message("PayloadChunk", "application/octet-stream", bytes));
+        };
+        auto done = [this, st](InvokeResult res) {
+            if (res.error && !st->stream) {
+                core::Response r = core::render_error(protocol_, *res.error, *st->meta);
+                r.operation = "InvokeWithResponseStream";
+                return st->reply(std::move(r));
+            }
+            std::string out;
+            json complete = json::object();
+            if (res.error) {
+                complete["ErrorCode"] = res.error->code();
+                complete["ErrorDetails"] = res.error->message();
+            } else if (res.function_error) {
+                auto e = json::parse(res.payload, nullptr, false);
+                complete["ErrorCode"] = e.is_object() ? e.value("errorType", "Unhandled") : "Unhandled";
+                complete["ErrorDetails"] = e.is_object() ? e.value("errorMessage", res.payload) : res.payload;
+            } else if (!res.payload.empty()) {
+                out += event_message("PayloadChunk", "application/octet-stream", res.payload);  // did not stream
+            }
+            if (!res.log_tail.empty()) complete["LogResult"] = res.log_tail;
+            out += event_message("InvokeComplete", "application/json", complete.dump());
+            if (st->stream) {
+                st->stream->write(std::move(out));
+                st->stream->finish();
+                return;
+            }
+            core::Response r = st->head();
+            r.body = std::move(out);
+            st->reply(std::move(r));
+        };
+        scheduler_.invoke(std::move(t.fn), std::move(input), std::move(done), std::move(t.invoked_arn), std::move(on_chunk));
     }
 
     core::Response put_concurrency(const core::Request& request, const std::string& ref) {

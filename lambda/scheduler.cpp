@@ -154,6 +154,11 @@ long rss_mb(pid_t pid) {
 struct Invocation {
     std::string id;
     std::string invoked_arn;  // the context's invokedFunctionArn; empty: the version's own
+    // Response streaming: where streamed pieces go; without it they are kept in `streamed`
+    // and become the payload (a streaming handler invoked through Invoke).
+    std::function<void(std::string_view, std::string_view)> on_chunk;
+    std::string streamed;
+    std::string stream_type;  // the Content-Type the runtime gave the stream
     InvokeInput input;
     std::function<void(InvokeResult)> done;
     std::string log;  // bounded: the tail is all we need
@@ -853,6 +858,16 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
             req->body.assign(in, pos + 8 + head_len, body_len);
             req->body_size = body_len;
             pos += 8 + std::size_t(head_len) + body_len;
+            if (auto mode = req->headers.get("x-stratus-stream")) {
+                // Response streaming: "chunk" frames carry the pieces and get no answer;
+                // the "end" frame is the invocation's response (or error) call.
+                if (*mode == "chunk") {
+                    stream_chunk(sb, *req);
+                    continue;
+                }
+                if (sb->current && !sb->current->on_chunk && req->path.ends_with("/response"))
+                    req->body = std::move(sb->current->streamed);
+            }
             runtime_call(sb, std::move(*req), [self = weak_from_this(), w = std::weak_ptr<Sandbox>(sb)](core::Response&& r) {
                 auto i = self.lock();
                 auto s = w.lock();
@@ -864,6 +879,27 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         } else {
             in.erase(0, pos);
         }
+    }
+
+    // A streamed piece of the current invocation's response (ignored once it ended).
+    void stream_chunk(const std::shared_ptr<Sandbox>& sb, const core::Request& req) {
+        auto route = parse_runtime_route("POST", req.path);
+        Invocation* inv = sb->current.get();
+        if (!inv || inv->finished || route.call != RuntimeCall::response || route.request_id != inv->id) return;
+        if (auto ct = req.headers.get("content-type"); ct && inv->stream_type.empty()) inv->stream_type = *ct;
+        if (inv->on_chunk) return inv->on_chunk(req.body, inv->stream_type);
+        if (inv->streamed.size() + req.body.size() > max_payload) {
+            // Buffered, a streamed response has the 6 MB limit of any other.
+            if (sb->api.respond(route.request_id).status != 202) return;
+            finish(*sb,
+                   function_error_json("Function.ResponseSizeTooLarge",
+                                       fmt::format("Response payload size exceeded maximum allowed payload size ({} bytes).",
+                                                   max_payload)),
+                   true);
+            kill(sb);
+            return after_change(sb->fn.key());
+        }
+        inv->streamed += req.body;
     }
 
     void send_frame(const std::shared_ptr<Sandbox>& sb, const core::Response& r) {
@@ -1189,10 +1225,12 @@ Scheduler::Scheduler(core::Runtime& runtime, SchedulerOptions options)
 
 Scheduler::~Scheduler() = default;
 
-void Scheduler::invoke(Function fn, InvokeInput input, std::function<void(InvokeResult)> done, std::string invoked_arn) {
+void Scheduler::invoke(Function fn, InvokeInput input, std::function<void(InvokeResult)> done, std::string invoked_arn,
+                       std::function<void(std::string_view, std::string_view)> on_chunk) {
     auto inv = std::make_shared<Invocation>();
     inv->id = input.request_id.empty() ? core::random_uuid() : input.request_id;
     inv->invoked_arn = std::move(invoked_arn);
+    inv->on_chunk = std::move(on_chunk);
     inv->input = std::move(input);
     inv->done = std::move(done);
     net::dispatch(impl_->io, [impl = impl_, fn = std::move(fn), inv]() mutable {

@@ -55,7 +55,11 @@ public:
     // Runs one RequestResponse invocation; `done` is called once, on the main io_context.
     // `invoked_arn`: the ARN the caller named (the context's invokedFunctionArn: "...:f",
     // "...:f:3", "...:f:live"); empty: the version's own. Callable from any thread.
-    void invoke(Function fn, InvokeInput input, std::function<void(InvokeResult)> done, std::string invoked_arn = {});
+    // `on_chunk`: for response streaming, each piece the handler streams (and the stream's
+    // Content-Type, as the runtime declared it), on the main io_context, before `done`;
+    // the result's payload is then empty. Without it, streamed pieces make up the payload.
+    void invoke(Function fn, InvokeInput input, std::function<void(InvokeResult)> done, std::string invoked_arn = {},
+                std::function<void(std::string_view bytes, std::string_view content_type)> on_chunk = {});
     // Event invocation: queued, retried twice on a function error. Callable from any thread.
     // Every attempt runs under `request_id` (fresh when empty), as AWS keeps it across retries.
     // A function error is retried twice, a throttle up to 20 times; `finished` runs (on the

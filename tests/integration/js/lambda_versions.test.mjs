@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   LambdaClient, CreateFunctionCommand, InvokeCommand, PublishVersionCommand, CreateAliasCommand,
-  ListVersionsByFunctionCommand, GetAliasCommand, UpdateFunctionCodeCommand,
+  ListVersionsByFunctionCommand, GetAliasCommand, UpdateFunctionCodeCommand, CreateFunctionUrlConfigCommand,
+  InvokeWithResponseStreamCommand,
 } from "@aws-sdk/client-lambda";
 import { startDaemon } from "./daemon.mjs";
 
@@ -71,4 +72,31 @@ test("a published version keeps its code; an alias invokes it", async () => {
   assert.deepEqual(latest, { tag: "two", version: "$LATEST", arn: `${ARN}${name}` });
   const versions = await client.send(new ListVersionsByFunctionCommand({ FunctionName: name }));
   assert.deepEqual(versions.Versions.map((v) => v.Version), ["$LATEST", "1"]);
+});
+
+test("a function URL answers fetch; InvokeWithResponseStream streams a streamified handler", async () => {
+  const name = `jsu-${Date.now()}`;
+  await create(name, zip(`export const handler = awslambda.streamifyResponse(async (event, stream) => {
+    if (event.rawPath !== undefined) {
+      stream = awslambda.HttpResponseStream.from(stream, { statusCode: 200, headers: { "content-type": "text/plain" } });
+    }
+    stream.write("a");
+    await new Promise((r) => setTimeout(r, 20));
+    stream.end("b");
+  });`));
+  const cfg = await client.send(new CreateFunctionUrlConfigCommand({ FunctionName: name, AuthType: "NONE", InvokeMode: "RESPONSE_STREAM" }));
+  const res = await fetch(cfg.FunctionUrl + "x?y=1");
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("content-type"), "text/plain");
+  assert.equal(await res.text(), "ab");
+
+  const out = await client.send(new InvokeWithResponseStreamCommand({ FunctionName: name, Payload: Buffer.from("{}") }));
+  const pieces = [];
+  let complete;
+  for await (const ev of out.EventStream) {
+    if (ev.PayloadChunk) pieces.push(Buffer.from(ev.PayloadChunk.Payload).toString());
+    if (ev.InvokeComplete) complete = ev.InvokeComplete;
+  }
+  assert.deepEqual(pieces, ["a", "b"]);
+  assert.ok(complete && !complete.ErrorCode);
 });
