@@ -130,4 +130,48 @@ std::string_view Request::host() const {
     return colon == std::string_view::npos ? h : h.substr(0, colon);
 }
 
+void BodyStream::write(std::string bytes) {
+    std::function<void()> wake;
+    {
+        std::lock_guard lock(mutex_);
+        if (closed_ || finished_ || bytes.empty()) return;
+        buffer_ += bytes;
+        wake = std::move(wake_);
+        wake_ = nullptr;
+    }
+    if (wake) wake();
+}
+
+void BodyStream::finish() {
+    std::function<void()> wake;
+    {
+        std::lock_guard lock(mutex_);
+        if (finished_) return;
+        finished_ = true;
+        wake = std::move(wake_);
+        wake_ = nullptr;
+    }
+    if (wake) wake();
+}
+
+bool BodyStream::closed() const {
+    std::lock_guard lock(mutex_);
+    return closed_;
+}
+
+bool BodyStream::take(std::string& out, std::function<void()> wake) {
+    std::lock_guard lock(mutex_);
+    out = std::move(buffer_);
+    buffer_.clear();
+    if (out.empty() && !finished_) wake_ = std::move(wake);
+    return finished_ && buffer_.empty();
+}
+
+void BodyStream::close() {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    buffer_.clear();
+    wake_ = nullptr;
+}
+
 }  // namespace stratus::core

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -129,6 +130,31 @@ struct FileBody {
     std::uint64_t length;
 };
 
+// A response body produced while it is being sent (Lambda's response streaming): the
+// server sends the head at once, then each piece as it comes (chunked transfer encoding on
+// HTTP/1.1; to the connection's end on HTTP/1.0). The producer calls write() and, once,
+// finish(), from any thread.
+class BodyStream {
+public:
+    void write(std::string bytes);
+    void finish();
+    // The connection ended before finish(): further writes are dropped.
+    bool closed() const;
+
+    // The server's side. Moves what is buffered into `out`; true once finished and all is
+    // taken. When nothing is buffered and it is not finished, `wake` runs once (on the
+    // producer's thread) when that changes.
+    bool take(std::string& out, std::function<void()> wake);
+    void close();
+
+private:
+    mutable std::mutex mutex_;
+    std::string buffer_;
+    bool finished_ = false;
+    bool closed_ = false;
+    std::function<void()> wake_;
+};
+
 struct Response {
     int status = 200;
     Headers headers;
@@ -137,6 +163,8 @@ struct Response {
     std::string body;
     // When set, the body is these file bytes instead (Content-Length = file->length).
     std::shared_ptr<FileBody> file;
+    // When set, the body is what this stream produces (no Content-Length).
+    std::shared_ptr<BodyStream> stream;
     bool close = false;            // close the connection after this response
     // For the access log: the operation the service ran ("PutItem"), if any.
     std::string operation;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <csignal>
 #include <array>
 #include <limits>
@@ -88,6 +89,7 @@ private:
     void write(Response&& response);
     void on_write(beast::error_code ec, bool keep_alive);
     void write_file_chunk(bool keep_alive);
+    void pump_stream(bool keep_alive, bool chunked);
     void log_done(int status, const std::string& operation);
     void reject(int status, std::string_view reason);
     void close();
@@ -109,6 +111,10 @@ private:
     bool sendfile_failed_ = false;
     int file_status_ = 0;
     std::string file_operation_;
+    // A streamed response (Response::stream): the head, then pieces as they come.
+    std::optional<http::response<http::empty_body>> stream_head_;
+    std::shared_ptr<BodyStream> stream_;
+    std::string stream_out_;
     std::unique_ptr<char[]> chunk_;
     Request request_;
     Plan plan_;
@@ -249,7 +255,10 @@ Session::Session(socket_type&& socket, Listener& listener) : socket_(std::move(s
     socket_.set_option(tcp::no_delay(true), ec);
 }
 
-Session::~Session() { listener_.remove(*this); }
+Session::~Session() {
+    if (stream_) stream_->close();
+    listener_.remove(*this);
+}
 
 void Session::start() {
     net::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->read_header(); });
@@ -277,6 +286,7 @@ void Session::arm_deadline() { arm_deadline(listener_.options().idle_timeout); }
 void Session::close() {
     if (closed_) return;
     closed_ = true;
+    if (stream_) stream_->close();  // the producer stops writing into the void
     deadline_.store(no_deadline, std::memory_order_relaxed);
     beast::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_send, ec);
@@ -516,7 +526,42 @@ void Session::run() {
 }
 
 void Session::write(Response&& r) {
-    if (closed_) return;
+    if (closed_) {
+        if (r.stream) r.stream->close();
+        return;
+    }
+    if (r.stream) {
+        auto& res = stream_head_.emplace();
+        res.version(version_);
+        res.result(static_cast<unsigned>(r.status));
+        for (auto& [name, value] : r.headers.entries())
+            if (!iequals(name, "content-length") && !iequals(name, "transfer-encoding")) res.insert(name, value);
+        res.set(http::field::server, "stratus");
+        res.set(http::field::date, http_date());
+        // HTTP/1.0 has no chunks: the body ends with the connection.
+        bool chunked = version_ >= 11 && !head_;
+        bool keep_alive = keep_alive_ && !r.close && !stopping_ && (chunked || head_);
+        res.keep_alive(keep_alive);
+        if (chunked) res.chunked(true);
+        if (head_) r.stream->close();
+        stream_ = head_ ? nullptr : std::move(r.stream);
+        file_status_ = r.status;
+        file_operation_ = std::move(r.operation);
+        arm_deadline();
+        auto sr = std::make_shared<http::response_serializer<http::empty_body>>(res);
+        sr->split(true);
+        http::async_write_header(socket_, *sr, [self = shared_from_this(), sr, keep_alive, chunked](beast::error_code ec, std::size_t) {
+            if (ec || !self->stream_) {
+                if (self->stream_) self->stream_->close();
+                self->log_done(self->file_status_, self->file_operation_);
+                self->stream_head_.reset();
+                self->stream_.reset();
+                return self->on_write(ec, keep_alive);
+            }
+            self->pump_stream(keep_alive, chunked);
+        });
+        return;
+    }
     if (r.file) {
         // Head first (with the file's length), then the file bytes; HEAD sends the head only.
         auto& res = file_head_.emplace();
@@ -668,6 +713,47 @@ void Session::write_file_chunk(bool keep_alive) {
                          self->file_sent_ += sent;
                          self->write_file_chunk(keep_alive);
                      });
+}
+
+// Sends what the producer has written, then waits (no deadline: a function may take its
+// time between pieces) until it writes more or finishes.
+void Session::pump_stream(bool keep_alive, bool chunked) {
+    std::string data;
+    auto self = shared_from_this();
+    bool done = stream_->take(data, [self, keep_alive, chunked] {
+        net::dispatch(self->socket_.get_executor(), [self, keep_alive, chunked] {
+            if (self->stream_ && !self->closed_) self->pump_stream(keep_alive, chunked);
+        });
+    });
+    if (data.empty() && !done) {
+        deadline_.store(no_deadline, std::memory_order_relaxed);
+        return;
+    }
+    std::string out;
+    if (chunked) {
+        if (!data.empty()) {
+            char size[24];
+            int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+            out.reserve(data.size() + static_cast<std::size_t>(n) + 7);
+            out.append(size, static_cast<std::size_t>(n)).append(data).append("\r\n");
+        }
+        if (done) out += "0\r\n\r\n";
+    } else {
+        out = std::move(data);
+    }
+    stream_out_ = std::move(out);
+    arm_deadline();
+    net::async_write(socket_, net::buffer(stream_out_), [self, keep_alive, chunked, done](beast::error_code ec, std::size_t) {
+        if (ec || done) {
+            if (ec) self->stream_->close();
+            self->log_done(self->file_status_, self->file_operation_);
+            self->stream_.reset();
+            self->stream_head_.reset();
+            self->stream_out_.clear();
+            return self->on_write(ec, keep_alive);
+        }
+        self->pump_stream(keep_alive, chunked);
+    });
 }
 
 void Session::on_write(beast::error_code ec, bool keep_alive) {

@@ -255,6 +255,7 @@ int run_daemon(const DaemonOptions& o) {
     lambda_options.endpoint_url = "http://" + address;
     lambda_options.default_concurrency = o.lambda_concurrency;
     lambda_options.queue_size = o.lambda_queue_size;
+    lambda_options.url_host_names = o.function_url_hosts;
     lambda_options.idle_timeout = std::chrono::milliseconds(static_cast<long>(o.lambda_idle_timeout * 1000));
     auto s3_events = std::make_shared<s3::EventOutbox>(env);
     auto s3_service = s3::make_service(env, s3::Options{(data.path() / "s3").string(), o.durability == "full"}, s3_events);

@@ -34,6 +34,7 @@ struct DaemonOptions {
     std::size_t lambda_queue_size = 100;
     std::string runtimes_dir;
     double log_group_mb = 1;  // bytes of log lines kept per log group (function), oldest first out
+    bool function_url_hosts = false;  // GetFunctionUrlConfig answers the host form of URLs
     // The app (`stratus start [DIR|CONFIG]`): a folder holding serverless.yml /
     // serverless.yaml / serverless.json / template.yaml, or the file. Empty: the current
     // folder's, if it has one.

@@ -220,6 +220,9 @@ int main(int argc, char** argv) {
                       "first out (default 1)")
         ->check(CLI::PositiveNumber);
     start->add_option("--runtimes-dir", o.runtimes_dir, "Directory of the Lambda runtimes' bootstraps");
+    start->add_flag("--function-url-hosts", o.function_url_hosts,
+                    "Function URLs as http://{id}.lambda-url.us-east-1.localhost:PORT/ (when such names resolve "
+                    "here; default: http://HOST:PORT/_lambda-url/{id}/, both are served)");
     start->add_flag("--enable-test-api", o.test_api, "Serve /_stratus/test/ endpoints (stratus's own tests)")
         ->group("");
 

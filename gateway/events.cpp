@@ -9,6 +9,7 @@
 
 #include "core/base64.hpp"
 #include "core/json_writer.hpp"
+#include "core/proxy_event.hpp"
 #include "core/text.hpp"
 
 namespace stratus::gateway {
@@ -50,23 +51,13 @@ void headers_v1(JsonWriter& w, const core::Headers& headers) {
     w.end_object();
 }
 
-// Query parameters decoded, grouped by name.
-std::vector<Group<std::string>> query_groups(const std::vector<core::QueryParam>& params) {
-    std::vector<Group<std::string>> grouped;
-    for (auto& p : params) {
-        auto it = std::find_if(grouped.begin(), grouped.end(), [&](auto& g) { return g.name == p.name; });
-        if (it == grouped.end()) grouped.push_back({p.name, {p.value}});
-        else it->values.push_back(p.value);
-    }
-    return grouped;
-}
 
 void query_v1(JsonWriter& w, const std::vector<core::QueryParam>& params) {
     if (params.empty()) {
         w.member_null("queryStringParameters").member_null("multiValueQueryStringParameters");
         return;
     }
-    auto grouped = query_groups(params);
+    auto grouped = core::group_query(params);
     w.key("queryStringParameters").begin_object();
     for (auto& g : grouped) w.member(g.name, g.values.back());  // the last one, as on AWS
     w.end_object();
@@ -175,69 +166,14 @@ void request_context_v2(JsonWriter& w, const EventRequest& req, const EventRoute
     w.end_object();
 }
 
-// Payload 2.0: header names lower-cased, repeated values joined with commas; cookies apart.
-void headers_v2(JsonWriter& w, const core::Headers& headers) {
-    std::vector<Group<std::string>> grouped;
-    std::vector<std::string_view> cookies;
-    for (auto& [name, value] : headers.entries()) {
-        std::string key = core::ascii_lower(name);
-        if (key == "cookie") {
-            std::string_view v = value;
-            while (!v.empty()) {
-                auto semi = v.find(';');
-                std::string_view c = v.substr(0, semi);
-                while (!c.empty() && c.front() == ' ') c.remove_prefix(1);
-                while (!c.empty() && c.back() == ' ') c.remove_suffix(1);
-                if (!c.empty()) cookies.push_back(c);
-                if (semi == std::string_view::npos) break;
-                v.remove_prefix(semi + 1);
-            }
-            continue;
-        }
-        auto it = std::find_if(grouped.begin(), grouped.end(), [&](auto& g) { return g.name == key; });
-        if (it == grouped.end()) grouped.push_back({std::move(key), {value}});
-        else it->values.push_back(value);
-    }
-    if (!cookies.empty()) {
-        w.key("cookies").begin_array();
-        for (auto c : cookies) w.value(c);
-        w.end_array();
-    }
-    w.key("headers").begin_object();
-    for (auto& g : grouped) {
-        if (g.values.size() == 1) {
-            w.member(g.name, g.values[0]);
-            continue;
-        }
-        std::string joined;
-        for (auto v : g.values) {
-            if (!joined.empty()) joined += ',';
-            joined += v;
-        }
-        w.member(g.name, joined);
-    }
-    w.end_object();
-}
 
 void common_v2(JsonWriter& w, const EventRequest& req, const EventRoute& route, const json* authorizer) {
     w.member("version", "2.0")
         .member("routeKey", route.route_key)
         .member("rawPath", req.path)
         .member("rawQueryString", req.request->query);
-    headers_v2(w, req.request->headers);
-    auto params = req.request->query_params();
-    if (!params.empty()) {
-        w.key("queryStringParameters").begin_object();
-        for (auto& g : query_groups(params)) {
-            std::string joined;
-            for (std::size_t i = 0; i < g.values.size(); ++i) {
-                if (i) joined += ',';
-                joined += g.values[i];
-            }
-            w.member(g.name, joined);
-        }
-        w.end_object();
-    }
+    core::write_headers_v2(w, req.request->headers);
+    core::write_query_v2(w, req.request->query_params());
     request_context_v2(w, req, route, authorizer);
     if (!route.path_params.empty()) path_parameters(w, route);
     stage_variables(w, route, false);
@@ -256,22 +192,6 @@ void body(JsonWriter& w, const std::string& body, bool binary, bool null_when_em
 
 }  // namespace
 
-std::string clf_time(std::int64_t epoch_ms) {
-    // Formatted once per second per thread: every event carries it.
-    thread_local std::int64_t cached_second = -1;
-    thread_local std::string cached;
-    std::int64_t second = epoch_ms / 1000;
-    if (second != cached_second) {
-        std::time_t t = static_cast<std::time_t>(second);
-        std::tm tm{};
-        gmtime_r(&t, &tm);
-        char buf[40];
-        std::strftime(buf, sizeof buf, "%d/%b/%Y:%H:%M:%S +0000", &tm);
-        cached = buf;
-        cached_second = second;
-    }
-    return cached;
-}
 
 bool media_type_matches(std::string_view content_type, std::string_view pattern) {
     auto semi = content_type.find(';');
@@ -289,19 +209,6 @@ bool binary_body_v1(std::string_view content_type, const std::vector<std::string
     return false;
 }
 
-// HTTP APIs pass text as text and anything else base64-encoded (form posts included, as
-// AWS does); a body without a Content-Type cannot be known to be text.
-bool binary_body_v2(std::string_view content_type) {
-    std::string type = core::ascii_lower(content_type.substr(0, content_type.find(';')));
-    while (!type.empty() && type.back() == ' ') type.pop_back();
-    if (type.empty()) return true;
-    if (type.starts_with("text/")) return false;
-    if (type == "application/json" || type == "application/javascript" || type == "application/xml" ||
-        type == "application/ecmascript" || type == "application/graphql")
-        return false;
-    if (type.ends_with("+json") || type.ends_with("+xml")) return false;
-    return true;
-}
 
 std::string event_v1(const EventRequest& req, const EventRoute& route, const json* authorizer) {
     JsonWriter w(2048 + req.request->body.size() * 4 / 3);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/http_types.hpp"
+#include "core/proxy_event.hpp"
 #include "gateway/model.hpp"
 
 namespace stratus::gateway {
@@ -47,12 +48,12 @@ struct EventRoute {
 };
 
 // "04/Mar/2020:19:15:17 +0000" (the CLF time API Gateway's events carry).
-std::string clf_time(std::int64_t epoch_ms);
+using core::clf_time;
 
 // Whether a request body of this Content-Type goes base64-encoded: REST by the API's
 // binaryMediaTypes ("image/png", "image/*", "*/*"); HTTP APIs unless it is text.
 bool binary_body_v1(std::string_view content_type, const std::vector<std::string>& binary_media_types);
-bool binary_body_v2(std::string_view content_type);
+using core::binary_body_v2;  // core/proxy_event.hpp (function URLs share it)
 bool media_type_matches(std::string_view content_type, std::string_view pattern);
 
 // The events, as JSON text ready for the invoke (written directly, in AWS's member order;

@@ -37,6 +37,10 @@ struct LambdaOptions {
     // outbox); unset: no stream mappings / no S3 triggers.
     std::shared_ptr<StreamEventSource> stream_source;
     std::shared_ptr<S3EventSource> s3_events;
+    // Function URLs: GetFunctionUrlConfig answers the host form
+    // (http://{id}.lambda-url.us-east-1.localhost:PORT/) instead of the path form
+    // ({endpoint_url}/_lambda-url/{id}/); both are served either way.
+    bool url_host_names = false;
     // First delay before an event source mapping retries a failed batch (doubles per try).
     std::chrono::milliseconds mapping_retry_delay{100};
 };

@@ -23,11 +23,44 @@ std::string function_arn(std::string_view name) {
 }
 
 std::string Function::arn() const { return function_arn(name); }
+std::string Function::version_arn() const { return version == "$LATEST" ? arn() : arn() + ":" + version; }
+std::string Function::key() const { return version == "$LATEST" ? name : name + ":" + version; }
+
+bool is_version_number(std::string_view q) {
+    return !q.empty() && q.size() <= 10 && q.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+std::string Alias::arn() const { return function_arn(function) + ":" + name; }
+
+json Alias::configuration() const {
+    json c = {{"AliasArn", arn()}, {"Name", name}, {"FunctionVersion", version}, {"Description", description},
+              {"RevisionId", revision_id}};
+    if (!weights.empty()) c["RoutingConfig"] = {{"AdditionalVersionWeights", weights}};
+    return c;
+}
+
+std::string Alias::to_json() const {
+    return json{{"function", function}, {"name", name},     {"version", version},
+                {"description", description}, {"weights", weights}, {"revision_id", revision_id}}
+        .dump();
+}
+
+Alias Alias::from_json(std::string_view text) {
+    json j = json::parse(text);
+    Alias a;
+    a.function = j.at("function");
+    a.name = j.at("name");
+    a.version = j.at("version");
+    a.description = j.value("description", "");
+    a.weights = j.at("weights").get<std::map<std::string, double>>();
+    a.revision_id = j.value("revision_id", "");
+    return a;
+}
 
 json Function::configuration() const {
     json c = {
         {"FunctionName", name},
-        {"FunctionArn", arn()},
+        {"FunctionArn", version_arn()},
         {"Runtime", runtime},
         {"Role", role},
         {"Handler", handler},
@@ -37,7 +70,7 @@ json Function::configuration() const {
         {"MemorySize", memory_size},
         {"LastModified", last_modified},
         {"CodeSha256", code_sha256},
-        {"Version", "$LATEST"},
+        {"Version", version},
         {"TracingConfig", {{"Mode", "PassThrough"}}},
         {"RevisionId", revision_id},
         {"State", "Active"},
@@ -73,7 +106,9 @@ std::string Function::to_json() const {
               {"revision_id", revision_id},
               {"tags", tags},
               {"policy_statements", policy_statements},
-              {"policy_revision", policy_revision}};
+              {"policy_revision", policy_revision},
+              {"version", version},
+              {"last_version", last_version}};
     if (reserved_concurrency) j["reserved_concurrency"] = *reserved_concurrency;
     if (!layers.empty()) {
         j["layers"] = json::array();
@@ -103,6 +138,8 @@ Function Function::from_json(std::string_view text) {
     f.tags = j.at("tags").get<std::map<std::string, std::string>>();
     f.policy_statements = j.at("policy_statements");
     f.policy_revision = j.value("policy_revision", "");
+    f.version = j.value("version", "$LATEST");
+    f.last_version = j.value("last_version", 0);
     if (j.contains("reserved_concurrency")) f.reserved_concurrency = j["reserved_concurrency"].get<int>();
     if (j.contains("layers")) {
         for (auto& l : j["layers"]) f.layers.push_back({l.at("arn"), l.at("code_size"), l.at("dir")});

@@ -52,8 +52,17 @@ struct Function {
     // Layers, in order, and the merged tree the sandbox sees as /opt (empty: none).
     std::vector<LayerRef> layers;
     std::string opt_dir;
+    // "$LATEST", or the number of a published version (an immutable snapshot: its record
+    // never changes, its code directory is its own or shared with others, never rewritten).
+    std::string version = "$LATEST";
+    // On $LATEST: the highest version number published so far (numbers are never reused).
+    int last_version = 0;
 
     std::string arn() const;
+    // The ARN naming this version: unqualified for $LATEST, "...:function:f:3" for a version.
+    std::string version_arn() const;
+    // What the scheduler keeps warm sandboxes under: "f" for $LATEST, "f:3" for version 3.
+    std::string key() const;
     // FunctionConfiguration as the API returns it.
     nlohmann::json configuration() const;
     std::string to_json() const;
@@ -61,6 +70,25 @@ struct Function {
 };
 
 std::string function_arn(std::string_view name);
+
+// An alias: a name pointing at a version, optionally sending a share of invocations to a
+// second one (RoutingConfig.AdditionalVersionWeights).
+struct Alias {
+    std::string function;
+    std::string name;
+    std::string version;  // "$LATEST" or a version number
+    std::string description;
+    std::map<std::string, double> weights;  // at most one entry: version -> 0.0..1.0
+    std::string revision_id;
+
+    std::string arn() const;
+    nlohmann::json configuration() const;  // AliasConfiguration
+    std::string to_json() const;
+    static Alias from_json(std::string_view text);
+};
+
+// "1", "42": a version number (what a qualifier of only digits names).
+bool is_version_number(std::string_view q);
 
 // What a FunctionName path parameter or ARN names: "f", "f:$LATEST",
 // "000000000000:function:f", "arn:aws:lambda:us-east-1:000000000000:function:f:$LATEST".

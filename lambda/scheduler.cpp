@@ -70,13 +70,13 @@ std::string random_hex(std::size_t n) {
     return u;
 }
 
-std::string log_stream_name() {
+std::string log_stream_name(const std::string& version) {
     std::time_t t = std::time(nullptr);
     std::tm tm{};
     gmtime_r(&t, &tm);
     char buf[16];
     std::strftime(buf, sizeof buf, "%Y/%m/%d", &tm);
-    return fmt::format("{}/[$LATEST]{}", buf, random_hex(32));
+    return fmt::format("{}/[{}]{}", buf, version, random_hex(32));
 }
 
 std::string trace_id() {
@@ -154,6 +154,12 @@ long rss_mb(pid_t pid) {
 
 struct Invocation {
     std::string id;
+    std::string invoked_arn;  // the context's invokedFunctionArn; empty: the version's own
+    // Response streaming: where streamed pieces go; without it they are kept in `streamed`
+    // and become the payload (a streaming handler invoked through Invoke).
+    std::function<void(std::string_view, std::string_view)> on_chunk;
+    std::string streamed;
+    std::string stream_type;  // the Content-Type the runtime gave the stream
     InvokeInput input;
     std::function<void(InvokeResult)> done;
     std::string log;  // bounded: the tail is all we need
@@ -326,11 +332,11 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
     }
 
     Pool& pool_for(Function fn) {
-        auto [it, fresh] = pools.try_emplace(fn.name);
+        auto [it, fresh] = pools.try_emplace(fn.key());
         Pool& pool = it->second;
         if (fresh || pool.fn.revision_id != fn.revision_id || pool.fn.code_dir != fn.code_dir) {
             if (!fresh) ++pool.generation;
-            if (pool.fn.code_dir != fn.code_dir) watcher->unwatch(fn.name);
+            if (pool.fn.code_dir != fn.code_dir) watcher->unwatch(fn.key());
             pool.fn = std::move(fn);
             retire_old(pool);
         } else {
@@ -428,7 +434,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         if (!pool.grow_timer) pool.grow_timer = std::make_unique<net::steady_timer>(io);
         pool.grow_armed = true;
         pool.grow_timer->expires_after(options.grow_after);
-        pool.grow_timer->async_wait([w = weak_from_this(), name = pool.fn.name](const boost::system::error_code& ec) {
+        pool.grow_timer->async_wait([w = weak_from_this(), name = pool.fn.key()](const boost::system::error_code& ec) {
             auto self = w.lock();
             if (ec || !self || self->stopped) return;
             auto it = self->pools.find(name);
@@ -447,14 +453,14 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
             inv->log += sb->init_log;
             sb->init_log.clear();
         }
-        emit(*sb, fmt::format("START RequestId: {} Version: $LATEST", inv->id));
+        emit(*sb, fmt::format("START RequestId: {} Version: {}", inv->id, sb->fn.version));
         auto deadline_ms = now_ms() + std::int64_t(sb->fn.timeout) * 1000;
         core::Response r;
         r.status = 200;
         r.headers.set("Content-Type", "application/json");
         r.headers.set("Lambda-Runtime-Aws-Request-Id", inv->id);
         r.headers.set("Lambda-Runtime-Deadline-Ms", std::to_string(deadline_ms));
-        r.headers.set("Lambda-Runtime-Invoked-Function-Arn", sb->fn.arn());
+        r.headers.set("Lambda-Runtime-Invoked-Function-Arn", inv->invoked_arn.empty() ? sb->fn.version_arn() : inv->invoked_arn);
         r.headers.set("Lambda-Runtime-Trace-Id", trace_id());
         if (!inv->input.client_context.empty()) {
             // X-Amz-Client-Context is base64 JSON; the runtime gets the JSON.
@@ -526,7 +532,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
                function_error_json("Sandbox.Timedout", fmt::format("RequestId: {} Error: Task timed out after {:.2f} seconds",
                                                                     inv->id, double(sb->fn.timeout))),
                true, "timeout");
-        after_change(sb->fn.name);
+        after_change(sb->fn.key());
     }
 
     // ---- processes ----
@@ -583,10 +589,10 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         layer_environment(fn.opt_dir, fn.runtime, env, fn.environment);
         // Reserved: set by Lambda whatever the function says.
         env["AWS_LAMBDA_FUNCTION_NAME"] = fn.name;
-        env["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST";
+        env["AWS_LAMBDA_FUNCTION_VERSION"] = fn.version;
         env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = std::to_string(fn.memory_size);
         env["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/" + fn.name;
-        sb->log_stream = log_stream_name();
+        sb->log_stream = log_stream_name(fn.version);
         env["AWS_LAMBDA_LOG_STREAM_NAME"] = sb->log_stream;
         env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand";
         env["AWS_REGION"] = std::string(region);
@@ -670,7 +676,8 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
             sb->exit_watch.assign(pidfd);
         }
         pool.sandboxes.push_back(sb);
-        if (!watcher->watching(fn.name)) watcher->watch(fn.name, fn.code_dir);
+        // Hot reload is for $LATEST; a published version's code never changes.
+        if (fn.version == "$LATEST" && !watcher->watching(fn.name)) watcher->watch(fn.name, fn.code_dir);
         core::log::debug("lambda: started sandbox {} for {} (pid {}, runtime api port {})", pool.sandboxes.size(),
                          fn.name, pid, sb->port);
         read_output(sb);
@@ -724,11 +731,11 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
                                             fmt::format("RequestId: {} Error: Runtime exited with error: {}", id, reason)),
                    true, "error", "Runtime.ExitError");
         } else if (was_init) {
-            auto it = pools.find(sb->fn.name);
+            auto it = pools.find(sb->fn.key());
             if (it != pools.end())
                 fail_head(it->second, "Runtime.ExitError", "Error: Runtime exited with error: " + reason);
         }
-        after_change(sb->fn.name);
+        after_change(sb->fn.key());
     }
 
     // Kills the process group; the sandbox takes no more work. The exit is reaped later.
@@ -855,6 +862,16 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
             req->body.assign(in, pos + 8 + head_len, body_len);
             req->body_size = body_len;
             pos += 8 + std::size_t(head_len) + body_len;
+            if (auto mode = req->headers.get("x-stratus-stream")) {
+                // Response streaming: "chunk" frames carry the pieces and get no answer;
+                // the "end" frame is the invocation's response (or error) call.
+                if (*mode == "chunk") {
+                    stream_chunk(sb, *req);
+                    continue;
+                }
+                if (sb->current && !sb->current->on_chunk && req->path.ends_with("/response"))
+                    req->body = std::move(sb->current->streamed);
+            }
             runtime_call(sb, std::move(*req), [self = weak_from_this(), w = std::weak_ptr<Sandbox>(sb)](core::Response&& r) {
                 auto i = self.lock();
                 auto s = w.lock();
@@ -866,6 +883,27 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         } else {
             in.erase(0, pos);
         }
+    }
+
+    // A streamed piece of the current invocation's response (ignored once it ended).
+    void stream_chunk(const std::shared_ptr<Sandbox>& sb, const core::Request& req) {
+        auto route = parse_runtime_route("POST", req.path);
+        Invocation* inv = sb->current.get();
+        if (!inv || inv->finished || route.call != RuntimeCall::response || route.request_id != inv->id) return;
+        if (auto ct = req.headers.get("content-type"); ct && inv->stream_type.empty()) inv->stream_type = *ct;
+        if (inv->on_chunk) return inv->on_chunk(req.body, inv->stream_type);
+        if (inv->streamed.size() + req.body.size() > max_payload) {
+            // Buffered, a streamed response has the 6 MB limit of any other.
+            if (sb->api.respond(route.request_id).status != 202) return;
+            finish(*sb,
+                   function_error_json("Function.ResponseSizeTooLarge",
+                                       fmt::format("Response payload size exceeded maximum allowed payload size ({} bytes).",
+                                                   max_payload)),
+                   true);
+            kill(sb);
+            return after_change(sb->fn.key());
+        }
+        inv->streamed += req.body;
     }
 
     void send_frame(const std::shared_ptr<Sandbox>& sb, const core::Response& r) {
@@ -1015,7 +1053,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
                    function_error_json("Runtime.ExitError",
                                        fmt::format("RequestId: {} Error: Runtime exited with error: signal: killed", inv->id)),
                    true, "error", "Runtime.OutOfMemory");
-            after_change(sb->fn.name);
+            after_change(sb->fn.key());
         }
         if (busy) start_rss_poll();
     }
@@ -1041,10 +1079,10 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
                 if (was_init)
                     sb->init_ms = std::chrono::duration<double, std::milli>(steady::now() - sb->spawned).count();
                 sb->pending_next = std::move(reply);
-                auto it = pools.find(sb->fn.name);
+                auto it = pools.find(sb->fn.key());
                 if (sb->retired || it == pools.end()) {
                     kill(sb);
-                    if (it != pools.end()) after_change(sb->fn.name);
+                    if (it != pools.end()) after_change(sb->fn.key());
                     return;
                 }
                 Pool& pool = it->second;
@@ -1058,7 +1096,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
                     if (ec || sb->dead || sb->current) return;
                     core::log::debug("lambda: stopping an idle sandbox of {}", sb->fn.name);
                     self->kill(sb);
-                    self->after_change(sb->fn.name);
+                    self->after_change(sb->fn.key());
                 });
                 return;
             }
@@ -1079,7 +1117,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
                     finish(*sb, std::move(body), true);
                 }
                 if (sb->retired) kill(sb);
-                return after_change(sb->fn.name);
+                return after_change(sb->fn.key());
             }
             case RuntimeCall::init_error: {
                 auto a = sb->api.init_error();
@@ -1092,7 +1130,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
                     body = function_error_json(req.headers.get_or("Lambda-Runtime-Function-Error-Type", "Runtime.Unknown"),
                                                body);
                 kill(sb);
-                auto it = pools.find(sb->fn.name);
+                auto it = pools.find(sb->fn.key());
                 if (it != pools.end() && !it->second.queue.empty()) {
                     auto inv = std::move(it->second.queue.front());
                     it->second.queue.pop_front();
@@ -1109,7 +1147,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
                     }
                     inv->done(std::move(r));
                 }
-                return after_change(sb->fn.name);
+                return after_change(sb->fn.key());
             }
         }
     }
@@ -1124,7 +1162,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
                                                max_payload)),
                true);
         if (sb->retired) kill(sb);
-        after_change(sb->fn.name);
+        after_change(sb->fn.key());
     }
 
     void shutdown() {
@@ -1191,9 +1229,12 @@ Scheduler::Scheduler(core::Runtime& runtime, SchedulerOptions options)
 
 Scheduler::~Scheduler() = default;
 
-void Scheduler::invoke(Function fn, InvokeInput input, std::function<void(InvokeResult)> done) {
+void Scheduler::invoke(Function fn, InvokeInput input, std::function<void(InvokeResult)> done, std::string invoked_arn,
+                       std::function<void(std::string_view, std::string_view)> on_chunk) {
     auto inv = std::make_shared<Invocation>();
     inv->id = input.request_id.empty() ? core::random_uuid() : input.request_id;
+    inv->invoked_arn = std::move(invoked_arn);
+    inv->on_chunk = std::move(on_chunk);
     inv->input = std::move(input);
     inv->done = std::move(done);
     net::dispatch(impl_->io, [impl = impl_, fn = std::move(fn), inv]() mutable {
@@ -1202,10 +1243,12 @@ void Scheduler::invoke(Function fn, InvokeInput input, std::function<void(Invoke
 }
 
 void Scheduler::invoke_event(Function fn, std::string payload, std::string request_id,
-                             std::function<void(const InvokeResult&)> finished) {
+                             std::function<void(const InvokeResult&)> finished, std::string ref,
+                             std::string invoked_arn) {
     struct Event {
         Function fn;
         std::string payload, id;
+        std::string ref, invoked_arn;
         std::function<void(const InvokeResult&)> finished;
         int attempt = 0;    // function errors so far
         int throttles = 0;  // throttled attempts so far
@@ -1214,6 +1257,7 @@ void Scheduler::invoke_event(Function fn, std::string payload, std::string reque
         static void run(std::shared_ptr<Impl> impl, std::shared_ptr<Event> ev) {
             auto inv = std::make_shared<Invocation>();
             inv->id = ev->id;
+            inv->invoked_arn = ev->invoked_arn;
             inv->input.payload = ev->payload;
             inv->done = [impl, ev](InvokeResult r) {
                 if (impl->stopped) return;  // stays stored: it runs at the next start
@@ -1235,7 +1279,7 @@ void Scheduler::invoke_event(Function fn, std::string payload, std::string reque
                 timer->async_wait([impl, ev, timer](const boost::system::error_code& ec) {
                     if (ec || impl->stopped) return;
                     if (impl->options.lookup) {
-                        auto now = impl->options.lookup(ev->fn.name);
+                        auto now = impl->options.lookup(ev->ref);
                         if (!now) {  // deleted meanwhile
                             if (ev->finished) {
                                 InvokeResult gone;
@@ -1254,12 +1298,25 @@ void Scheduler::invoke_event(Function fn, std::string payload, std::string reque
         }
     };
     if (request_id.empty()) request_id = core::random_uuid();
-    auto ev = std::make_shared<Event>(Event{std::move(fn), std::move(payload), std::move(request_id), std::move(finished)});
+    if (ref.empty()) ref = fn.name;
+    auto ev = std::make_shared<Event>(Event{std::move(fn), std::move(payload), std::move(request_id), std::move(ref),
+                                            std::move(invoked_arn), std::move(finished)});
     net::dispatch(impl_->io, [impl = impl_, ev]() mutable { Attempt::run(impl, std::move(ev)); });
 }
 
 void Scheduler::update(const std::string& name, std::optional<Function> fn) {
     net::dispatch(impl_->io, [impl = impl_, name, fn = std::move(fn)]() mutable {
+        if (!fn && name.find(':') == std::string::npos) {
+            // The function is gone: its versions' sandboxes go too.
+            for (auto it = impl->pools.lower_bound(name + ":"); it != impl->pools.end() && it->first.starts_with(name + ":"); ++it) {
+                Pool& pool = it->second;
+                ++pool.generation;
+                impl->retire_old(pool);
+                for (auto& inv : pool.queue)
+                    impl->fail_now(inv, core::AwsError::resource_not_found("Function not found: " + pool.fn.version_arn()));
+                pool.queue.clear();
+            }
+        }
         auto it = impl->pools.find(name);
         if (it == impl->pools.end()) return;
         Pool& pool = it->second;

@@ -35,8 +35,9 @@ struct SchedulerOptions {
     std::chrono::milliseconds rss_poll{50};
     // Event invocations: delays before the two retries (AWS waits about 1 and 2 minutes).
     std::chrono::milliseconds retry_delay{1000};
-    // The function as it is now (retries of Event invocations run the current $LATEST, and
-    // stop when it is gone). Unset: the Function given to invoke_event is used throughout.
+    // What an invocation reference ("f", "f:3", "f:live") names now: retries of Event
+    // invocations run the current $LATEST / what the alias points at, and stop when it is
+    // gone. Unset: the Function given to invoke_event is used throughout.
     std::function<std::optional<Function>(const std::string&)> lookup;
     // Where function logs persist (<data>/lambda/logs); empty: memory only.
     std::string logs_dir;
@@ -52,18 +53,28 @@ public:
     Scheduler& operator=(const Scheduler&) = delete;
 
     // Runs one RequestResponse invocation; `done` is called once, on the main io_context.
-    // Callable from any thread.
-    void invoke(Function fn, InvokeInput input, std::function<void(InvokeResult)> done);
+    // `invoked_arn`: the ARN the caller named (the context's invokedFunctionArn: "...:f",
+    // "...:f:3", "...:f:live"); empty: the version's own. Callable from any thread.
+    // `on_chunk`: for response streaming, each piece the handler streams (and the stream's
+    // Content-Type, as the runtime declared it), on the main io_context, before `done`;
+    // the result's payload is then empty. Without it, streamed pieces make up the payload.
+    void invoke(Function fn, InvokeInput input, std::function<void(InvokeResult)> done, std::string invoked_arn = {},
+                std::function<void(std::string_view bytes, std::string_view content_type)> on_chunk = {});
     // Event invocation: queued, retried twice on a function error. Callable from any thread.
     // Every attempt runs under `request_id` (fresh when empty), as AWS keeps it across retries.
     // A function error is retried twice, a throttle up to 20 times; `finished` runs (on the
     // main io_context) when the event is done with: succeeded, failed for good, or its
     // function is gone. It does not run when stratus shuts down first.
+    // `ref`: what the caller named ("f", "f:3", "f:live"; empty: fn.name), looked up again
+    // for retries; `invoked_arn` as for invoke().
     void invoke_event(Function fn, std::string payload, std::string request_id = {},
-                      std::function<void(const InvokeResult&)> finished = {});
+                      std::function<void(const InvokeResult&)> finished = {}, std::string ref = {},
+                      std::string invoked_arn = {});
     // The function changed (code or configuration) or is gone (nullopt): warm sandboxes
-    // are retired, queued invocations use the new configuration. Any thread.
-    void update(const std::string& name, std::optional<Function> fn);
+    // are retired, queued invocations use the new configuration. `key` is Function::key():
+    // a function's name (its $LATEST; when gone, its versions go too) or "name:N" (a
+    // published version, only ever removed). Any thread.
+    void update(const std::string& key, std::optional<Function> fn);
     // Kills every sandbox (daemon shutdown, reset). On the main io_context.
     void shutdown();
 

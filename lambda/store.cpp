@@ -1,5 +1,7 @@
 #include "lambda/store.hpp"
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -18,6 +20,8 @@ constexpr std::uint64_t max_unzipped = 262144000;
 
 FunctionStore::FunctionStore(core::lmdb::Env& env, std::string code_root)
     : env_(env), dbi_(env.open_db("lambda_functions")), events_(env.open_db("lambda_events")),
+      versions_(env.open_db("lambda_versions")), aliases_(env.open_db("lambda_aliases")),
+      urls_(env.open_db("lambda_urls")),
       code_root_(std::move(code_root)) {
     fs::create_directories(code_root_);
 }
@@ -66,10 +70,176 @@ void FunctionStore::put(const Function& f) {
     forget(f.name);
 }
 
-bool FunctionStore::erase(const std::string& name) {
-    bool gone = env_.write([&](core::lmdb::WriteTxn& txn) { return txn.del(dbi_, name); });
-    forget(name);
+namespace {
+
+// "f:0000000003": versions sort numerically under their function's prefix "f:" (no
+// function name holds a ':').
+std::string version_key(const std::string& name, const std::string& version) {
+    return fmt::format("{}:{:0>10}", name, version);
+}
+
+// The keys and values under "prefix" in `dbi`.
+template <class Txn>
+std::vector<std::pair<std::string, std::string>> scan(Txn& txn, const core::lmdb::Dbi& dbi, const std::string& prefix) {
+    std::vector<std::pair<std::string, std::string>> out;
+    auto c = core::lmdb::Cursor::open(txn, dbi);
+    for (bool ok = prefix.empty() ? c.first() : c.seek(prefix); ok && c.key().starts_with(prefix); ok = c.next())
+        out.emplace_back(std::string(c.key()), std::string(c.value()));
+    return out;
+}
+
+}  // namespace
+
+bool FunctionStore::erase(const std::string& name, std::vector<Function>* versions) {
+    bool gone = env_.write([&](core::lmdb::WriteTxn& txn) {
+        for (auto& [k, v] : scan(txn, versions_, name + ":")) {
+            if (versions) versions->push_back(Function::from_json(v));
+            txn.del(versions_, k);
+        }
+        for (auto& [k, v] : scan(txn, aliases_, name + ":")) txn.del(aliases_, k);
+        for (auto& [k, v] : scan(txn, urls_, ""))
+            if (FunctionUrl::from_json(v).function == name) txn.del(urls_, k);
+        return txn.del(dbi_, name);
+    });
+    forget({});
     return gone;
+}
+
+std::optional<Function> FunctionStore::get_version(const std::string& name, const std::string& version) {
+    std::string key = name + ":" + version;
+    {
+        std::lock_guard lock(cache_mutex_);
+        if (auto it = cache_.find(key); it != cache_.end() && it->second) return it->second;
+    }
+    auto text = env_.read([&](core::lmdb::ReadTxn& txn) -> std::optional<std::string> {
+        auto v = txn.get(versions_, version_key(name, version));
+        if (!v) return std::nullopt;
+        return std::string(*v);
+    });
+    if (!text) return std::nullopt;
+    auto f = Function::from_json(*text);
+    std::lock_guard lock(cache_mutex_);
+    if (cache_.size() < 4096) cache_.emplace(key, f);  // versions never change
+    return f;
+}
+
+std::vector<Function> FunctionStore::versions(const std::string& name) {
+    auto rows = env_.read([&](core::lmdb::ReadTxn& txn) { return scan(txn, versions_, name + ":"); });
+    std::vector<Function> out;
+    for (auto& [k, v] : rows) out.push_back(Function::from_json(v));
+    return out;
+}
+
+bool FunctionStore::publish(const Function& latest, const Function& expected, const Function& version) {
+    bool done = env_.write([&](core::lmdb::WriteTxn& txn) {
+        auto cur = txn.get(dbi_, latest.name);
+        if (!cur) return false;
+        auto now = Function::from_json(*cur);
+        if (now.revision_id != expected.revision_id || now.last_version != expected.last_version) return false;
+        txn.put(versions_, version_key(version.name, version.version), version.to_json());
+        txn.put(dbi_, latest.name, latest.to_json());
+        return true;
+    });
+    forget(latest.name);
+    return done;
+}
+
+bool FunctionStore::erase_version(const std::string& name, const std::string& version) {
+    bool gone = env_.write([&](core::lmdb::WriteTxn& txn) { return txn.del(versions_, version_key(name, version)); });
+    forget(name + ":" + version);
+    return gone;
+}
+
+bool FunctionStore::code_in_use(const std::string& name, const std::string& dir, const std::string& except) {
+    if (auto f = get(name); f && f->code_dir == dir) return true;
+    for (auto& v : versions(name))
+        if (v.version != except && v.code_dir == dir) return true;
+    return false;
+}
+
+std::optional<Alias> FunctionStore::get_alias(const std::string& function, const std::string& name) {
+    auto text = env_.read([&](core::lmdb::ReadTxn& txn) -> std::optional<std::string> {
+        auto v = txn.get(aliases_, function + ":" + name);
+        if (!v) return std::nullopt;
+        return std::string(*v);
+    });
+    if (!text) return std::nullopt;
+    return Alias::from_json(*text);
+}
+
+std::vector<Alias> FunctionStore::aliases(const std::string& function) {
+    auto rows = env_.read([&](core::lmdb::ReadTxn& txn) { return scan(txn, aliases_, function + ":"); });
+    std::vector<Alias> out;
+    for (auto& [k, v] : rows) out.push_back(Alias::from_json(v));
+    return out;
+}
+
+bool FunctionStore::create_alias(const Alias& a) {
+    return env_.write([&](core::lmdb::WriteTxn& txn) {
+        std::string key = a.function + ":" + a.name;
+        if (txn.get(aliases_, key)) return false;
+        txn.put(aliases_, key, a.to_json());
+        return true;
+    });
+}
+
+void FunctionStore::put_alias(const Alias& a) {
+    env_.write([&](core::lmdb::WriteTxn& txn) { txn.put(aliases_, a.function + ":" + a.name, a.to_json()); });
+}
+
+bool FunctionStore::erase_alias(const std::string& function, const std::string& name) {
+    return env_.write([&](core::lmdb::WriteTxn& txn) {
+        for (auto& [k, v] : scan(txn, urls_, "")) {
+            auto u = FunctionUrl::from_json(v);
+            if (u.function == function && u.qualifier == name) txn.del(urls_, k);
+        }
+        return txn.del(aliases_, function + ":" + name);
+    });
+}
+
+std::optional<FunctionUrl> FunctionStore::get_url(const std::string& id) {
+    auto text = env_.read([&](core::lmdb::ReadTxn& txn) -> std::optional<std::string> {
+        auto v = txn.get(urls_, id);
+        if (!v) return std::nullopt;
+        return std::string(*v);
+    });
+    if (!text) return std::nullopt;
+    return FunctionUrl::from_json(*text);
+}
+
+std::vector<FunctionUrl> FunctionStore::urls(const std::string& function) {
+    auto rows = env_.read([&](core::lmdb::ReadTxn& txn) { return scan(txn, urls_, ""); });
+    std::vector<FunctionUrl> out;
+    for (auto& [k, v] : rows) {
+        auto u = FunctionUrl::from_json(v);
+        if (u.function == function) out.push_back(std::move(u));
+    }
+    return out;
+}
+
+std::optional<FunctionUrl> FunctionStore::url_of(const std::string& function, const std::string& qualifier) {
+    for (auto& u : urls(function))
+        if (u.qualifier == qualifier) return u;
+    return std::nullopt;
+}
+
+bool FunctionStore::create_url(const FunctionUrl& u) {
+    return env_.write([&](core::lmdb::WriteTxn& txn) {
+        for (auto& [k, v] : scan(txn, urls_, "")) {
+            auto o = FunctionUrl::from_json(v);
+            if (o.function == u.function && o.qualifier == u.qualifier) return false;
+        }
+        txn.put(urls_, u.id, u.to_json());
+        return true;
+    });
+}
+
+void FunctionStore::put_url(const FunctionUrl& u) {
+    env_.write([&](core::lmdb::WriteTxn& txn) { txn.put(urls_, u.id, u.to_json()); });
+}
+
+bool FunctionStore::erase_url(const std::string& id) {
+    return env_.write([&](core::lmdb::WriteTxn& txn) { return txn.del(urls_, id); });
 }
 
 std::vector<Function> FunctionStore::list(const std::string& marker, std::size_t max,
@@ -98,10 +268,17 @@ std::vector<Function> FunctionStore::all() {
 }
 
 void FunctionStore::clear() {
-    for (auto& f : all()) remove_code(f);
+    for (auto& f : all()) {
+        for (auto& v : versions(f.name))
+            if (v.code_dir != f.code_dir) remove_code(v);
+        remove_code(f);
+    }
     env_.write([&](core::lmdb::WriteTxn& txn) {
         txn.clear(dbi_);
         txn.clear(events_);
+        txn.clear(versions_);
+        txn.clear(aliases_);
+        txn.clear(urls_);
     });
     forget({});
 }
@@ -152,6 +329,20 @@ std::string FunctionStore::unpack(const std::string& name, std::string_view zip)
         core::log::warn("lambda: cannot keep the package of {} (GetFunction will not offer it)", name);
     }
     return dir;
+}
+
+std::string FunctionStore::snapshot(const std::string& name, const std::string& dir) {
+    std::string copy = (fs::path(code_root_) / name / core::random_uuid()).string();
+    std::error_code ec;
+    fs::create_directories(copy, ec);
+    if (!ec) fs::copy(dir, copy, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+    if (ec) {
+        std::string why = ec.message();
+        fs::remove_all(copy, ec);
+        throw core::AwsError("InvalidParameterValueException",
+                             fmt::format("Cannot copy the code directory {} for the new version: {}", dir, why), 400);
+    }
+    return copy;
 }
 
 std::string FunctionStore::package_path(const Function& f) const {

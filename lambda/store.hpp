@@ -17,6 +17,7 @@
 
 #include "core/lmdb.hpp"
 #include "lambda/function.hpp"
+#include "lambda/function_url.hpp"
 
 namespace stratus::lambda {
 
@@ -28,7 +29,37 @@ public:
     // False when a function of that name exists already.
     bool create(const Function& f);
     void put(const Function& f);
-    bool erase(const std::string& name);
+    // Removes the function with its versions and aliases (one transaction); the versions
+    // removed are added to `versions` when given (their code is the caller's to remove).
+    bool erase(const std::string& name, std::vector<Function>* versions = nullptr);
+
+    // Published versions (db lambda_versions, "name:0000000003" -> Function), immutable.
+    std::optional<Function> get_version(const std::string& name, const std::string& version);
+    std::vector<Function> versions(const std::string& name);
+    // Stores `version` and `latest` (its last_version advanced) in one transaction, unless
+    // $LATEST is no longer `expected` (revision or last version; false: it changed meanwhile).
+    bool publish(const Function& latest, const Function& expected, const Function& version);
+    // A copy of a declared code directory, for a published version (which must not change
+    // when the directory does). Throws InvalidParameterValueException when it cannot copy.
+    std::string snapshot(const std::string& name, const std::string& dir);
+    bool erase_version(const std::string& name, const std::string& version);
+    // Whether $LATEST or a version of `name` other than `except` runs the code in `dir`.
+    bool code_in_use(const std::string& name, const std::string& dir, const std::string& except = {});
+
+    // Aliases (db lambda_aliases, "name:alias" -> Alias).
+    std::optional<Alias> get_alias(const std::string& function, const std::string& name);
+    std::vector<Alias> aliases(const std::string& function);
+    bool create_alias(const Alias& a);  // false when it exists
+    void put_alias(const Alias& a);
+    bool erase_alias(const std::string& function, const std::string& name);  // and its URL
+
+    // Function URLs (db lambda_urls, url id -> FunctionUrl); one per function or alias.
+    std::optional<FunctionUrl> get_url(const std::string& id);
+    std::optional<FunctionUrl> url_of(const std::string& function, const std::string& qualifier);
+    std::vector<FunctionUrl> urls(const std::string& function);
+    bool create_url(const FunctionUrl& u);  // false when the function or alias has one
+    void put_url(const FunctionUrl& u);
+    bool erase_url(const std::string& id);
     // Functions in name order after `marker`; `next` is set when more follow.
     std::vector<Function> list(const std::string& marker, std::size_t max, std::optional<std::string>& next);
     std::vector<Function> all();
@@ -59,6 +90,9 @@ private:
     std::uint64_t writes_ = 0;  // a get() that raced with a write does not fill the cache
     core::lmdb::Dbi dbi_;
     core::lmdb::Dbi events_;
+    core::lmdb::Dbi versions_;
+    core::lmdb::Dbi aliases_;
+    core::lmdb::Dbi urls_;
     std::string code_root_;
 };
 

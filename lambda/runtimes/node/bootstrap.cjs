@@ -105,6 +105,17 @@ function channel(fd) {
   // A deferred call's frame goes out with the next call's (a response and the next poll
   // in one write).
   let deferred = [];
+  // A frame that gets no answer (a streamed piece of a response), after what is deferred.
+  send = (method, p, body, headers = {}) => {
+    const head = Buffer.from(JSON.stringify({ method, path: "/2018-06-01/runtime/" + p, headers }));
+    const frame = Buffer.allocUnsafe(8);
+    frame.writeUInt32LE(head.length, 0);
+    frame.writeUInt32LE(body.length, 4);
+    deferred.push(frame, head, body);
+    const out = Buffer.concat(deferred);
+    deferred = [];
+    sock.write(out);
+  };
   return (method, p, body, headers = {}, defer = false) =>
     new Promise((resolve, reject) => {
       const head = Buffer.from(JSON.stringify({ method, path: "/2018-06-01/runtime/" + p, headers }));
@@ -123,7 +134,85 @@ function channel(fd) {
     });
 }
 
+let send = null;  // set by channel()
 const call = channelFd ? channel(Number(channelFd)) : httpCall;
+
+// Response streaming, as AWS's nodejs runtimes offer it: awslambda.streamifyResponse marks
+// a handler (event, responseStream, context); awslambda.HttpResponseStream.from puts the
+// function URL's status, headers and cookies before the body (JSON, then 8 NUL bytes, the
+// stream typed application/vnd.awslambda.http-integration-response). Over the runtime
+// channel each piece goes out as it is written; over HTTP the pieces are sent at the end.
+const STREAMING = Symbol.for("aws.lambda.runtime.handler.streaming");
+const HTTP_PRELUDE_TYPE = "application/vnd.awslambda.http-integration-response";
+class HttpResponseStream {
+  static from(stream, prelude) {
+    stream.setContentType(HTTP_PRELUDE_TYPE);
+    const meta = JSON.stringify(prelude ?? {});
+    stream._onBeforeFirstWrite = (write) => {
+      write(Buffer.from(meta));
+      write(Buffer.alloc(8));
+    };
+    return stream;
+  }
+}
+globalThis.awslambda = {
+  streamifyResponse(handler) {
+    handler[STREAMING] = "response";
+    return handler;
+  },
+  HttpResponseStream,
+};
+const STREAM_HEADERS = { "lambda-runtime-function-response-mode": "streaming" };
+
+function responseStream(id) {
+  const { Writable } = require("node:stream");
+  let contentType = "application/octet-stream";
+  let first = true;
+  const buffered = [];
+  const piece = (buf) => {
+    if (!send) return buffered.push(buf);
+    const headers = { ...STREAM_HEADERS, "x-stratus-stream": "chunk" };
+    if (first) headers["content-type"] = contentType;
+    first = false;
+    send("POST", `invocation/${id}/response`, buf, headers);
+  };
+  const beforeFirst = () => {
+    const f = stream._onBeforeFirstWrite;
+    stream._onBeforeFirstWrite = null;
+    if (f) f(piece);
+  };
+  const stream = new Writable({
+    write(chunk, encoding, cb) {
+      beforeFirst();
+      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk, encoding);
+      if (buf.length) piece(buf);
+      cb();
+    },
+    final(cb) {
+      beforeFirst();
+      cb();
+    },
+  });
+  stream.setContentType = (type) => { contentType = type; };
+  stream.buffered = () => Buffer.concat(buffered);
+  return stream;
+}
+
+async function runStreaming(handler, event, stream, ctx) {
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  try {
+    await handler(event, stream, ctx);
+    if (!stream.writableFinished) {
+      if (!stream.writableEnded) stream.end();
+      await new Promise((resolve, reject) => {
+        stream.once("finish", resolve);
+        stream.once("error", reject);
+      });
+    }
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
 
 // console.* as the real runtime prints them: "<ISO>\t<request id>\t<LEVEL>\t<message>".
 for (const [name, level] of [["log", "INFO"], ["info", "INFO"], ["warn", "WARN"], ["error", "ERROR"], ["debug", "DEBUG"], ["trace", "TRACE"]]) {
@@ -254,6 +343,19 @@ function run(handler, event, ctx) {
       event = JSON.parse(next.body);
     } catch {
       event = next.body;
+    }
+    if (handler[STREAMING] === "response") {
+      const stream = responseStream(id);
+      const end = { ...STREAM_HEADERS, "x-stratus-stream": "end" };
+      try {
+        await runStreaming(handler, event, stream, context(next.headers));
+        await post("POST", `invocation/${id}/response`, send ? "" : stream.buffered(), end);
+      } catch (err) {
+        const e = toError(err);
+        console.error(`${e.errorType}: ${e.errorMessage}`);
+        await post("POST", `invocation/${id}/error`, JSON.stringify(e), { ...end, "Lambda-Runtime-Function-Error-Type": e.errorType });
+      }
+      continue;
     }
     try {
       const result = await run(handler, event, context(next.headers));

@@ -1,11 +1,11 @@
-#include "gateway/responses.hpp"
+#include "core/proxy_response.hpp"
 
 #include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "core/base64.hpp"
 
-namespace stratus::gateway {
+namespace stratus::core {
 
 using json = nlohmann::json;
 
@@ -13,20 +13,20 @@ namespace {
 
 // Headers the HTTP layer owns: the length is ours to compute, framing and the connection
 // are the listener's.
-bool hop_by_hop(std::string_view name) {
-    return core::iequals(name, "content-length") || core::iequals(name, "transfer-encoding") ||
-           core::iequals(name, "connection") || core::iequals(name, "keep-alive");
+bool proxy_hop_by_hop(std::string_view name) {
+    return iequals(name, "content-length") || iequals(name, "transfer-encoding") ||
+           iequals(name, "connection") || iequals(name, "keep-alive");
 }
 
 // A header value as API Gateway takes it: strings, and numbers / booleans as their text.
-std::optional<std::string> header_value(const json& v) {
+std::optional<std::string> proxy_header_value(const json& v) {
     if (v.is_string()) return v.get<std::string>();
     if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
     if (v.is_number()) return v.dump();
     return std::nullopt;
 }
 
-std::optional<int> status_code(const json& v) {
+std::optional<int> proxy_status_code(const json& v) {
     if (v.is_number_integer()) {
         auto n = v.get<std::int64_t>();
         if (n >= 100 && n <= 599) return static_cast<int>(n);
@@ -46,7 +46,7 @@ std::optional<int> status_code(const json& v) {
     return std::nullopt;
 }
 
-bool set_body(core::Response& r, const json& in, bool decode_base64, std::string& why) {
+bool proxy_set_body(Response& r, const json& in, bool decode_base64, std::string& why) {
     auto body = in.find("body");
     bool b64 = false;
     if (auto it = in.find("isBase64Encoded"); it != in.end() && !it->is_null()) {
@@ -57,7 +57,7 @@ bool set_body(core::Response& r, const json& in, bool decode_base64, std::string
     if (!body->is_string()) return why = "body is not a string", false;
     const auto& text = body->get_ref<const std::string&>();
     if (b64 && decode_base64) {
-        auto bytes = core::base64_decode(text);
+        auto bytes = base64_decode(text);
         if (!bytes) return why = "body is not valid base64", false;
         r.body = std::move(*bytes);
     } else {
@@ -66,13 +66,13 @@ bool set_body(core::Response& r, const json& in, bool decode_base64, std::string
     return true;
 }
 
-bool set_headers(core::Response& r, const json& in, bool multi_too, std::string& why) {
+bool proxy_set_headers(Response& r, const json& in, bool multi_too, std::string& why) {
     if (auto h = in.find("headers"); h != in.end() && !h->is_null()) {
         if (!h->is_object()) return why = "headers is not an object", false;
         for (auto& [name, value] : h->items()) {
-            auto v = header_value(value);
+            auto v = proxy_header_value(value);
             if (!v) return why = "header " + name + " is not a string", false;
-            if (!hop_by_hop(name)) r.headers.set(name, std::move(*v));
+            if (!proxy_hop_by_hop(name)) r.headers.set(name, std::move(*v));
         }
     }
     if (!multi_too) return true;
@@ -81,10 +81,10 @@ bool set_headers(core::Response& r, const json& in, bool multi_too, std::string&
         // Merged with `headers`; a name in both keeps multiValueHeaders' values.
         for (auto& [name, values] : m->items()) {
             if (!values.is_array()) return why = "multiValueHeaders." + name + " is not a list", false;
-            if (hop_by_hop(name)) continue;
+            if (proxy_hop_by_hop(name)) continue;
             r.headers.erase(name);
             for (auto& value : values) {
-                auto v = header_value(value);
+                auto v = proxy_header_value(value);
                 if (!v) return why = "multiValueHeaders." + name + " holds a non-string", false;
                 r.headers.add(name, std::move(*v));
             }
@@ -95,36 +95,36 @@ bool set_headers(core::Response& r, const json& in, bool multi_too, std::string&
 
 }  // namespace
 
-std::optional<core::Response> response_v1(std::string_view payload, bool decode_base64, std::string& why) {
+std::optional<Response> response_v1(std::string_view payload, bool decode_base64, std::string& why) {
     json in = json::parse(payload, nullptr, false);
     if (in.is_discarded() || !in.is_object()) {
         why = "the result is not a JSON object";
         return std::nullopt;
     }
-    core::Response r;
+    Response r;
     auto sc = in.find("statusCode");
     if (sc == in.end()) {
         why = "statusCode is missing";
         return std::nullopt;
     }
-    auto status = status_code(*sc);
+    auto status = proxy_status_code(*sc);
     if (!status) {
         why = "statusCode is not an HTTP status";
         return std::nullopt;
     }
     r.status = *status;
-    if (!set_headers(r, in, true, why) || !set_body(r, in, decode_base64, why)) return std::nullopt;
+    if (!proxy_set_headers(r, in, true, why) || !proxy_set_body(r, in, decode_base64, why)) return std::nullopt;
     if (!r.headers.has("content-type")) r.headers.set("Content-Type", "application/json");
     return r;
 }
 
-std::optional<core::Response> response_v2(std::string_view payload, std::string& why) {
+std::optional<Response> response_v2(std::string_view payload, std::string& why) {
     json in = json::parse(payload, nullptr, false);
     if (in.is_discarded()) {
         why = "the result is not JSON";
         return std::nullopt;
     }
-    core::Response r;
+    Response r;
     if (!in.is_object() || !in.contains("statusCode")) {
         // Anything without a statusCode is the body of a 200 JSON answer; a string is
         // the body itself (AWS's example: "Hello from Lambda!").
@@ -133,13 +133,13 @@ std::optional<core::Response> response_v2(std::string_view payload, std::string&
         r.body = in.is_string() ? in.get<std::string>() : std::string(payload);
         return r;
     }
-    auto status = status_code(in["statusCode"]);
+    auto status = proxy_status_code(in["statusCode"]);
     if (!status) {
         why = "statusCode is not an HTTP status";
         return std::nullopt;
     }
     r.status = *status;
-    if (!set_headers(r, in, false, why) || !set_body(r, in, true, why)) return std::nullopt;
+    if (!proxy_set_headers(r, in, false, why) || !proxy_set_body(r, in, true, why)) return std::nullopt;
     if (auto c = in.find("cookies"); c != in.end() && !c->is_null()) {
         if (!c->is_array()) {
             why = "cookies is not a list";
@@ -157,4 +157,4 @@ std::optional<core::Response> response_v2(std::string_view payload, std::string&
     return r;
 }
 
-}  // namespace stratus::gateway
+}  // namespace stratus::core
