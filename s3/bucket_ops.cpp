@@ -1,7 +1,6 @@
 // Bucket calls: create / delete / head / list / location, and the stored configurations.
-#include <nlohmann/json.hpp>
-
 #include "core/protocol.hpp"
+#include "s3/access.hpp"
 #include "s3/ops.hpp"
 #include "s3/xml.hpp"
 
@@ -41,21 +40,9 @@ const ConfigSpec* spec_of(std::string_view sub) {
     return nullptr;
 }
 
-std::string acl_document() {
-    return std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                       "<AccessControlPolicy xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Owner><ID>") +
-           std::string(owner_id) + "</ID><DisplayName>" + std::string(owner_name) +
-           "</DisplayName></Owner><AccessControlList><Grant><Grantee "
-           "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\"><ID>" +
-           std::string(owner_id) + "</ID><DisplayName>" + std::string(owner_name) +
-           "</DisplayName></Grantee><Permission>FULL_CONTROL</Permission></Grant></AccessControlList>"
-           "</AccessControlPolicy>";
-}
-
 std::string default_config(std::string_view sub) {
     if (sub == "notification") return XmlWriter("NotificationConfiguration").finish();
     if (sub == "logging") return XmlWriter("BucketLoggingStatus").finish();
-    if (sub == "acl") return acl_document();
     if (sub == "encryption") {
         // Every bucket has SSE-S3 by default since January 2023.
         XmlWriter w("ServerSideEncryptionConfiguration");
@@ -96,6 +83,27 @@ core::Response create_bucket(Context& ctx, Call& call) {
             if (!lc->empty()) b.region = *lc;
         }
     }
+    // Object Ownership and Block Public Access. Under --verify-signatures a client's new
+    // bucket gets AWS's defaults since April 2023 (all four blocks on, BucketOwnerEnforced
+    // unless x-amz-object-ownership says otherwise); see s3/access.hpp for why others get none.
+    std::optional<std::string> ownership;
+    if (auto o = call.req.headers.get("x-amz-object-ownership")) {
+        check_ownership_value(*o);
+        ownership = std::string(*o);
+    }
+    bool aws_defaults = ctx.keys && call.req.access_key != internal_caller;
+    if (aws_defaults) {
+        if (!ownership) ownership = "BucketOwnerEnforced";
+        b.configs["publicAccessBlock"] = public_access_block_xml({true, true, true, true});
+    }
+    if (ownership) b.configs["ownershipControls"] = ownership_xml(*ownership);
+    Grants grants = request_grants(call.req, true).value_or(Grants{});
+    if (!grants.empty() && ownership == "BucketOwnerEnforced")
+        throw core::AwsError("InvalidBucketAclWithObjectOwnership",
+                             "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting", 400);
+    if (public_grants(grants) && aws_defaults)
+        throw core::AwsError("InvalidBucketAclWithBlockPublicAccessError",
+                             "Bucket cannot have public ACLs set with BlockPublicAccess enabled", 400);
     ctx.store.env().write([&](core::lmdb::WriteTxn& txn) {
         if (auto old = ctx.store.get_bucket(txn, b.name)) {
             // S3's legacy answer in us-east-1: creating a bucket you already own there
@@ -109,7 +117,7 @@ core::Response create_bucket(Context& ctx, Call& call) {
                                  409)
                 .with("BucketName", b.name);
         }
-        if (auto acl = call.req.headers.get("x-amz-acl")) b.configs["canned-acl"] = std::string(*acl);
+        if (!grants.empty()) b.configs["grants"] = encode_grants(grants);
         ctx.store.put_bucket(txn, b);
     });
     auto r = empty_response();
@@ -167,9 +175,23 @@ core::Response get_bucket_config(Context& ctx, Call& call) {
             throw core::AwsError("NoSuchTagSet", "The TagSet does not exist", 404).with("BucketName", b.name);
         return xml_response(tagging_xml(b.tags));
     }
+    if (call.sub == "acl") {
+        auto g = b.configs.find("grants");
+        return xml_response(acl_xml(g == b.configs.end() ? Grants{} : decode_grants(g->second)));
+    }
+    if (call.sub == "policyStatus") {
+        if (!b.configs.count("policy"))
+            throw core::AwsError("NoSuchBucketPolicy", "The bucket policy does not exist", 404).with("BucketName", b.name);
+        XmlWriter w("PolicyStatus");
+        w.leaf("IsPublic", policy_is_public(b) ? "true" : "false");
+        return xml_response(w.finish());
+    }
     const ConfigSpec* spec = spec_of(call.sub);
     if (!spec) throw core::AwsError("NotImplemented", "A header you provided implies functionality that is not implemented", 501);
     auto it = b.configs.find(std::string(call.sub));
+    if (it != b.configs.end() && call.sub == "publicAccessBlock")
+        return xml_response(public_access_block_xml(public_access_block(b)));
+    if (it != b.configs.end() && call.sub == "ownershipControls") return xml_response(ownership_xml(object_ownership(b)));
     if (it == b.configs.end()) {
         if (!spec->missing_code.empty())
             throw core::AwsError(std::string(spec->missing_code), std::string(spec->missing_message), 404)
@@ -190,6 +212,7 @@ core::Response put_bucket_config(Context& ctx, Call& call) {
     std::string sub = call.sub;
     std::string versioning;
     std::vector<std::pair<std::string, std::string>> tags;
+    Grants grants;
     const ConfigSpec* spec = spec_of(sub);
     if (sub == "versioning") {
         auto doc = parse_xml(body);
@@ -203,12 +226,17 @@ core::Response put_bucket_config(Context& ctx, Call& call) {
     } else if (!spec) {
         throw core::AwsError("NotImplemented", "A header you provided implies functionality that is not implemented", 501);
     } else if (sub == "policy") {
-        auto j = nlohmann::json::parse(body, nullptr, false);
-        if (j.is_discarded() || !j.is_object())
-            throw core::AwsError("MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'", 400);
-    } else if (sub == "acl" && body.empty()) {
-        // A canned ACL in x-amz-acl instead of a document.
-        body = acl_document();
+        validate_policy(body, call.bucket);
+    } else if (sub == "acl") {
+        // A canned ACL or grant headers, or an AccessControlPolicy document.
+        auto from_headers = request_grants(call.req, true);
+        if (from_headers && !body.empty())
+            throw core::AwsError("UnexpectedContent", "This request does not support content", 400);
+        grants = from_headers ? *from_headers : grants_from_xml(body);
+    } else if (sub == "publicAccessBlock") {
+        check_public_access_block_xml(body);
+    } else if (sub == "ownershipControls") {
+        check_ownership_xml(body);
     } else {
         auto doc = parse_xml(body);
         if (!doc || doc->name != spec->root) throw malformed_xml();
@@ -222,8 +250,15 @@ core::Response put_bucket_config(Context& ctx, Call& call) {
         else if (sub == "tagging") {
             b.tags = tags;
             b.has_tags = true;
-        } else
+        } else if (sub == "acl") {
+            check_acl_allowed(b, grants);
+            b.configs.erase("acl");  // the document earlier versions kept
+            if (grants.empty()) b.configs.erase("grants");
+            else b.configs["grants"] = encode_grants(grants);
+        } else {
+            if (sub == "policy") check_policy_allowed(b, body);
             b.configs[sub] = body;
+        }
         ctx.store.put_bucket(txn, b);
     });
     return empty_response(spec ? spec->put_status : sub == "tagging" ? 204 : 200);

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "s3/access.hpp"
 #include "s3/xml.hpp"
 #include "core/text.hpp"
 
@@ -93,6 +94,8 @@ Version version_from_headers(const core::Request& req) {
         v.headers[std::string(h)] = val;
     }
     if (auto sc = req.headers.get("x-amz-storage-class")) v.storage_class = std::string(*sc);
+    // x-amz-acl / x-amz-grant-*: whether the bucket takes them is checked before (api.cpp).
+    if (auto g = request_grants(req, false)) v.acl = encode_grants(*g);
     return v;
 }
 
@@ -412,6 +415,9 @@ core::Response copy_object(Context& ctx, Call& call) {
             "object's metadata, storage class, website redirect location or encryption attributes.");
     Version v = source;
     v.version_id = "null";
+    // A copy does not take its source's ACL: private unless the request sets one.
+    v.acl.clear();
+    if (auto g = request_grants(call.req, false)) v.acl = encode_grants(*g);
     if (directive == "REPLACE") {
         Version fresh = version_from_headers(call.req);
         v.headers = std::move(fresh.headers);

@@ -20,6 +20,7 @@
 #include "core/file_sink.hpp"
 #include "core/sigv4.hpp"
 #include "core/text.hpp"
+#include "s3/access.hpp"
 #include "s3/form.hpp"
 #include "s3/object_common.hpp"
 #include "s3/ops.hpp"
@@ -303,9 +304,10 @@ core::Response post_object(Context& ctx, Call& call) {
         if (ctx.keys) check_signature(form, policy_field->second, *ctx.keys);
         if (*expires < ctx.now_ms()) throw access_denied("Invalid according to Policy: Policy expired.");
         length_range = check_conditions(policy["conditions"], form, call.bucket);
-    } else if (ctx.keys) {
-        throw access_denied("Access Denied");
     }
+    // A form without a policy is anonymous: under --verify-signatures the bucket's ACL and
+    // policy decide (below, once the key is known).
+    bool anonymous = ctx.keys && policy_field == form.fields.end();
 
     std::uint64_t size = form.file->length;
     if (length_range) {
@@ -329,9 +331,15 @@ core::Response post_object(Context& ctx, Call& call) {
     }
     if (key.empty()) throw invalid_argument("User key must have a length greater than 0.", "key", "");
     validate_key(key);
+    core::Request as_put;
+    if (auto acl = form.fields.find("acl"); acl != form.fields.end()) as_put.headers.add("x-amz-acl", acl->second);
+    {
+        auto b = ctx.store.env().read([&](core::lmdb::ReadTxn& txn) { return require_bucket(txn, ctx, call.bucket); });
+        if (anonymous && !anonymous_allowed(b, key, "s3:PutObject", nullptr, call.req)) throw access_denied("Access Denied");
+        if (auto g = request_grants(as_put, false)) check_acl_allowed(b, *g);
+    }
 
     // The object's headers and metadata come from the fields, as PutObject's from headers.
-    core::Request as_put;
     for (auto& [name, value] : form.fields) {
         if (name.starts_with("x-amz-meta-") || name == "content-type" || name == "cache-control" ||
             name == "content-disposition" || name == "content-encoding" || name == "expires" ||
