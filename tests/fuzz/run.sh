@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds="${1:-20}"
-targets=(expr partiql form)
+targets=(expr partiql form policy)
 each=$(( seconds / ${#targets[@]} ))
 (( each >= 1 )) || each=1
 out=build-fuzz
@@ -32,6 +32,10 @@ for t in "${targets[@]}"; do
   if [[ $t == form ]]; then
     $launcher clang++ "${flags[@]}" -c s3/form.cpp -o "$out/obj/s3_form.cpp.o"
     deps=("$out/obj/s3_form.cpp.o")
+  elif [[ $t == policy ]]; then
+    # The bucket policy parser (s3/policy.cpp) needs the standard library and nlohmann.
+    $launcher clang++ "${flags[@]}" -c s3/policy.cpp -o "$out/obj/s3_policy.cpp.o"
+    deps=("$out/obj/s3_policy.cpp.o")
   else
     deps=("${objs[@]}")
   fi
@@ -47,3 +51,9 @@ printf 'multipart/form-data; boundary=b\n--b\r\nContent-Disposition: form-data; 
   > "$out/corpus-form/seed"
 "$out/form_fuzz" -max_len=2048 -timeout=5 -max_total_time="$each" -print_final_stats=1 "$out/corpus-form" 2>&1 | tail -12
 echo "fuzz: form_fuzz ran ${each}s without a finding"
+mkdir -p "$out/corpus-policy"
+printf '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket/*","Condition":{"IpAddress":{"aws:SourceIp":"127.0.0.0/8"},"StringLike":{"aws:Referer":"http://a/*"}}}]}\0s3:GetObject\narn:aws:s3:::bucket/k\n127.0.0.1\nhttp://a/b' \
+  > "$out/corpus-policy/seed"
+"$out/policy_fuzz" -max_len=2048 -timeout=5 -max_total_time="$each" -print_final_stats=1 -dict=tests/fuzz/policy.dict \
+  "$out/corpus-policy" 2>&1 | tail -12
+echo "fuzz: policy_fuzz ran ${each}s without a finding"
