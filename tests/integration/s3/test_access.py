@@ -364,6 +364,27 @@ class AccessTest(unittest.TestCase):
         finally:
             d.stop()
 
+    def test_website_endpoint(self):
+        # The website endpoint serves what the public may read, as on AWS; a private
+        # object (or a missing key in a bucket the public may not list) is 403.
+        b = self.open_bucket(acls=False)
+        self.s3.put_bucket_website(Bucket=b, WebsiteConfiguration={
+            "IndexDocument": {"Suffix": "index.html"}, "ErrorDocument": {"Key": "error.html"}})
+        for k, body in (("index.html", b"home"), ("error.html", b"oops"), ("private/x.html", b"x")):
+            self.s3.put_object(Bucket=b, Key=k, Body=body, ContentType="text/html")
+        host = {"Host": "%s.s3-website.localhost" % b}
+        self.assertEqual(fetch(self.d.endpoint + "/", headers=host)[0], 403)
+        self.policy(b, {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::%s/*" % b},
+                    {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+                     "Resource": "arn:aws:s3:::%s/private/*" % b})
+        self.assertEqual(fetch(self.d.endpoint + "/", headers=host), (200, b"home"))
+        # Denied or missing (no ListBucket): 403 with the error document.
+        self.assertEqual(fetch(self.d.endpoint + "/private/x.html", headers=host), (403, b"oops"))
+        self.assertEqual(fetch(self.d.endpoint + "/nope.html", headers=host), (403, b"oops"))
+        self.policy(b, {"Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject", "s3:ListBucket"],
+                        "Resource": ["arn:aws:s3:::%s/*" % b, "arn:aws:s3:::%s" % b]})
+        self.assertEqual(fetch(self.d.endpoint + "/nope.html", headers=host), (404, b"oops"))
+
     # ---- presigned URLs: X-Amz-Expires ----
 
     def test_presigned_expires_parameter(self):
