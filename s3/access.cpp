@@ -9,6 +9,7 @@
 #include "s3/ops.hpp"
 #include "s3/policy.hpp"
 #include "s3/xml.hpp"
+#include "s3/errors.hpp"
 
 namespace stratus::s3 {
 
@@ -19,9 +20,7 @@ constexpr std::string_view authenticated_users_uri = "http://acs.amazonaws.com/g
 constexpr std::string_view log_delivery_uri = "http://acs.amazonaws.com/groups/s3/LogDelivery";
 
 core::AwsError malformed_acl() {
-    return core::AwsError("MalformedACLError",
-                          "The XML you provided was not well-formed or did not validate against our published schema",
-                          400);
+    return s3_error("MalformedACLError");
 }
 
 std::string_view acl_trim(std::string_view s) {
@@ -156,7 +155,7 @@ std::optional<Grants> request_grants(const core::Request& req, bool bucket) {
     if (c == "authenticated-read") return Grants{{"AuthenticatedUsers", "READ"}};
     if (c == "log-delivery-write" && bucket) return Grants{{"LogDelivery", "WRITE"}, {"LogDelivery", "READ_ACP"}};
     // What S3 answers for a canned ACL it does not know (observed wording not documented).
-    throw core::AwsError("InvalidArgument", "", 400).with("ArgumentName", "x-amz-acl").with("ArgumentValue", std::string(c));
+    throw s3_error("InvalidArgument").with("ArgumentName", "x-amz-acl").with("ArgumentValue", std::string(c));
 }
 
 Grants grants_from_xml(std::string_view body) {
@@ -280,16 +279,16 @@ void check_acl_allowed(const Bucket& b, const Grants& g) {
     // with ACLs disabled only ACLs granting the owner full control (private,
     // bucket-owner-full-control or the equivalent grants) are accepted.
     if (!g.empty() && object_ownership(b) == "BucketOwnerEnforced")
-        throw core::AwsError("AccessControlListNotSupported", "The bucket does not allow ACLs", 400);
+        throw s3_error("AccessControlListNotSupported");
     if (public_grants(g) && public_access_block(b).block_public_acls)
-        throw core::AwsError("AccessDenied", "Access Denied", 403);
+        throw s3_error("AccessDenied");
 }
 
 void validate_policy(std::string_view policy_json, std::string_view bucket) {
     try {
         policy::parse(policy_json, bucket);
     } catch (const policy::PolicyError& e) {
-        throw core::AwsError("MalformedPolicy", e.what(), 400);
+        throw s3_error("MalformedPolicy", e.what());
     }
 }
 
@@ -297,13 +296,11 @@ void check_policy_allowed(const Bucket& b, std::string_view policy_json) {
     if (!public_access_block(b).block_public_policy) return;
     if (!policy::is_public(policy::parse(policy_json, b.name))) return;
     // AWS's wording since 2023 (the caller is the account's root here).
-    throw core::AwsError("AccessDenied",
-                         "User: arn:aws:iam::000000000000:root is not authorized to perform: s3:PutBucketPolicy on "
+    throw s3_error("AccessDenied", "User: arn:aws:iam::000000000000:root is not authorized to perform: s3:PutBucketPolicy on "
                          "resource: \"arn:aws:s3:::" +
                              b.name +
                              "\" because public policies are blocked by the BlockPublicPolicy block public access "
-                             "setting.",
-                         403);
+                             "setting.");
 }
 
 bool policy_is_public(const Bucket& b) {

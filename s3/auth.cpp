@@ -10,6 +10,7 @@
 #include "core/crypto.hpp"
 #include "core/sigv4.hpp"
 #include "s3/sigv2.hpp"
+#include "s3/errors.hpp"
 
 namespace stratus::s3 {
 
@@ -159,12 +160,12 @@ std::optional<AuthProblem> check_expires_parameter(const core::Request& req) {
 core::AwsError s3_auth_error(const AuthProblem& problem) {
     std::string_view detail = problem.detail;
     if (problem.failure == AuthFailure::malformed && detail.starts_with(query_mark))
-        return core::AwsError("AuthorizationQueryParametersError", std::string(detail.substr(query_mark.size())), 400);
+        return s3_error("AuthorizationQueryParametersError", std::string(detail.substr(query_mark.size())));
     if (problem.failure == AuthFailure::expired && detail.starts_with(query_mark)) {
         // "query:<X-Amz-Expires> <expiry ISO> <server time ISO>": S3 names them in the error.
         std::string rest(detail.substr(query_mark.size()));
         auto a = rest.find(' '), b = rest.rfind(' ');
-        core::AwsError e("AccessDenied", "Request has expired", 403);
+        core::AwsError e = s3_error("AccessDenied", "Request has expired");
         if (a != std::string::npos && b != a)
             e.with("X-Amz-Expires", rest.substr(0, a))
                 .with("Expires", rest.substr(a + 1, b - a - 1))

@@ -3,6 +3,7 @@
 #include "s3/access.hpp"
 #include "s3/ops.hpp"
 #include "s3/xml.hpp"
+#include "s3/errors.hpp"
 
 namespace stratus::s3 {
 
@@ -11,27 +12,22 @@ namespace {
 // What GET answers for a configuration never set: an AWS error, or a default document.
 struct ConfigSpec {
     std::string_view sub;
-    std::string_view missing_code;  // empty: answer `fallback` instead
-    std::string_view missing_message;
+    std::string_view missing_code;  // s3/errors.hpp; empty: answer a default document instead
     std::string_view root;  // expected root element of the XML document (empty: JSON)
     int put_status;
 };
 
 constexpr ConfigSpec config_specs[] = {
-    {"policy", "NoSuchBucketPolicy", "The bucket policy does not exist", "", 204},
-    {"cors", "NoSuchCORSConfiguration", "The CORS configuration does not exist", "CORSConfiguration", 200},
-    {"website", "NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration",
-     "WebsiteConfiguration", 200},
-    {"lifecycle", "NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist",
-     "LifecycleConfiguration", 200},
-    {"notification", "", "", "NotificationConfiguration", 200},
-    {"acl", "", "", "AccessControlPolicy", 200},
-    {"encryption", "", "", "ServerSideEncryptionConfiguration", 200},
-    {"logging", "", "", "BucketLoggingStatus", 200},
-    {"ownershipControls", "OwnershipControlsNotFoundError", "The bucket ownership controls were not found",
-     "OwnershipControls", 200},
-    {"publicAccessBlock", "NoSuchPublicAccessBlockConfiguration",
-     "The public access block configuration was not found", "PublicAccessBlockConfiguration", 200},
+    {"policy", "NoSuchBucketPolicy", "", 204},
+    {"cors", "NoSuchCORSConfiguration", "CORSConfiguration", 200},
+    {"website", "NoSuchWebsiteConfiguration", "WebsiteConfiguration", 200},
+    {"lifecycle", "NoSuchLifecycleConfiguration", "LifecycleConfiguration", 200},
+    {"notification", "", "NotificationConfiguration", 200},
+    {"acl", "", "AccessControlPolicy", 200},
+    {"encryption", "", "ServerSideEncryptionConfiguration", 200},
+    {"logging", "", "BucketLoggingStatus", 200},
+    {"ownershipControls", "OwnershipControlsNotFoundError", "OwnershipControls", 200},
+    {"publicAccessBlock", "NoSuchPublicAccessBlockConfiguration", "PublicAccessBlockConfiguration", 200},
 };
 
 const ConfigSpec* spec_of(std::string_view sub) {
@@ -78,7 +74,7 @@ core::Response create_bucket(Context& ctx, Call& call) {
         if (auto lc = doc->child_text("LocationConstraint")) {
             // us-east-1 is the region without a constraint; naming it is an error on AWS.
             if (*lc == "us-east-1")
-                throw core::AwsError("InvalidLocationConstraint", "The specified location-constraint is not valid", 400)
+                throw s3_error("InvalidLocationConstraint")
                     .with("LocationConstraint", *lc);
             if (!lc->empty()) b.region = *lc;
         }
@@ -99,11 +95,9 @@ core::Response create_bucket(Context& ctx, Call& call) {
     if (ownership) b.configs["ownershipControls"] = ownership_xml(*ownership);
     Grants grants = request_grants(call.req, true).value_or(Grants{});
     if (!grants.empty() && ownership == "BucketOwnerEnforced")
-        throw core::AwsError("InvalidBucketAclWithObjectOwnership",
-                             "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting", 400);
+        throw s3_error("InvalidBucketAclWithObjectOwnership");
     if (public_grants(grants) && aws_defaults)
-        throw core::AwsError("InvalidBucketAclWithBlockPublicAccessError",
-                             "Bucket cannot have public ACLs set with BlockPublicAccess enabled", 400);
+        throw s3_error("InvalidBucketAclWithBlockPublicAccessError");
     ctx.store.env().write([&](core::lmdb::WriteTxn& txn) {
         if (auto old = ctx.store.get_bucket(txn, b.name)) {
             // S3's legacy answer in us-east-1: creating a bucket you already own there
@@ -112,9 +106,7 @@ core::Response create_bucket(Context& ctx, Call& call) {
             if (old->region == "us-east-1" && b.region == "us-east-1") {
                 return;
             }
-            throw core::AwsError("BucketAlreadyOwnedByYou",
-                                 "Your previous request to create the named bucket succeeded and you already own it.",
-                                 409)
+            throw s3_error("BucketAlreadyOwnedByYou")
                 .with("BucketName", b.name);
         }
         if (!grants.empty()) b.configs["grants"] = encode_grants(grants);
@@ -133,7 +125,7 @@ core::Response delete_bucket(Context& ctx, Call& call) {
         part_files.clear();
         require_bucket(txn, ctx, call.bucket);
         if (!ctx.store.bucket_empty(txn, call.bucket, /*count_uploads=*/false))
-            throw core::AwsError("BucketNotEmpty", "The bucket you tried to delete is not empty", 409)
+            throw s3_error("BucketNotEmpty")
                 .with("BucketName", call.bucket);
         for (auto& u : ctx.store.list_uploads(txn, call.bucket)) {
             for (auto& [n, p] : u.parts) part_files.push_back(p.file);
@@ -172,7 +164,7 @@ core::Response get_bucket_config(Context& ctx, Call& call) {
     }
     if (call.sub == "tagging") {
         if (!b.has_tags)
-            throw core::AwsError("NoSuchTagSet", "The TagSet does not exist", 404).with("BucketName", b.name);
+            throw s3_error("NoSuchTagSet").with("BucketName", b.name);
         return xml_response(tagging_xml(b.tags));
     }
     if (call.sub == "acl") {
@@ -181,21 +173,20 @@ core::Response get_bucket_config(Context& ctx, Call& call) {
     }
     if (call.sub == "policyStatus") {
         if (!b.configs.count("policy"))
-            throw core::AwsError("NoSuchBucketPolicy", "The bucket policy does not exist", 404).with("BucketName", b.name);
+            throw s3_error("NoSuchBucketPolicy").with("BucketName", b.name);
         XmlWriter w("PolicyStatus");
         w.leaf("IsPublic", policy_is_public(b) ? "true" : "false");
         return xml_response(w.finish());
     }
     const ConfigSpec* spec = spec_of(call.sub);
-    if (!spec) throw core::AwsError("NotImplemented", "A header you provided implies functionality that is not implemented", 501);
+    if (!spec) throw s3_error("NotImplemented");
     auto it = b.configs.find(std::string(call.sub));
     if (it != b.configs.end() && call.sub == "publicAccessBlock")
         return xml_response(public_access_block_xml(public_access_block(b)));
     if (it != b.configs.end() && call.sub == "ownershipControls") return xml_response(ownership_xml(object_ownership(b)));
     if (it == b.configs.end()) {
         if (!spec->missing_code.empty())
-            throw core::AwsError(std::string(spec->missing_code), std::string(spec->missing_message), 404)
-                .with("BucketName", b.name);
+            throw s3_error_named(spec->missing_code).value().with("BucketName", b.name);
         return xml_response(default_config(call.sub));
     }
     if (call.sub == "policy") {
@@ -224,14 +215,14 @@ core::Response put_bucket_config(Context& ctx, Call& call) {
         tags = parse_tagging_xml(body);
         validate_tags(tags, false);
     } else if (!spec) {
-        throw core::AwsError("NotImplemented", "A header you provided implies functionality that is not implemented", 501);
+        throw s3_error("NotImplemented");
     } else if (sub == "policy") {
         validate_policy(body, call.bucket);
     } else if (sub == "acl") {
         // A canned ACL or grant headers, or an AccessControlPolicy document.
         auto from_headers = request_grants(call.req, true);
         if (from_headers && !body.empty())
-            throw core::AwsError("UnexpectedContent", "This request does not support content", 400);
+            throw s3_error("UnexpectedContent");
         grants = from_headers ? *from_headers : grants_from_xml(body);
     } else if (sub == "publicAccessBlock") {
         check_public_access_block_xml(body);

@@ -14,6 +14,7 @@
 #include "s3/ops.hpp"
 #include "s3/upload.hpp"
 #include "s3/xml.hpp"
+#include "s3/errors.hpp"
 
 namespace stratus::s3 {
 
@@ -44,7 +45,7 @@ Located locate(const core::lmdb::Txn& txn, Context& ctx, Call& call, bool allow_
         if (!l.version) {
             if (*version_id != "null" && version_id->size() != 32)
                 throw invalid_argument("Invalid version id specified", "versionId", *version_id);
-            throw core::AwsError("NoSuchVersion", "The specified version does not exist.", 404)
+            throw s3_error("NoSuchVersion")
                 .with("Key", call.key)
                 .with("VersionId", *version_id);
         }
@@ -162,7 +163,7 @@ core::Response get_object(Context& ctx, Call& call) {
             throw invalid_argument("Part number must be an integer between 1 and 10000, inclusive", "partNumber", *pn);
         std::size_t parts = v.part_sizes.empty() ? 1 : v.part_sizes.size();
         if (static_cast<std::size_t>(n) > parts)
-            throw core::AwsError("InvalidPartNumber", "The requested partnumber is not satisfiable", 416)
+            throw s3_error("InvalidPartNumber")
                 .with("PartNumberRequested", *pn)
                 .with("ActualPartCount", std::to_string(parts));
         if (!v.part_sizes.empty()) {
@@ -174,7 +175,7 @@ core::Response get_object(Context& ctx, Call& call) {
     } else if (auto range = call.req.headers.get("range")) {
         auto rg = parse_range(*range, v.size);
         if (rg.unsatisfiable)
-            throw core::AwsError("InvalidRange", "The requested range is not satisfiable", 416)
+            throw s3_error("InvalidRange")
                 .with("RangeRequested", std::string(*range))
                 .with("ActualObjectSize", std::to_string(v.size))
                 .with_header("Content-Range", fmt::format("bytes */{}", v.size));
@@ -351,9 +352,9 @@ core::Response put_object_acl(Context& ctx, Call& call) {
     auto from_headers = request_grants(call.req, false);
     std::string body = body_of(call.req);
     if (from_headers && !body.empty())
-        throw core::AwsError("UnexpectedContent", "This request does not support content", 400);
+        throw s3_error("UnexpectedContent");
     if (!from_headers && body.empty())
-        throw core::AwsError("MissingSecurityHeader", "Your request was missing a required header", 400)
+        throw s3_error("MissingSecurityHeader")
             .with("MissingHeaderName", "x-amz-acl");
     Grants grants = from_headers ? *from_headers : grants_from_xml(body);
     std::string vid;

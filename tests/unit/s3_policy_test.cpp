@@ -1,14 +1,16 @@
 // Bucket policies (s3/policy.hpp): parsing with S3's MalformedPolicy messages, evaluation
 // for the anonymous principal (explicit Deny wins, wildcards, NotAction/NotResource,
-// conditions), S3's "public" test; and the ACL helpers of s3/access.hpp.
+// conditions), S3's "public" test; the ACL helpers of s3/access.hpp and the error table.
 #include "s3/policy.hpp"
 
 #include <doctest/doctest.h>
 
+#include <set>
 #include <string>
 
 #include "core/error.hpp"
 #include "s3/access.hpp"
+#include "s3/errors.hpp"
 
 namespace policy = stratus::s3::policy;
 using policy::Decision;
@@ -256,4 +258,21 @@ TEST_CASE("ACL grants: encoding, XML, public") {
     CHECK_THROWS_AS(grants_from_xml("<AccessControlPolicy><AccessControlList><Grant><Grantee><ID>x</ID></Grantee>"
                                     "<Permission>ALL</Permission></Grant></AccessControlList></AccessControlPolicy>"),
                     stratus::core::AwsError);
+}
+
+TEST_CASE("S3's error table: one row per code, statuses of errors") {
+    using namespace stratus::s3;
+    std::set<std::string_view> codes;
+    for (const auto& e : error_specs) {
+        CHECK(codes.insert(e.code).second);
+        CHECK(e.status >= 400);
+        CHECK(e.status < 600);
+    }
+    auto e = s3_error("NoSuchKey");
+    CHECK(e.code() == "NoSuchKey");
+    CHECK(e.status() == 404);
+    CHECK(e.message() == "The specified key does not exist.");
+    CHECK(s3_error("InvalidRequest", "why").status() == 400);
+    CHECK(s3_error_named("NoSuchCORSConfiguration")->status() == 404);
+    CHECK_FALSE(s3_error_named("NoSuchThing"));
 }
