@@ -6,10 +6,10 @@
 #include "core/error.hpp"
 #include "core/protocol.hpp"
 #include "core/text.hpp"
+#include "s3/errors.hpp"
 #include "s3/ops.hpp"
 #include "s3/policy.hpp"
 #include "s3/xml.hpp"
-#include "s3/errors.hpp"
 
 namespace stratus::s3 {
 

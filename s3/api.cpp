@@ -17,11 +17,11 @@
 #include "s3/access.hpp"
 #include "s3/auth.hpp"
 #include "s3/cors.hpp"
+#include "s3/errors.hpp"
 #include "s3/object_common.hpp"
 #include "s3/ops.hpp"
 #include "s3/upload.hpp"
 #include "s3/website.hpp"
-#include "s3/errors.hpp"
 
 namespace stratus::s3 {
 
@@ -424,7 +424,8 @@ public:
             r.operation = "PreflightRequest";
             return reply(std::move(r));
         }
-        bool copy = request.method == "PUT" && request.headers.has("x-amz-copy-source");
+        bool copy = request.method == "PUT" && t.resource == Resource::object &&
+                    (t.sub.empty() || t.sub == "uploadId") && request.headers.has("x-amz-copy-source");
         auto it = operations_.find(OperationKey{t.resource, request.method, t.sub, copy});
         // Access control comes first: an anonymous caller learns nothing of what it may
         // not do. Form uploads carry their own signature, checked in post_object.

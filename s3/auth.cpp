@@ -9,8 +9,8 @@
 
 #include "core/crypto.hpp"
 #include "core/sigv4.hpp"
-#include "s3/sigv2.hpp"
 #include "s3/errors.hpp"
+#include "s3/sigv2.hpp"
 
 namespace stratus::s3 {
 

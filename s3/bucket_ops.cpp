@@ -1,9 +1,9 @@
 // Bucket calls: create / delete / head / list / location, and the stored configurations.
 #include "core/protocol.hpp"
 #include "s3/access.hpp"
+#include "s3/errors.hpp"
 #include "s3/ops.hpp"
 #include "s3/xml.hpp"
-#include "s3/errors.hpp"
 
 namespace stratus::s3 {
 

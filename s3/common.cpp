@@ -9,10 +9,10 @@
 #include <fmt/format.h>
 
 #include "core/file_sink.hpp"
+#include "s3/errors.hpp"
 #include "s3/ops.hpp"
 #include "s3/upload.hpp"
 #include "s3/xml.hpp"
-#include "s3/errors.hpp"
 
 namespace stratus::s3 {
 

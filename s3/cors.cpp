@@ -3,9 +3,9 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "s3/errors.hpp"
 #include "s3/xml.hpp"
 #include "core/text.hpp"
-#include "s3/errors.hpp"
 
 namespace stratus::s3 {
 

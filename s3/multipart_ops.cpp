@@ -13,10 +13,10 @@
 
 #include "core/file_sink.hpp"
 #include "core/protocol.hpp"
+#include "s3/errors.hpp"
 #include "s3/object_common.hpp"
 #include "s3/ops.hpp"
 #include "s3/xml.hpp"
-#include "s3/errors.hpp"
 
 namespace stratus::s3 {
 

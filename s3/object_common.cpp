@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "s3/access.hpp"
+#include "s3/errors.hpp"
 #include "s3/xml.hpp"
 #include "core/text.hpp"
-#include "s3/errors.hpp"
 
 namespace stratus::s3 {
 

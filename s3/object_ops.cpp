@@ -10,11 +10,11 @@
 
 #include "core/log.hpp"
 #include "s3/access.hpp"
+#include "s3/errors.hpp"
 #include "s3/object_common.hpp"
 #include "s3/ops.hpp"
 #include "s3/upload.hpp"
 #include "s3/xml.hpp"
-#include "s3/errors.hpp"
 
 namespace stratus::s3 {
 

@@ -21,11 +21,11 @@
 #include "core/sigv4.hpp"
 #include "core/text.hpp"
 #include "s3/access.hpp"
+#include "s3/errors.hpp"
 #include "s3/form.hpp"
 #include "s3/object_common.hpp"
 #include "s3/ops.hpp"
 #include "s3/xml.hpp"
-#include "s3/errors.hpp"
 
 namespace stratus::s3 {
 
