@@ -2,8 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <ctime>
+
+#include "core/protocol.hpp"
+
 #include "core/crypto.hpp"
 #include "core/sigv4.hpp"
+#include "s3/errors.hpp"
 #include "s3/sigv2.hpp"
 
 namespace stratus::s3 {
@@ -104,7 +110,70 @@ std::optional<AuthProblem> check_streamed_body(const core::Request& req, const s
     return AuthProblem{AuthFailure::signature_mismatch, ""};
 }
 
+// Problems of a presigned URL's query parameters carry this mark in their detail:
+// s3_auth_error() answers them AuthorizationQueryParametersError.
+constexpr std::string_view query_mark = "query:";
+
+std::optional<std::int64_t> amz_date_seconds(std::string_view s) {
+    // yyyyMMdd'T'HHmmss'Z'
+    if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z') return std::nullopt;
+    for (std::size_t i = 0; i < 15; ++i)
+        if (i != 8 && (s[i] < '0' || s[i] > '9')) return std::nullopt;
+    auto num = [&](std::size_t at, std::size_t n) {
+        int v = 0;
+        for (std::size_t i = at; i < at + n; ++i) v = v * 10 + (s[i] - '0');
+        return v;
+    };
+    std::tm tm{};
+    tm.tm_year = num(0, 4) - 1900;
+    tm.tm_mon = num(4, 2) - 1;
+    tm.tm_mday = num(6, 2);
+    tm.tm_hour = num(9, 2);
+    tm.tm_min = num(11, 2);
+    tm.tm_sec = num(13, 2);
+    return static_cast<std::int64_t>(timegm(&tm));
+}
+
+// X-Amz-Expires of a SigV4 presigned URL, checked as S3 checks it before the signature:
+// a number of seconds from 0 to 604800 (S3's messages, also MinIO's); nullopt when fine or
+// absent (sigv4::parse reports a missing one).
+std::optional<AuthProblem> check_expires_parameter(const core::Request& req) {
+    auto raw = req.query_param("X-Amz-Expires");
+    if (!raw) return std::nullopt;
+    std::string_view v = *raw;
+    bool negative = v.starts_with('-');
+    std::string_view digits = negative ? v.substr(1) : v;
+    bool numeric = !digits.empty() && digits.size() <= 18 &&
+                   std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+    auto problem = [](std::string_view m) {
+        return AuthProblem{AuthFailure::malformed, std::string(query_mark) + std::string(m)};
+    };
+    if (!numeric) return problem("X-Amz-Expires should be a number");
+    if (negative) return problem("X-Amz-Expires must be non-negative");
+    if (std::stoll(std::string(digits)) > 604800)
+        return problem("X-Amz-Expires must be less than a week (in seconds) that is 604800");
+    return std::nullopt;
+}
+
 }  // namespace
+
+core::AwsError s3_auth_error(const AuthProblem& problem) {
+    std::string_view detail = problem.detail;
+    if (problem.failure == AuthFailure::malformed && detail.starts_with(query_mark))
+        return s3_error("AuthorizationQueryParametersError", std::string(detail.substr(query_mark.size())));
+    if (problem.failure == AuthFailure::expired && detail.starts_with(query_mark)) {
+        // "query:<X-Amz-Expires> <expiry ISO> <server time ISO>": S3 names them in the error.
+        std::string rest(detail.substr(query_mark.size()));
+        auto a = rest.find(' '), b = rest.rfind(' ');
+        core::AwsError e = s3_error("AccessDenied", "Request has expired");
+        if (a != std::string::npos && b != a)
+            e.with("X-Amz-Expires", rest.substr(0, a))
+                .with("Expires", rest.substr(a + 1, b - a - 1))
+                .with("ServerTime", rest.substr(b + 1));
+        return e;
+    }
+    return core::default_auth_error(core::Wire::rest_xml, problem);
+}
 
 std::unique_ptr<core::BodySink> hashing_sink(std::unique_ptr<core::BodySink> inner) {
     return std::make_unique<HashingSink>(std::move(inner));
@@ -121,6 +190,9 @@ std::string unwrap_hashing_sink(core::Request& req) {
 std::optional<AuthProblem> authenticate(core::Request& req, const core::Credentials& keys,
                                         std::string_view host_bucket) {
     std::string streamed_sha256 = unwrap_hashing_sink(req);
+    bool presigned = req.query_param("X-Amz-Algorithm").has_value();
+    if (presigned)
+        if (auto problem = check_expires_parameter(req)) return problem;
     try {
         auto auth = sigv4::parse(req);
         if (!auth) {
@@ -134,6 +206,19 @@ std::optional<AuthProblem> authenticate(core::Request& req, const core::Credenti
         }
         const std::string* secret = keys.secret(auth->access_key);
         if (!secret) return AuthProblem{AuthFailure::unknown_access_key, ""};
+        if (auth->kind == sigv4::Auth::Kind::query && auth->expires) {
+            // Expired before anything else is looked at. X-Amz-Expires=0 is expired from
+            // the start (AWS does not document 0; MinIO and LocalStack answer the same).
+            auto signed_at = amz_date_seconds(auth->amz_date);
+            std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+            if (signed_at && (*auth->expires == 0 || now > *signed_at + *auth->expires))
+                return AuthProblem{AuthFailure::expired,
+                                   fmt::format("{}{} {} {}", query_mark, *auth->expires,
+                                               core::iso8601((*signed_at + *auth->expires) * 1000).substr(0, 19) + "Z",
+                                               core::iso8601(now * 1000).substr(0, 19) + "Z")};
+        }
         sigv4::VerifyOptions vo;
         vo.secret_key = *secret;
         vo.now = std::chrono::system_clock::now();
@@ -144,7 +229,8 @@ std::optional<AuthProblem> authenticate(core::Request& req, const core::Credenti
         if (!problem) req.access_key = auth->access_key;
         return problem;
     } catch (const sigv4::ParseError& e) {
-        return AuthProblem{AuthFailure::malformed, e.what()};
+        // A presigned URL's malformed parameters are AuthorizationQueryParametersError.
+        return AuthProblem{AuthFailure::malformed, (presigned ? std::string(query_mark) : std::string()) + e.what()};
     }
 }
 

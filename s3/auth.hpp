@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/auth.hpp"
+#include "core/error.hpp"
 #include "core/http_types.hpp"
 
 namespace stratus::s3 {
@@ -21,6 +22,10 @@ std::unique_ptr<core::BodySink> hashing_sink(std::unique_ptr<core::BodySink> inn
 // The sink inside a hashing_sink (the request's sink, unwrapped), and the body's SHA-256
 // in lowercase hex (empty when the sink was not one).
 std::string unwrap_hashing_sink(core::Request& req);
+
+// The S3 error for an authentication problem (AuthorizationQueryParametersError for a
+// presigned URL's bad parameters, AccessDenied "Request has expired" with S3's fields).
+core::AwsError s3_auth_error(const core::AuthProblem& problem);
 
 // nullopt: authenticated (req.access_key set) or anonymous (no signature at all,
 // req.access_key empty). `host_bucket`: the bucket a virtual-hosted Host names (SigV2's

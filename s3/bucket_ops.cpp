@@ -1,7 +1,7 @@
 // Bucket calls: create / delete / head / list / location, and the stored configurations.
-#include <nlohmann/json.hpp>
-
 #include "core/protocol.hpp"
+#include "s3/access.hpp"
+#include "s3/errors.hpp"
 #include "s3/ops.hpp"
 #include "s3/xml.hpp"
 
@@ -12,27 +12,22 @@ namespace {
 // What GET answers for a configuration never set: an AWS error, or a default document.
 struct ConfigSpec {
     std::string_view sub;
-    std::string_view missing_code;  // empty: answer `fallback` instead
-    std::string_view missing_message;
+    std::string_view missing_code;  // s3/errors.hpp; empty: answer a default document instead
     std::string_view root;  // expected root element of the XML document (empty: JSON)
     int put_status;
 };
 
 constexpr ConfigSpec config_specs[] = {
-    {"policy", "NoSuchBucketPolicy", "The bucket policy does not exist", "", 204},
-    {"cors", "NoSuchCORSConfiguration", "The CORS configuration does not exist", "CORSConfiguration", 200},
-    {"website", "NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration",
-     "WebsiteConfiguration", 200},
-    {"lifecycle", "NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist",
-     "LifecycleConfiguration", 200},
-    {"notification", "", "", "NotificationConfiguration", 200},
-    {"acl", "", "", "AccessControlPolicy", 200},
-    {"encryption", "", "", "ServerSideEncryptionConfiguration", 200},
-    {"logging", "", "", "BucketLoggingStatus", 200},
-    {"ownershipControls", "OwnershipControlsNotFoundError", "The bucket ownership controls were not found",
-     "OwnershipControls", 200},
-    {"publicAccessBlock", "NoSuchPublicAccessBlockConfiguration",
-     "The public access block configuration was not found", "PublicAccessBlockConfiguration", 200},
+    {"policy", "NoSuchBucketPolicy", "", 204},
+    {"cors", "NoSuchCORSConfiguration", "CORSConfiguration", 200},
+    {"website", "NoSuchWebsiteConfiguration", "WebsiteConfiguration", 200},
+    {"lifecycle", "NoSuchLifecycleConfiguration", "LifecycleConfiguration", 200},
+    {"notification", "", "NotificationConfiguration", 200},
+    {"acl", "", "AccessControlPolicy", 200},
+    {"encryption", "", "ServerSideEncryptionConfiguration", 200},
+    {"logging", "", "BucketLoggingStatus", 200},
+    {"ownershipControls", "OwnershipControlsNotFoundError", "OwnershipControls", 200},
+    {"publicAccessBlock", "NoSuchPublicAccessBlockConfiguration", "PublicAccessBlockConfiguration", 200},
 };
 
 const ConfigSpec* spec_of(std::string_view sub) {
@@ -41,21 +36,9 @@ const ConfigSpec* spec_of(std::string_view sub) {
     return nullptr;
 }
 
-std::string acl_document() {
-    return std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                       "<AccessControlPolicy xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Owner><ID>") +
-           std::string(owner_id) + "</ID><DisplayName>" + std::string(owner_name) +
-           "</DisplayName></Owner><AccessControlList><Grant><Grantee "
-           "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\"><ID>" +
-           std::string(owner_id) + "</ID><DisplayName>" + std::string(owner_name) +
-           "</DisplayName></Grantee><Permission>FULL_CONTROL</Permission></Grant></AccessControlList>"
-           "</AccessControlPolicy>";
-}
-
 std::string default_config(std::string_view sub) {
     if (sub == "notification") return XmlWriter("NotificationConfiguration").finish();
     if (sub == "logging") return XmlWriter("BucketLoggingStatus").finish();
-    if (sub == "acl") return acl_document();
     if (sub == "encryption") {
         // Every bucket has SSE-S3 by default since January 2023.
         XmlWriter w("ServerSideEncryptionConfiguration");
@@ -91,11 +74,30 @@ core::Response create_bucket(Context& ctx, Call& call) {
         if (auto lc = doc->child_text("LocationConstraint")) {
             // us-east-1 is the region without a constraint; naming it is an error on AWS.
             if (*lc == "us-east-1")
-                throw core::AwsError("InvalidLocationConstraint", "The specified location-constraint is not valid", 400)
+                throw s3_error("InvalidLocationConstraint")
                     .with("LocationConstraint", *lc);
             if (!lc->empty()) b.region = *lc;
         }
     }
+    // Object Ownership and Block Public Access. Under --verify-signatures a client's new
+    // bucket gets AWS's defaults since April 2023 (all four blocks on, BucketOwnerEnforced
+    // unless x-amz-object-ownership says otherwise); see s3/access.hpp for why others get none.
+    std::optional<std::string> ownership;
+    if (auto o = call.req.headers.get("x-amz-object-ownership")) {
+        check_ownership_value(*o);
+        ownership = std::string(*o);
+    }
+    bool aws_defaults = ctx.keys && call.req.access_key != internal_caller;
+    if (aws_defaults) {
+        if (!ownership) ownership = "BucketOwnerEnforced";
+        b.configs["publicAccessBlock"] = public_access_block_xml({true, true, true, true});
+    }
+    if (ownership) b.configs["ownershipControls"] = ownership_xml(*ownership);
+    Grants grants = request_grants(call.req, true).value_or(Grants{});
+    if (!grants.empty() && ownership == "BucketOwnerEnforced")
+        throw s3_error("InvalidBucketAclWithObjectOwnership");
+    if (public_grants(grants) && aws_defaults)
+        throw s3_error("InvalidBucketAclWithBlockPublicAccessError");
     ctx.store.env().write([&](core::lmdb::WriteTxn& txn) {
         if (auto old = ctx.store.get_bucket(txn, b.name)) {
             // S3's legacy answer in us-east-1: creating a bucket you already own there
@@ -104,12 +106,10 @@ core::Response create_bucket(Context& ctx, Call& call) {
             if (old->region == "us-east-1" && b.region == "us-east-1") {
                 return;
             }
-            throw core::AwsError("BucketAlreadyOwnedByYou",
-                                 "Your previous request to create the named bucket succeeded and you already own it.",
-                                 409)
+            throw s3_error("BucketAlreadyOwnedByYou")
                 .with("BucketName", b.name);
         }
-        if (auto acl = call.req.headers.get("x-amz-acl")) b.configs["canned-acl"] = std::string(*acl);
+        if (!grants.empty()) b.configs["grants"] = encode_grants(grants);
         ctx.store.put_bucket(txn, b);
     });
     auto r = empty_response();
@@ -125,7 +125,7 @@ core::Response delete_bucket(Context& ctx, Call& call) {
         part_files.clear();
         require_bucket(txn, ctx, call.bucket);
         if (!ctx.store.bucket_empty(txn, call.bucket, /*count_uploads=*/false))
-            throw core::AwsError("BucketNotEmpty", "The bucket you tried to delete is not empty", 409)
+            throw s3_error("BucketNotEmpty")
                 .with("BucketName", call.bucket);
         for (auto& u : ctx.store.list_uploads(txn, call.bucket)) {
             for (auto& [n, p] : u.parts) part_files.push_back(p.file);
@@ -164,16 +164,29 @@ core::Response get_bucket_config(Context& ctx, Call& call) {
     }
     if (call.sub == "tagging") {
         if (!b.has_tags)
-            throw core::AwsError("NoSuchTagSet", "The TagSet does not exist", 404).with("BucketName", b.name);
+            throw s3_error("NoSuchTagSet").with("BucketName", b.name);
         return xml_response(tagging_xml(b.tags));
     }
+    if (call.sub == "acl") {
+        auto g = b.configs.find("grants");
+        return xml_response(acl_xml(g == b.configs.end() ? Grants{} : decode_grants(g->second)));
+    }
+    if (call.sub == "policyStatus") {
+        if (!b.configs.count("policy"))
+            throw s3_error("NoSuchBucketPolicy").with("BucketName", b.name);
+        XmlWriter w("PolicyStatus");
+        w.leaf("IsPublic", policy_is_public(b) ? "true" : "false");
+        return xml_response(w.finish());
+    }
     const ConfigSpec* spec = spec_of(call.sub);
-    if (!spec) throw core::AwsError("NotImplemented", "A header you provided implies functionality that is not implemented", 501);
+    if (!spec) throw s3_error("NotImplemented");
     auto it = b.configs.find(std::string(call.sub));
+    if (it != b.configs.end() && call.sub == "publicAccessBlock")
+        return xml_response(public_access_block_xml(public_access_block(b)));
+    if (it != b.configs.end() && call.sub == "ownershipControls") return xml_response(ownership_xml(object_ownership(b)));
     if (it == b.configs.end()) {
         if (!spec->missing_code.empty())
-            throw core::AwsError(std::string(spec->missing_code), std::string(spec->missing_message), 404)
-                .with("BucketName", b.name);
+            throw s3_error_named(spec->missing_code).value().with("BucketName", b.name);
         return xml_response(default_config(call.sub));
     }
     if (call.sub == "policy") {
@@ -190,6 +203,7 @@ core::Response put_bucket_config(Context& ctx, Call& call) {
     std::string sub = call.sub;
     std::string versioning;
     std::vector<std::pair<std::string, std::string>> tags;
+    Grants grants;
     const ConfigSpec* spec = spec_of(sub);
     if (sub == "versioning") {
         auto doc = parse_xml(body);
@@ -201,14 +215,19 @@ core::Response put_bucket_config(Context& ctx, Call& call) {
         tags = parse_tagging_xml(body);
         validate_tags(tags, false);
     } else if (!spec) {
-        throw core::AwsError("NotImplemented", "A header you provided implies functionality that is not implemented", 501);
+        throw s3_error("NotImplemented");
     } else if (sub == "policy") {
-        auto j = nlohmann::json::parse(body, nullptr, false);
-        if (j.is_discarded() || !j.is_object())
-            throw core::AwsError("MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'", 400);
-    } else if (sub == "acl" && body.empty()) {
-        // A canned ACL in x-amz-acl instead of a document.
-        body = acl_document();
+        validate_policy(body, call.bucket);
+    } else if (sub == "acl") {
+        // A canned ACL or grant headers, or an AccessControlPolicy document.
+        auto from_headers = request_grants(call.req, true);
+        if (from_headers && !body.empty())
+            throw s3_error("UnexpectedContent");
+        grants = from_headers ? *from_headers : grants_from_xml(body);
+    } else if (sub == "publicAccessBlock") {
+        check_public_access_block_xml(body);
+    } else if (sub == "ownershipControls") {
+        check_ownership_xml(body);
     } else {
         auto doc = parse_xml(body);
         if (!doc || doc->name != spec->root) throw malformed_xml();
@@ -222,8 +241,15 @@ core::Response put_bucket_config(Context& ctx, Call& call) {
         else if (sub == "tagging") {
             b.tags = tags;
             b.has_tags = true;
-        } else
+        } else if (sub == "acl") {
+            check_acl_allowed(b, grants);
+            b.configs.erase("acl");  // the document earlier versions kept
+            if (grants.empty()) b.configs.erase("grants");
+            else b.configs["grants"] = encode_grants(grants);
+        } else {
+            if (sub == "policy") check_policy_allowed(b, body);
             b.configs[sub] = body;
+        }
         ctx.store.put_bucket(txn, b);
     });
     return empty_response(spec ? spec->put_status : sub == "tagging" ? 204 : 200);

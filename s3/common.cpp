@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/file_sink.hpp"
+#include "s3/errors.hpp"
 #include "s3/ops.hpp"
 #include "s3/upload.hpp"
 #include "s3/xml.hpp"
@@ -16,11 +17,11 @@
 namespace stratus::s3 {
 
 core::AwsError no_such_bucket(std::string_view bucket) {
-    return core::AwsError("NoSuchBucket", "The specified bucket does not exist", 404).with("BucketName", std::string(bucket));
+    return s3_error("NoSuchBucket").with("BucketName", std::string(bucket));
 }
 
 core::AwsError no_such_key(std::string_view key) {
-    return core::AwsError("NoSuchKey", "The specified key does not exist.", 404).with("Key", std::string(key));
+    return s3_error("NoSuchKey").with("Key", std::string(key));
 }
 
 core::AwsError malformed_xml() {
@@ -105,13 +106,13 @@ void validate_bucket_name(std::string_view name) {
                name.ends_with("-s3alias") || name.ends_with("--ol-s3")))
         ok = false;
     if (!ok)
-        throw core::AwsError("InvalidBucketName", "The specified bucket is not valid.", 400)
+        throw s3_error("InvalidBucketName")
             .with("BucketName", std::string(name));
 }
 
 void validate_key(std::string_view key) {
     if (key.size() > 1024)
-        throw core::AwsError("KeyTooLongError", "Your key is too long", 400)
+        throw s3_error("KeyTooLongError")
             .with("MaxSizeAllowed", "1024")
             .with("Size", std::to_string(key.size()));
 }
@@ -189,19 +190,19 @@ std::vector<std::pair<std::string, std::string>> parse_tagging_xml(std::string_v
 }
 
 void validate_tags(const std::vector<std::pair<std::string, std::string>>& tags, bool object) {
-    if (object && tags.size() > 10) throw core::AwsError("BadRequest", "Object tags cannot be greater than 10", 400);
-    if (!object && tags.size() > 50) throw core::AwsError("BadRequest", "Bucket tags cannot be greater than 50", 400);
+    if (object && tags.size() > 10) throw s3_error("BadRequest", "Object tags cannot be greater than 10");
+    if (!object && tags.size() > 50) throw s3_error("BadRequest", "Bucket tags cannot be greater than 50");
     for (std::size_t i = 0; i < tags.size(); ++i) {
         if (tags[i].first.empty() || tags[i].first.size() > 128)
-            throw core::AwsError("InvalidTag", "The TagKey you have provided is invalid", 400)
+            throw s3_error("InvalidTag", "The TagKey you have provided is invalid")
                 .with("TagKey", tags[i].first);
         if (tags[i].second.size() > 256)
-            throw core::AwsError("InvalidTag", "The TagValue you have provided is invalid", 400)
+            throw s3_error("InvalidTag", "The TagValue you have provided is invalid")
                 .with("TagKey", tags[i].first)
                 .with("TagValue", tags[i].second);
         for (std::size_t j = 0; j < i; ++j)
             if (tags[j].first == tags[i].first)
-                throw core::AwsError("InvalidTag", "Cannot provide multiple Tags with the same key", 400)
+                throw s3_error("InvalidTag", "Cannot provide multiple Tags with the same key")
                     .with("TagKey", tags[i].first);
     }
 }

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "s3/errors.hpp"
 #include "s3/xml.hpp"
 #include "core/text.hpp"
 
@@ -96,20 +97,18 @@ core::Response preflight(const core::Request& req, const std::optional<std::stri
     auto origin = req.headers.get("origin");
     auto method = req.headers.get("access-control-request-method");
     if (!origin || !method)
-        throw core::AwsError("BadRequest", "Insufficient information. Origin request header needed.", 400);
+        throw s3_error("BadRequest", "Insufficient information. Origin request header needed.");
     if (!cors_xml)
-        throw core::AwsError("AccessForbidden", "CORSResponse: CORS is not enabled for this bucket.", 403)
+        throw s3_error("AccessForbidden", "CORSResponse: CORS is not enabled for this bucket.")
             .with("Method", std::string(*method))
             .with("ResourceType", "OBJECT");
     auto requested = split_list(req.headers.get_or("access-control-request-headers", ""));
     auto rules = parse_rules(*cors_xml);
     const Rule* r = match(rules, *origin, *method, requested);
     if (!r)
-        throw core::AwsError("AccessForbidden",
-                             "CORSResponse: This CORS request is not allowed. This is usually because the evalution of "
+        throw s3_error("AccessForbidden", "CORSResponse: This CORS request is not allowed. This is usually because the evalution of "
                              "Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers "
-                             "are not whitelisted by the resource's CORS spec.",
-                             403)
+                             "are not whitelisted by the resource's CORS spec.")
             .with("Method", std::string(*method))
             .with("ResourceType", "OBJECT");
     core::Response resp;

@@ -8,7 +8,10 @@
 #include <cerrno>
 #include <filesystem>
 #include <system_error>
+#include <vector>
 
+#include "s3/access.hpp"
+#include "s3/errors.hpp"
 #include "s3/xml.hpp"
 #include "core/text.hpp"
 
@@ -40,7 +43,7 @@ std::string strip_aws_chunked(std::string_view enc) {
 }
 
 core::AwsError precondition_failed(std::string condition) {
-    return core::AwsError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412)
+    return s3_error("PreconditionFailed")
         .with("Condition", std::move(condition));
 }
 
@@ -78,7 +81,7 @@ Version version_from_headers(const core::Request& req) {
     // https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html: 2 KB of
     // user-defined metadata, names and values in UTF-8.
     if (meta_size > 2048)
-        throw core::AwsError("MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size", 400)
+        throw s3_error("MetadataTooLarge")
             .with("Size", std::to_string(meta_size))
             .with("MaxSizeAllowed", "2048");
     for (auto h : standard_headers) {
@@ -93,6 +96,8 @@ Version version_from_headers(const core::Request& req) {
         v.headers[std::string(h)] = val;
     }
     if (auto sc = req.headers.get("x-amz-storage-class")) v.storage_class = std::string(*sc);
+    // x-amz-acl / x-amz-grant-*: whether the bucket takes them is checked before (api.cpp).
+    if (auto g = request_grants(req, false)) v.acl = encode_grants(*g);
     return v;
 }
 
@@ -101,7 +106,7 @@ Received check_received(const core::Request& req, UploadSink* sink) {
     std::optional<ChecksumAlgorithm> alg = requested_checksum(req);
     if (sink) {
         if (!sink->framing_error().empty())
-            throw core::AwsError("IncompleteBody", "The request body terminated unexpectedly", 400);
+            throw s3_error("IncompleteBody");
         got.size = sink->size();
         got.md5 = sink->md5();
         if (alg) got.checksum = std::make_pair(*alg, base64_encode(sink->checksum()));
@@ -116,20 +121,20 @@ Received check_received(const core::Request& req, UploadSink* sink) {
     // aws-chunked framing, so the payload itself is checked here.
     constexpr std::uint64_t max_single = 5ULL * 1024 * 1024 * 1024;
     if (got.size > max_single)
-        throw core::AwsError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", 400)
+        throw s3_error("EntityTooLarge")
             .with("ProposedSize", std::to_string(got.size))
             .with("MaxSizeAllowed", std::to_string(max_single));
     if (auto decoded = req.headers.get("x-amz-decoded-content-length")) {
         if (*decoded != std::to_string(got.size))
-            throw core::AwsError("IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header", 400);
+            throw s3_error("IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header");
     }
     if (auto md5 = req.headers.get("content-md5")) {
         auto raw = base64_decode(*md5);
         if (!raw || raw->size() != 16)
-            throw core::AwsError("InvalidDigest", "The Content-MD5 you specified was invalid.", 400)
+            throw s3_error("InvalidDigest")
                 .with("Content-MD5", std::string(*md5));
         if (*raw != got.md5)
-            throw core::AwsError("BadDigest", "The Content-MD5 you specified did not match what we received.", 400)
+            throw s3_error("BadDigest")
                 .with("ExpectedDigest", hex_encode(*raw))
                 .with("CalculatedDigest", base64_encode(got.md5));
     }
@@ -152,12 +157,10 @@ Received check_received(const core::Request& req, UploadSink* sink) {
                 case ChecksumAlgorithm::sha256: want = 32; break;
             }
             if (!raw || raw->size() != want)
-                throw core::AwsError("InvalidRequest", fmt::format("Value for {} header is invalid.", header), 400);
+                throw s3_error("InvalidRequest", fmt::format("Value for {} header is invalid.", header));
             if (*claimed != got.checksum->second)
-                throw core::AwsError("BadDigest",
-                                     fmt::format("The {} you specified did not match the calculated checksum.",
-                                                 algorithm_name(got.checksum->first)),
-                                     400);
+                throw s3_error("BadDigest", fmt::format("The {} you specified did not match the calculated checksum.",
+                                                 algorithm_name(got.checksum->first)));
         }
     }
     return got;
@@ -386,7 +389,7 @@ Version load_copy_source(Context& ctx, const CopySource& src) {
                             throw invalid_request("The source of a copy request may not specifically refer to a delete marker by version id.");
                         return v;
                     }
-            throw core::AwsError("NoSuchVersion", "The specified version does not exist.", 404)
+            throw s3_error("NoSuchVersion")
                 .with("Key", src.key)
                 .with("VersionId", *src.version_id);
         }
@@ -412,6 +415,9 @@ core::Response copy_object(Context& ctx, Call& call) {
             "object's metadata, storage class, website redirect location or encryption attributes.");
     Version v = source;
     v.version_id = "null";
+    // A copy does not take its source's ACL: private unless the request sets one.
+    v.acl.clear();
+    if (auto g = request_grants(call.req, false)) v.acl = encode_grants(*g);
     if (directive == "REPLACE") {
         Version fresh = version_from_headers(call.req);
         v.headers = std::move(fresh.headers);
@@ -445,6 +451,46 @@ core::Response copy_object(Context& ctx, Call& call) {
             }
         }
         v.file = id;
+    }
+    // The copy's checksum: the source's when it is a full-object one of the algorithm asked
+    // for (x-amz-checksum-algorithm, else the source's own); computed over the bytes when
+    // another algorithm is asked for, and the CRC64NVME S3 adds when the source has none
+    // (S3 User Guide, "Checking object integrity"). A composite checksum of a multipart
+    // source stays as it is unless another algorithm is asked for.
+    std::optional<ChecksumAlgorithm> want;
+    if (auto a = call.req.headers.get("x-amz-checksum-algorithm")) {
+        want = parse_algorithm(*a);
+        if (!want)
+            throw s3_error("InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of the valid "
+                                 "types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");
+        if (source.checksum_algorithm == algorithm_name(*want)) want.reset();
+    } else if (source.checksum_algorithm.empty()) {
+        want = ChecksumAlgorithm::crc64nvme;
+    }
+    if (want) {
+        auto d = make_digest(*want);
+        if (inline_copy) {
+            d->update(*inline_copy);
+        } else if (!v.file.empty()) {
+            int fd = ::open(ctx.store.file_path(v.file).c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd < 0) throw std::system_error(errno, std::generic_category(), "open object file");
+            std::vector<char> buf(1 << 20);
+            for (;;) {
+                ssize_t n = ::read(fd, buf.data(), buf.size());
+                if (n < 0 && errno == EINTR) continue;
+                if (n < 0) {
+                    int e = errno;
+                    ::close(fd);
+                    throw std::system_error(e, std::generic_category(), "read object file");
+                }
+                if (n == 0) break;
+                d->update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+            }
+            ::close(fd);
+        }
+        v.checksum_algorithm = std::string(algorithm_name(*want));
+        v.checksum = base64_encode(d->final());
+        v.checksum_type = "FULL_OBJECT";
     }
     Version stored =
         commit_version(ctx, call, std::move(v), "ObjectCreated:Copy", inline_copy ? &*inline_copy : nullptr);

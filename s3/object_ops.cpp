@@ -9,6 +9,8 @@
 #include <system_error>
 
 #include "core/log.hpp"
+#include "s3/access.hpp"
+#include "s3/errors.hpp"
 #include "s3/object_common.hpp"
 #include "s3/ops.hpp"
 #include "s3/upload.hpp"
@@ -43,7 +45,7 @@ Located locate(const core::lmdb::Txn& txn, Context& ctx, Call& call, bool allow_
         if (!l.version) {
             if (*version_id != "null" && version_id->size() != 32)
                 throw invalid_argument("Invalid version id specified", "versionId", *version_id);
-            throw core::AwsError("NoSuchVersion", "The specified version does not exist.", 404)
+            throw s3_error("NoSuchVersion")
                 .with("Key", call.key)
                 .with("VersionId", *version_id);
         }
@@ -161,7 +163,7 @@ core::Response get_object(Context& ctx, Call& call) {
             throw invalid_argument("Part number must be an integer between 1 and 10000, inclusive", "partNumber", *pn);
         std::size_t parts = v.part_sizes.empty() ? 1 : v.part_sizes.size();
         if (static_cast<std::size_t>(n) > parts)
-            throw core::AwsError("InvalidPartNumber", "The requested partnumber is not satisfiable", 416)
+            throw s3_error("InvalidPartNumber")
                 .with("PartNumberRequested", *pn)
                 .with("ActualPartCount", std::to_string(parts));
         if (!v.part_sizes.empty()) {
@@ -173,7 +175,7 @@ core::Response get_object(Context& ctx, Call& call) {
     } else if (auto range = call.req.headers.get("range")) {
         auto rg = parse_range(*range, v.size);
         if (rg.unsatisfiable)
-            throw core::AwsError("InvalidRange", "The requested range is not satisfiable", 416)
+            throw s3_error("InvalidRange")
                 .with("RangeRequested", std::string(*range))
                 .with("ActualObjectSize", std::to_string(v.size))
                 .with_header("Content-Range", fmt::format("bytes */{}", v.size));
@@ -338,21 +340,35 @@ core::Response put_object_tagging(Context& ctx, Call& call) {
 core::Response delete_object_tagging(Context& ctx, Call& call) { return set_tags(ctx, call, {}); }
 
 core::Response get_object_acl(Context& ctx, Call& call) {
-    ctx.store.env().read([&](core::lmdb::ReadTxn& txn) { return locate(txn, ctx, call); });
-    return xml_response(std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                                    "<AccessControlPolicy xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Owner><ID>") +
-                        std::string(owner_id) + "</ID><DisplayName>" + std::string(owner_name) +
-                        "</DisplayName></Owner><AccessControlList><Grant><Grantee "
-                        "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\"><ID>" +
-                        std::string(owner_id) + "</ID><DisplayName>" + std::string(owner_name) +
-                        "</DisplayName></Grantee><Permission>FULL_CONTROL</Permission></Grant></AccessControlList>"
-                        "</AccessControlPolicy>");
+    auto l = ctx.store.env().read([&](core::lmdb::ReadTxn& txn) { return locate(txn, ctx, call); });
+    auto r = xml_response(acl_xml(decode_grants(l.version->acl)));
+    if (l.version->version_id != "null") r.headers.set("x-amz-version-id", l.version->version_id);
+    return r;
 }
 
 core::Response put_object_acl(Context& ctx, Call& call) {
-    // Accepted (the one account owns everything); ACLs are not enforced.
-    ctx.store.env().read([&](core::lmdb::ReadTxn& txn) { return locate(txn, ctx, call); });
-    return empty_response();
+    // The ACL from x-amz-acl / x-amz-grant-* or from an AccessControlPolicy document
+    // (AWS refuses both at once, and neither).
+    auto from_headers = request_grants(call.req, false);
+    std::string body = body_of(call.req);
+    if (from_headers && !body.empty())
+        throw s3_error("UnexpectedContent");
+    if (!from_headers && body.empty())
+        throw s3_error("MissingSecurityHeader")
+            .with("MissingHeaderName", "x-amz-acl");
+    Grants grants = from_headers ? *from_headers : grants_from_xml(body);
+    std::string vid;
+    ctx.store.env().write([&](core::lmdb::WriteTxn& txn) {
+        Located l = locate(txn, ctx, call);
+        check_acl_allowed(l.bucket, grants);
+        vid = l.version->version_id;
+        for (auto& v : l.entry.versions)
+            if (v.version_id == vid) v.acl = encode_grants(grants);
+        ctx.store.put_entry(txn, call.bucket, l.entry);
+    });
+    auto r = empty_response();
+    if (vid != "null") r.headers.set("x-amz-version-id", vid);
+    return r;
 }
 
 }  // namespace stratus::s3

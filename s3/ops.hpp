@@ -62,6 +62,8 @@ std::vector<std::pair<std::string, std::string>> parse_tagging_header(std::strin
 std::vector<std::pair<std::string, std::string>> parse_tagging_xml(std::string_view body);
 void validate_tags(const std::vector<std::pair<std::string, std::string>>& tags, bool object);
 std::string tagging_xml(const std::vector<std::pair<std::string, std::string>>& tags);
+// Request::access_key of the calls stratus makes itself (the app model's deploys).
+constexpr std::string_view internal_caller = "stratus:internal";
 // The owner every bucket and object has here (the one account).
 constexpr std::string_view owner_id = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a";
 constexpr std::string_view owner_name = "webfile";

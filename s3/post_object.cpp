@@ -20,6 +20,8 @@
 #include "core/file_sink.hpp"
 #include "core/sigv4.hpp"
 #include "core/text.hpp"
+#include "s3/access.hpp"
+#include "s3/errors.hpp"
 #include "s3/form.hpp"
 #include "s3/object_common.hpp"
 #include "s3/ops.hpp"
@@ -33,10 +35,10 @@ namespace crypto = core::crypto;
 using json = nlohmann::json;
 
 
-core::AwsError access_denied(std::string message) { return core::AwsError("AccessDenied", std::move(message), 403); }
+core::AwsError access_denied(std::string message) { return s3_error("AccessDenied", std::move(message)); }
 
 core::AwsError invalid_policy(std::string_view what) {
-    return core::AwsError("InvalidPolicyDocument", "Invalid Policy: " + std::string(what), 400);
+    return s3_error("InvalidPolicyDocument", "Invalid Policy: " + std::string(what));
 }
 
 // The spooled body, mapped read-only (never read into memory as a whole).
@@ -188,14 +190,11 @@ void check_signature(const Form& form, const std::string& policy_b64, const core
                                    "X-Amz-Credential", *cred);
         const std::string* secret = keys.secret(scope[0]);
         if (!secret)
-            throw core::AwsError("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.", 403)
+            throw s3_error("InvalidAccessKeyId")
                 .with("AWSAccessKeyId", scope[0]);
         std::string key = core::sigv4::signing_key(*secret, scope[1], scope[2], scope[3]);
         if (!crypto::constant_time_equal(crypto::hex(crypto::hmac_sha256(key, policy_b64)), core::ascii_lower(*sig)))
-            throw core::AwsError("SignatureDoesNotMatch",
-                                 "The request signature we calculated does not match the signature you provided. "
-                                 "Check your key and signing method.",
-                                 403);
+            throw s3_error("SignatureDoesNotMatch");
         return;
     }
     if (const std::string* akid = field("awsaccesskeyid")) {
@@ -203,13 +202,10 @@ void check_signature(const Form& form, const std::string& policy_b64, const core
         if (!sig) throw invalid_argument("Bucket POST must contain a field named 'Signature'.");
         const std::string* secret = keys.secret(*akid);
         if (!secret)
-            throw core::AwsError("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.", 403)
+            throw s3_error("InvalidAccessKeyId")
                 .with("AWSAccessKeyId", *akid);
         if (!crypto::constant_time_equal(core::base64_encode(crypto::hmac_sha1(*secret, policy_b64)), *sig))
-            throw core::AwsError("SignatureDoesNotMatch",
-                                 "The request signature we calculated does not match the signature you provided. "
-                                 "Check your key and signing method.",
-                                 403);
+            throw s3_error("SignatureDoesNotMatch");
         return;
     }
     // Unsigned: anonymous, which no bucket allows here (no public-write ACL or policy).
@@ -252,7 +248,7 @@ std::string spool_range(Context& ctx, std::string_view bytes, std::string& md5_r
 core::Response post_object(Context& ctx, Call& call) {
     auto boundary = form_boundary(call.req.headers.get_or("content-type", ""));
     if (!boundary)
-        throw core::AwsError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412)
+        throw s3_error("PreconditionFailed")
             .with("Condition", "Bucket POST must be of the enclosure-type multipart/form-data");
     ctx.store.env().read([&](core::lmdb::ReadTxn& txn) { require_bucket(txn, ctx, call.bucket); });
     auto* sink = dynamic_cast<core::FileSink*>(call.req.body_sink.get());
@@ -266,8 +262,7 @@ core::Response post_object(Context& ctx, Call& call) {
     try {
         parts = parse_form(body, *boundary);
     } catch (const FormError&) {
-        throw core::AwsError("MalformedPOSTRequest",
-                             "The body of your POST request is not well-formed multipart/form-data.", 400);
+        throw s3_error("MalformedPOSTRequest");
     }
     Form form;
     for (const auto& p : parts) {
@@ -303,18 +298,19 @@ core::Response post_object(Context& ctx, Call& call) {
         if (ctx.keys) check_signature(form, policy_field->second, *ctx.keys);
         if (*expires < ctx.now_ms()) throw access_denied("Invalid according to Policy: Policy expired.");
         length_range = check_conditions(policy["conditions"], form, call.bucket);
-    } else if (ctx.keys) {
-        throw access_denied("Access Denied");
     }
+    // A form without a policy is anonymous: under --verify-signatures the bucket's ACL and
+    // policy decide (below, once the key is known).
+    bool anonymous = ctx.keys && policy_field == form.fields.end();
 
     std::uint64_t size = form.file->length;
     if (length_range) {
         if (static_cast<std::int64_t>(size) > length_range->second)
-            throw core::AwsError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", 400)
+            throw s3_error("EntityTooLarge")
                 .with("ProposedSize", std::to_string(size))
                 .with("MaxSizeAllowed", std::to_string(length_range->second));
         if (static_cast<std::int64_t>(size) < length_range->first)
-            throw core::AwsError("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size", 400)
+            throw s3_error("EntityTooSmall")
                 .with("ProposedSize", std::to_string(size))
                 .with("MinSizeAllowed", std::to_string(length_range->first));
     }
@@ -329,9 +325,15 @@ core::Response post_object(Context& ctx, Call& call) {
     }
     if (key.empty()) throw invalid_argument("User key must have a length greater than 0.", "key", "");
     validate_key(key);
+    core::Request as_put;
+    if (auto acl = form.fields.find("acl"); acl != form.fields.end()) as_put.headers.add("x-amz-acl", acl->second);
+    {
+        auto b = ctx.store.env().read([&](core::lmdb::ReadTxn& txn) { return require_bucket(txn, ctx, call.bucket); });
+        if (anonymous && !anonymous_allowed(b, key, "s3:PutObject", nullptr, call.req)) throw access_denied("Access Denied");
+        if (auto g = request_grants(as_put, false)) check_acl_allowed(b, *g);
+    }
 
     // The object's headers and metadata come from the fields, as PutObject's from headers.
-    core::Request as_put;
     for (auto& [name, value] : form.fields) {
         if (name.starts_with("x-amz-meta-") || name == "content-type" || name == "cache-control" ||
             name == "content-disposition" || name == "content-encoding" || name == "expires" ||

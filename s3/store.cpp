@@ -50,6 +50,7 @@ json version_json(const Version& v) {
     if (!v.tags.empty()) j["g"] = tags_json(v.tags);
     if (!v.part_sizes.empty()) j["p"] = v.part_sizes;
     if (v.storage_class != "STANDARD") j["sc"] = v.storage_class;
+    if (!v.acl.empty()) j["a"] = v.acl;
     return j;
 }
 
@@ -71,6 +72,7 @@ Version version_from(const json& j) {
     if (auto it = j.find("g"); it != j.end()) v.tags = tags_from(*it);
     if (auto it = j.find("p"); it != j.end()) v.part_sizes = it->get<std::vector<std::uint64_t>>();
     v.storage_class = j.value("sc", "STANDARD");
+    v.acl = j.value("a", "");
     return v;
 }
 
@@ -224,6 +226,10 @@ bool put_version(std::string& out, const Version& v) {
     if (v.storage_class != "STANDARD") {
         field("sc");
         if (!put_string(out, v.storage_class)) return false;
+    }
+    if (!v.acl.empty()) {
+        field("a");
+        if (!put_string(out, v.acl)) return false;
     }
     out += '}';
     return true;

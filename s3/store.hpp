@@ -54,6 +54,8 @@ struct Version {
     std::vector<std::pair<std::string, std::string>> tags;
     std::vector<std::uint64_t> part_sizes;  // multipart objects: for GET ?partNumber=
     std::string storage_class = "STANDARD";
+    // The object's ACL grants beyond the owner's (s3/access.hpp encode_grants); empty: private.
+    std::string acl;
 };
 
 struct Entry {

@@ -18,6 +18,7 @@
 
 #include "core/file_sink.hpp"
 #include "core/text.hpp"
+#include "s3/errors.hpp"
 
 namespace stratus::s3 {
 
@@ -503,7 +504,7 @@ std::optional<ChecksumAlgorithm> requested_checksum(const core::Request& req) {
         if (n.starts_with("x-amz-checksum-") && n != "x-amz-checksum-algorithm" && n != "x-amz-checksum-type" &&
             n != "x-amz-checksum-mode") {
             auto a = parse_algorithm(n.substr(15));
-            if (!a) throw core::AwsError("InvalidRequest", "The algorithm type you specified in " + n + " header is invalid.", 400);
+            if (!a) throw s3_error("InvalidRequest", "The algorithm type you specified in " + n + " header is invalid.");
             return a;
         }
     }
@@ -511,14 +512,14 @@ std::optional<ChecksumAlgorithm> requested_checksum(const core::Request& req) {
         std::string n = core::ascii_lower(trim(*t));
         if (n.starts_with("x-amz-checksum-")) {
             auto a = parse_algorithm(n.substr(15));
-            if (!a) throw core::AwsError("InvalidRequest", "The value specified in the x-amz-trailer header is not supported", 400);
+            if (!a) throw s3_error("InvalidRequest", "The value specified in the x-amz-trailer header is not supported");
             return a;
         }
     }
     for (auto h : {"x-amz-sdk-checksum-algorithm", "x-amz-checksum-algorithm"}) {
         if (auto v = req.headers.get(h)) {
             auto a = parse_algorithm(*v);
-            if (!a) throw core::AwsError("InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]", 400);
+            if (!a) throw s3_error("InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");
             return a;
         }
     }

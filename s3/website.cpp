@@ -18,6 +18,7 @@
 #include "s3/object_common.hpp"
 #include "s3/xml.hpp"
 #include "core/text.hpp"
+#include "s3/access.hpp"
 
 namespace stratus::s3 {
 
@@ -349,7 +350,25 @@ core::Response website_request(Context& ctx, const core::Request& req, const std
     std::string key = key_of(req);
     if (auto redirect = apply_rule(rules, key, std::nullopt, req)) return *redirect;
     std::string lookup_key = key.empty() || key.ends_with('/') ? key + index : key;
+    // Under --verify-signatures the website endpoint serves what the public may read, as
+    // on AWS (a bucket policy or ACL granting s3:GetObject to everyone); anything else is
+    // 403 AccessDenied, also for a missing key unless the public may list the bucket.
+    // Without it, everything is public as before. (The site port, CloudFront's part, reads
+    // with the distribution's own access and is not restricted.)
+    auto readable = [&](const std::string& k, const Version& v) {
+        if (!ctx.keys) return true;
+        Grants g = decode_grants(v.acl);
+        return anonymous_allowed(*b, k, "s3:GetObject", &g, req);
+    };
+    auto denied = [&]() {
+        if (auto redirect = apply_rule(rules, key, 403, req)) return *redirect;
+        if (error_doc)
+            if (auto v = lookup(ctx, bucket, *error_doc); v && readable(*error_doc, *v))
+                return serve(ctx, req, *error_doc, *v, 403);
+        return html(403, "AccessDenied", "Access Denied", {}, req);
+    };
     if (auto v = lookup(ctx, bucket, lookup_key)) {
+        if (!readable(lookup_key, *v)) return denied();
         if (auto loc = v->headers.find("x-amz-website-redirect-location"); loc != v->headers.end()) {
             core::Response r;
             r.status = 301;
@@ -367,9 +386,11 @@ core::Response website_request(Context& ctx, const core::Request& req, const std
         r.headers.set("Content-Length", "0");
         return r;
     }
+    if (ctx.keys && !anonymous_allowed(*b, "", "s3:ListBucket", nullptr, req)) return denied();
     if (auto redirect = apply_rule(rules, key, 404, req)) return *redirect;
     if (error_doc)
-        if (auto v = lookup(ctx, bucket, *error_doc)) return serve(ctx, req, *error_doc, *v, 404);
+        if (auto v = lookup(ctx, bucket, *error_doc); v && readable(*error_doc, *v))
+            return serve(ctx, req, *error_doc, *v, 404);
     return html(404, "NoSuchKey", "The specified key does not exist.", {{"Key", lookup_key}}, req);
 }
 

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds="${1:-20}"
-targets=(expr partiql form filter_pattern)
+targets=(expr partiql form filter_pattern policy)
 each=$(( seconds / ${#targets[@]} ))
 (( each >= 1 )) || each=1
 out=build-fuzz
@@ -36,6 +36,10 @@ for t in "${targets[@]}"; do
     # CloudWatch Logs filter patterns (logs/filter_pattern.cpp): nlohmann and the standard library.
     $launcher clang++ "${flags[@]}" -c logs/filter_pattern.cpp -o "$out/obj/logs_filter_pattern.cpp.o"
     deps=("$out/obj/logs_filter_pattern.cpp.o")
+  elif [[ $t == policy ]]; then
+    # The bucket policy parser (s3/policy.cpp) needs the standard library and nlohmann.
+    $launcher clang++ "${flags[@]}" -c s3/policy.cpp -o "$out/obj/s3_policy.cpp.o"
+    deps=("$out/obj/s3_policy.cpp.o")
   else
     deps=("${objs[@]}")
   fi
@@ -58,3 +62,9 @@ printf '?ERROR ?"bad thing" -ignore %%ERR[0-9]+%%\n[ERROR 400] bad thing' > "$ou
 "$out/filter_pattern_fuzz" -max_len=1200 -timeout=5 -max_total_time="$each" -print_final_stats=1 -dict=tests/fuzz/filter_pattern.dict \
   "$out/corpus-filter_pattern" 2>&1 | tail -12
 echo "fuzz: filter_pattern_fuzz ran ${each}s without a finding"
+mkdir -p "$out/corpus-policy"
+printf '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket/*","Condition":{"IpAddress":{"aws:SourceIp":"127.0.0.0/8"},"StringLike":{"aws:Referer":"http://a/*"}}}]}\0s3:GetObject\narn:aws:s3:::bucket/k\n127.0.0.1\nhttp://a/b' \
+  > "$out/corpus-policy/seed"
+"$out/policy_fuzz" -max_len=2048 -timeout=5 -max_total_time="$each" -print_final_stats=1 -dict=tests/fuzz/policy.dict \
+  "$out/corpus-policy" 2>&1 | tail -12
+echo "fuzz: policy_fuzz ran ${each}s without a finding"

@@ -5,7 +5,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  S3Client, CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutBucketCorsCommand,
+  S3Client, CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutBucketCorsCommand, PutObjectCommand,
+  DeletePublicAccessBlockCommand, PutBucketPolicyCommand, GetBucketPolicyStatusCommand,
 } from "@aws-sdk/client-s3";
 import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import { startDaemon } from "./daemon.mjs";
@@ -83,4 +84,37 @@ test("a policy signed with another secret is SignatureDoesNotMatch", async () =>
 test("CreateBucket of a bucket already owned: 200 in us-east-1", async () => {
   const again = await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   assert.equal(again.$metadata.httpStatusCode, 200);
+});
+
+test("an unsigned client reads what the bucket policy makes public, and nothing else", async () => {
+  // Issue 15: under --verify-signatures an unsigned request gets what the bucket's policy
+  // and ACLs grant the public. New buckets block public policies (AWS's default since
+  // April 2023): the block is lifted first, as on AWS.
+  const open = `${bucket}-open`;
+  await s3.send(new CreateBucketCommand({ Bucket: open }));
+  await s3.send(new DeletePublicAccessBlockCommand({ Bucket: open }));
+  await s3.send(new PutBucketPolicyCommand({
+    Bucket: open,
+    Policy: JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: `arn:aws:s3:::${open}/public/*` }],
+    }),
+  }));
+  assert.equal((await s3.send(new GetBucketPolicyStatusCommand({ Bucket: open }))).PolicyStatus.IsPublic, true);
+  await s3.send(new PutObjectCommand({ Bucket: open, Key: "public/a.txt", Body: "hello" }));
+  await s3.send(new PutObjectCommand({ Bucket: open, Key: "private/b.txt", Body: "secret" }));
+  const anonymous = new S3Client({
+    endpoint: daemon.endpoint, region: "us-east-1", forcePathStyle: true,
+    credentials: { accessKeyId: "unused", secretAccessKey: "unused" }, signer: { sign: async (request) => request },
+  });
+  try {
+    const got = await anonymous.send(new GetObjectCommand({ Bucket: open, Key: "public/a.txt" }));
+    assert.equal(await got.Body.transformToString(), "hello");
+    await assert.rejects(anonymous.send(new GetObjectCommand({ Bucket: open, Key: "private/b.txt" })),
+      (e) => e.name === "AccessDenied" && e.$metadata.httpStatusCode === 403);
+    await assert.rejects(anonymous.send(new PutObjectCommand({ Bucket: open, Key: "public/c.txt", Body: "x" })),
+      (e) => e.name === "AccessDenied");
+  } finally {
+    anonymous.destroy();
+  }
 });

@@ -194,6 +194,95 @@ class FidelityTest(unittest.TestCase):
         self.assertIn("ChecksumSHA256", h)
         self.assertNotIn("ChecksumCRC64NVME", h)
 
+    def test_default_checksum_of_multipart_and_copy(self):
+        # S3 User Guide, "Checking object integrity" (2025): an upload created without a
+        # checksum algorithm gets a full-object CRC64NVME; ChecksumType FULL_OBJECT with a
+        # CRC algorithm gets that CRC of the whole object. CopyObject keeps the source's
+        # checksum, computes the algorithm asked for, and adds CRC64NVME to a copy of an
+        # object that has none.
+        b = self.bucket()
+        part1, part2 = bytes(range(256)) * 20480, b"tail"  # 5 MiB + 4 bytes
+        uid = self.s3.create_multipart_upload(Bucket=b, Key="mp")["UploadId"]
+        e1 = self.s3.upload_part(Bucket=b, Key="mp", UploadId=uid, PartNumber=1, Body=part1)["ETag"]
+        e2 = self.s3.upload_part(Bucket=b, Key="mp", UploadId=uid, PartNumber=2, Body=part2)["ETag"]
+        r = self.s3.complete_multipart_upload(Bucket=b, Key="mp", UploadId=uid, MultipartUpload={"Parts": [
+            {"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
+        want = crc64nvme(part1 + part2)
+        self.assertEqual((r["ChecksumCRC64NVME"], r["ChecksumType"]), (want, "FULL_OBJECT"))
+        h = self.s3.head_object(Bucket=b, Key="mp", ChecksumMode="ENABLED")
+        self.assertEqual((h["ChecksumCRC64NVME"], h["ChecksumType"]), (want, "FULL_OBJECT"))
+        self.assertTrue(h["ETag"].endswith('-2"'))
+
+        uid = self.s3.create_multipart_upload(Bucket=b, Key="full", ChecksumAlgorithm="CRC32",
+                                              ChecksumType="FULL_OBJECT")["UploadId"]
+        p = self.s3.upload_part(Bucket=b, Key="full", UploadId=uid, PartNumber=1, Body=b"abc",
+                                ChecksumAlgorithm="CRC32")
+        r = self.s3.complete_multipart_upload(Bucket=b, Key="full", UploadId=uid, MultipartUpload={"Parts": [
+            {"PartNumber": 1, "ETag": p["ETag"], "ChecksumCRC32": p["ChecksumCRC32"]}]})
+        self.assertEqual((r["ChecksumCRC32"], r["ChecksumType"]), (p["ChecksumCRC32"], "FULL_OBJECT"))
+
+        c = self.s3.copy_object(Bucket=b, Key="mp-copy", CopySource={"Bucket": b, "Key": "mp"})["CopyObjectResult"]
+        self.assertEqual((c["ChecksumCRC64NVME"], c["ChecksumType"]), (want, "FULL_OBJECT"))
+        c = self.s3.copy_object(Bucket=b, Key="sha-copy", CopySource={"Bucket": b, "Key": "mp"},
+                                ChecksumAlgorithm="SHA256")["CopyObjectResult"]
+        import hashlib
+        self.assertEqual(c["ChecksumSHA256"], base64.b64encode(hashlib.sha256(part1 + part2).digest()).decode())
+        self.s3.put_object(Bucket=b, Key="small", Body=b"small", ChecksumAlgorithm="SHA1")
+        c = self.s3.copy_object(Bucket=b, Key="small-copy", CopySource={"Bucket": b, "Key": "small"})["CopyObjectResult"]
+        self.assertEqual(c["ChecksumSHA1"], base64.b64encode(hashlib.sha1(b"small").digest()).decode())
+        status, _, body = self.raw("PUT", "/%s/bad-copy" % b, {"x-amz-copy-source": "/%s/small" % b,
+                                                               "x-amz-checksum-algorithm": "MD5", "Content-Length": "0"}, b"")
+        self.assertEqual(status, 400)
+        self.assertIn(b"<Code>InvalidRequest</Code>", body)
+
+    def test_same_part_uploaded_twice_concurrently(self):
+        # Issue 15: two uploads of one part number at once: the last one recorded wins,
+        # and the loser's file is not left behind.
+        import threading
+        b = self.bucket()
+        uid = self.s3.create_multipart_upload(Bucket=b, Key="race")["UploadId"]
+        files_before = self.files()
+        bodies = [bytes([65 + i]) * (1024 * 1024 + i) for i in range(4)]
+        etags = [None] * len(bodies)
+
+        def put(i):
+            etags[i] = self.s3.upload_part(Bucket=b, Key="race", UploadId=uid, PartNumber=1, Body=bodies[i])["ETag"]
+
+        threads = [threading.Thread(target=put, args=(i,)) for i in range(len(bodies))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        parts = self.s3.list_parts(Bucket=b, Key="race", UploadId=uid)["Parts"]
+        self.assertEqual(len(parts), 1)
+        self.assertEqual(self.files(), files_before + 1)  # the losers' part files are gone
+        winner = etags.index(parts[0]["ETag"])
+        self.assertEqual(parts[0]["Size"], len(bodies[winner]))
+        # Completing with a loser's ETag fails; with the winner's, the object is its body.
+        for i, e in enumerate(etags):
+            if i != winner:
+                with self.assertRaises(ClientError) as cm:
+                    self.s3.complete_multipart_upload(Bucket=b, Key="race", UploadId=uid, MultipartUpload={
+                        "Parts": [{"PartNumber": 1, "ETag": e}]})
+                self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidPart")
+        self.s3.complete_multipart_upload(Bucket=b, Key="race", UploadId=uid, MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": etags[winner]}]})
+        self.assertEqual(self.s3.get_object(Bucket=b, Key="race")["Body"].read(), bodies[winner])
+        self.assertEqual(self.s3.list_multipart_uploads(Bucket=b).get("Uploads", []), [])
+
+    def files(self):
+        import json
+        import time
+        # Files are unlinked right after the commit that drops them: wait for a settled count.
+        last = None
+        for _ in range(50):
+            c = json.loads(self.raw("GET", "/_stratus/test/s3/bodies")[2])["files"]
+            if c == last:
+                return c
+            last = c
+            time.sleep(0.05)
+        return last
+
 
 if __name__ == "__main__":
     unittest.main()
