@@ -95,6 +95,16 @@ std::size_t validate_item(const Item& item, const TableDef& table, ItemSource so
             check_key_size(it->second, k != &index.key.hash);
         }
     }
+    // Naming rules (developer guide, "Supported data types and naming rules"): an attribute
+    // name is 1 to 65535 bytes. AWS's wording for a breach is not documented; ours follows
+    // its "One or more parameter values were invalid" family.
+    for (const auto& [name, value] : item) {
+        if (name.empty())
+            throw core::AwsError::validation("One or more parameter values were invalid: An attribute name cannot be empty");
+        if (name.size() > 65535)
+            throw core::AwsError::validation(
+                "One or more parameter values were invalid: An attribute name exceeds the maximum length of 65535 bytes");
+    }
     std::size_t size = item_size(item);
     if (size > max_item_size)
         throw core::AwsError::validation(source == ItemSource::update

@@ -380,6 +380,19 @@ class FidelityTest(unittest.TestCase):
                              "to satisfy constraint: Member must have length %s" % (name, why))
 
 
+    def test_attribute_names_empty_or_over_65535_bytes_are_refused(self):
+        # AWS refuses them (naming rules: 1 to 65535 bytes); its wording is not documented,
+        # so this checks the code, the guessed message, and that nothing was written.
+        for name in ("", "n" * 65536):
+            key = self.key()
+            err = self.error(self.raw.put_item, TableName=self.table, Item=dict(key, **{name: {"S": "v"}}))
+            self.assertEqual(err["Error"]["Code"], "ValidationException")
+            self.assertIn("attribute name", err["Error"]["Message"])
+            self.assertIsNone(self.get(key))
+        key = self.key()
+        self.ddb.put_item(TableName=self.table, Item=dict(key, **{"n" * 65535: {"S": "v"}}))
+        self.assertIn("n" * 65535, self.get(key))
+
     def test_several_member_errors_in_one_message(self):
         err = self.error(self.raw.query, TableName=self.table, Select="BAD", Limit=0, ReturnConsumedCapacity="LOTS",
                          KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "x"}})
