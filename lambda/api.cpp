@@ -737,7 +737,7 @@ private:
     static bool same_snapshot(const Function& v, const Function& latest) {
         return v.code_sha256 == latest.code_sha256 && v.runtime == latest.runtime && v.handler == latest.handler &&
                v.role == latest.role && v.timeout == latest.timeout && v.memory_size == latest.memory_size &&
-               v.environment == latest.environment;
+               v.environment == latest.environment && v.opt_dir == latest.opt_dir;  // opt_dir: named by the layers' ARNs
     }
 
     // Publishes $LATEST as the next version (or answers the last one when nothing changed).

@@ -135,6 +135,20 @@ class LayersTest(unittest.TestCase):
             self.lam.update_function_configuration(FunctionName=name, Layers=[self.a["LayerArn"] + ":77"])
         self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidParameterValueException")
 
+    def test_a_published_version_keeps_its_layers(self):
+        name = fname()
+        self.lam.create_function(FunctionName=name, Runtime="nodejs20.x", Role=ROLE, Handler="index.handler",
+                                 Code={"ZipFile": zip_of({"index.js": NODE})}, Layers=[self.a["LayerVersionArn"]],
+                                 Environment={"Variables": {"CONF": "/opt/conf.txt"}})
+        v1 = self.lam.publish_version(FunctionName=name)["Version"]
+        self.lam.update_function_configuration(FunctionName=name, Layers=[self.a["LayerVersionArn"], self.b["LayerVersionArn"]])
+        # Only the layers changed: that is a change, so a new version.
+        v2 = self.lam.publish_version(FunctionName=name)["Version"]
+        self.assertNotEqual(v1, v2)
+        self.assertEqual(self.invoke(name + ":" + v1)["greet"], "greet from A")
+        self.assertEqual(self.invoke(name + ":" + v2)["greet"], "greet from B")
+        self.assertEqual(len(self.lam.get_function_configuration(FunctionName=name, Qualifier=v1)["Layers"]), 1)
+
     def test_cli_publish_and_list(self):
         # The AWS CLI's own parameter handling (fileb:// zip).
         import os
