@@ -270,10 +270,45 @@ std::vector<std::string> Deployer::apply(const app::App& next) {
                     }
         }
 
+        // ---- layers (directories, read in place) ----
+        std::map<std::string, std::string> layer_arns;  // layer name -> version ARN
+        auto layer_of = [](const app::App& a, const std::string& name) -> std::optional<app::Layer> {
+            for (auto& l : a.layers)
+                if (l.name == name) {
+                    app::Layer c = l;
+                    c.mark = {};
+                    return c;
+                }
+            return std::nullopt;
+        };
+        for (auto& l : next.layers) {
+            layer_arns[l.name] = s_.lambda.publish_layer_directory(l.name, l.dir, l.compatible_runtimes, l.description);
+            auto before = layer_of(prev, l.name);
+            if (!before) out.push_back("+ layer " + l.name);
+            else if (*before != *layer_of(next, l.name)) out.push_back("~ layer " + l.name);
+        }
+        // (A marker always names a layer of `next` for its functions; the undo of a removed
+        // function may name one no longer declared: left out.)
+        auto resolve_layer = [&layer_arns](const std::string& ref) -> std::optional<std::string> {
+            if (ref.rfind(app::layer_arn_marker, 0) != 0) return ref;
+            auto it = layer_arns.find(ref.substr(app::layer_arn_marker.size()));
+            if (it == layer_arns.end()) return std::nullopt;
+            return it->second;
+        };
+        // A function using a layer of the app whose declaration changed uses its new version.
+        auto layers_changed = [&](const app::Function& f) {
+            for (auto& ref : f.layers)
+                if (ref.rfind(app::layer_arn_marker, 0) == 0) {
+                    std::string name = ref.substr(app::layer_arn_marker.size());
+                    if (layer_of(prev, name) != layer_of(next, name)) return true;
+                }
+            return false;
+        };
+
         // ---- functions ----
         std::map<std::string, const app::Function*> prev_fns;
         for (auto& f : prev.functions) prev_fns[f.name] = &f;
-        auto spec_of = [this](const app::Function& f) {
+        auto spec_of = [this, resolve_layer](const app::Function& f) {
             lambda::FunctionSpec s;
             s.name = f.name;
             s.runtime = f.runtime;
@@ -283,6 +318,8 @@ std::vector<std::string> Deployer::apply(const app::App& next) {
             s.memory_size = f.memory_size;
             for (auto& [k, v] : f.environment) s.environment[k] = resolve_stream(v);
             s.reserved_concurrency = f.reserved_concurrency;
+            for (auto& l : f.layers)
+                if (auto arn = resolve_layer(l)) s.layers.push_back(*arn);
             return s;
         };
         for (auto& f : next.functions) {
@@ -290,7 +327,7 @@ std::vector<std::string> Deployer::apply(const app::App& next) {
             if (old != prev_fns.end()) {
                 app::Function a = *old->second, b = f;
                 a.mark = b.mark = {};  // moved in the file is not changed
-                if (a == b) continue;
+                if (a == b && !layers_changed(f)) continue;
             }
             s_.lambda.declare_function(spec_of(f));
             if (old != prev_fns.end()) {

@@ -328,12 +328,20 @@ public:
         f.memory_size = spec.memory_size;
         f.environment = spec.environment;
         f.reserved_concurrency = spec.reserved_concurrency;
+        f.layers = layers_.resolve(json(spec.layers));
+        f.opt_dir = layers_.merge(f.name, f.layers);
         f.code_sha256 = sha256_base64(f.code_dir);
         f.code_size = 0;
         f.last_modified = now_last_modified();
         f.revision_id = core::random_uuid();
         store_.put(f);
         scheduler_.update(f.name, f);
+    }
+
+    std::string publish_layer_directory(const std::string& name, const std::string& dir,
+                                        const std::vector<std::string>& compatible_runtimes,
+                                        const std::string& description) override {
+        return layers_.publish_directory(name, dir, compatible_runtimes, description);
     }
 
     void remove_function(const std::string& name) override {

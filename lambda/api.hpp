@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/lmdb.hpp"
 #include "core/service.hpp"
@@ -55,6 +56,8 @@ struct FunctionSpec {
     int memory_size = 128;
     std::map<std::string, std::string> environment;
     std::optional<int> reserved_concurrency;
+    // Layer version ARNs, in order (publish_layer_directory's, or any published version).
+    std::vector<std::string> layers;
 };
 
 // The Lambda service on the AWS port, and the Invoker the rest of stratus uses.
@@ -64,6 +67,12 @@ public:
     // Runtimes beyond the API's list of the form nodejs<N>.x / python3.<N> are accepted
     // (they run on the machine's node / python3).
     virtual void declare_function(const FunctionSpec& spec) = 0;
+    // Publishes (or reuses) a version of layer `name` read in place from `dir` (the app
+    // model's layer directories; changes in it reach the functions using it, as code
+    // changes do). Returns the version ARN. Throws AwsError.
+    virtual std::string publish_layer_directory(const std::string& name, const std::string& dir,
+                                                const std::vector<std::string>& compatible_runtimes,
+                                                const std::string& description) = 0;
     // Deletes a function (its logs stay); no-op when unknown.
     virtual void remove_function(const std::string& name) = 0;
     virtual LogBook& logs() = 0;

@@ -112,7 +112,8 @@ std::string Function::to_json() const {
     if (reserved_concurrency) j["reserved_concurrency"] = *reserved_concurrency;
     if (!layers.empty()) {
         j["layers"] = json::array();
-        for (auto& l : layers) j["layers"].push_back({{"arn", l.arn}, {"code_size", l.code_size}, {"dir", l.dir}});
+        for (auto& l : layers)
+            j["layers"].push_back({{"arn", l.arn}, {"code_size", l.code_size}, {"dir", l.dir}, {"external", l.external}});
         j["opt_dir"] = opt_dir;
     }
     return j.dump();
@@ -142,7 +143,7 @@ Function Function::from_json(std::string_view text) {
     f.last_version = j.value("last_version", 0);
     if (j.contains("reserved_concurrency")) f.reserved_concurrency = j["reserved_concurrency"].get<int>();
     if (j.contains("layers")) {
-        for (auto& l : j["layers"]) f.layers.push_back({l.at("arn"), l.at("code_size"), l.at("dir")});
+        for (auto& l : j["layers"]) f.layers.push_back({l.at("arn"), l.at("code_size"), l.at("dir"), l.value("external", false)});
         f.opt_dir = j.value("opt_dir", "");
     }
     return f;

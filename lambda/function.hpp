@@ -24,7 +24,10 @@ inline constexpr std::size_t max_sync_payload = 6 * 1024 * 1024;
 struct LayerRef {
     std::string arn;  // the version's ARN
     std::int64_t code_size = 0;
-    std::string dir;  // its unpacked content
+    std::string dir;  // its unpacked content, or the app's layer directory (external)
+    // Published from a directory the app model declares: read in place, watched, the merged
+    // tree rebuilt when it changes (lambda/scheduler).
+    bool external = false;
 };
 
 struct Function {

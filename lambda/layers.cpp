@@ -106,6 +106,21 @@ void overlay(const fs::path& from, const fs::path& to) {
     }
 }
 
+// Merges are made on the API's threads and remade on the scheduler's.
+std::mutex merge_mutex;
+
+void merge_into(const fs::path& dir, const std::vector<LayerRef>& layers) {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    fs::create_directories(dir, ec);
+    std::string ids;
+    for (auto& l : layers) {
+        overlay(l.dir, dir);
+        ids += l.arn + "\n";
+    }
+    std::ofstream(dir / ".stratus-merged") << ids;
+}
+
 }  // namespace
 
 Layers::Layers(core::lmdb::Env& env, std::string root, std::function<std::string(const json&)> zip_from)
@@ -328,7 +343,8 @@ std::vector<LayerRef> Layers::resolve(const json& arns) {
         for (auto& prev : out)
             if (prev.arn.substr(0, prev.arn.rfind(':')) == arn.substr(0, arn.rfind(':')))
                 throw invalid_value("Two different versions of the same layer are not allowed to be referenced in the same function.");
-        out.push_back({version_arn(parsed->first, parsed->second), (*rec)["CodeSize"].get<std::int64_t>(), (*rec)["dir"]});
+        out.push_back({version_arn(parsed->first, parsed->second), (*rec)["CodeSize"].get<std::int64_t>(), (*rec)["dir"],
+                       rec->value("external", false)});
     }
     return out;
 }
@@ -338,16 +354,56 @@ std::string Layers::merge(const std::string& function, const std::vector<LayerRe
     std::string ids;
     for (auto& l : layers) ids += l.arn + "\n";
     fs::path dir = fs::path(root_).parent_path() / "opt" / (function + "-" + core::crypto::sha256_hex(ids).substr(0, 16));
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(merge_mutex);
     std::error_code ec;
-    if (fs::exists(dir / ".stratus-merged", ec)) return dir.string();
-    fs::remove_all(dir, ec);
-    fs::create_directories(dir, ec);
-    for (auto& l : layers) overlay(l.dir, dir);
+    bool external = std::any_of(layers.begin(), layers.end(), [](const LayerRef& l) { return l.external; });
+    if (!external && fs::exists(dir / ".stratus-merged", ec)) return dir.string();
+    merge_into(dir, layers);
     if (fs::exists(dir / "extensions", ec))
         core::log::info("lambda: {}: its layers' /opt/extensions are not run by stratus (extensions are not supported)", function);
-    std::ofstream(dir / ".stratus-merged") << ids;
     return dir.string();
+}
+
+void rebuild_merged(const std::string& opt, const std::vector<LayerRef>& layers) {
+    if (opt.empty()) return;
+    std::lock_guard lock(merge_mutex);
+    merge_into(opt, layers);
+}
+
+std::string Layers::publish_directory(const std::string& name, const std::string& dir,
+                                      const std::vector<std::string>& compatible_runtimes, const std::string& description) {
+    validate_layer_name(name);
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) throw invalid_value("layer directory " + dir + " does not exist");
+    std::string abs = fs::absolute(dir).lexically_normal().string();
+    json runtimes = compatible_runtimes;
+    std::lock_guard lock(mutex_);
+    std::optional<json> newest;
+    std::int64_t v = env_.read([&](core::lmdb::ReadTxn& txn) -> std::int64_t {
+        auto n = txn.get(dbi_, counter_key(name));
+        std::int64_t next = n ? std::stoll(std::string(*n)) : 1;
+        if (next > 1)
+            if (auto val = txn.get(dbi_, key_of(name, next - 1))) newest = json::parse(*val);
+        return next;
+    });
+    if (newest && newest->value("external", false) && newest->value("dir", "") == abs &&
+        newest->value("CompatibleRuntimes", json::array()) == runtimes && newest->value("Description", "") == description)
+        return version_arn(name, v - 1);
+    json rec = {{"LayerName", name},
+                {"Version", v},
+                {"Description", description},
+                {"CreatedDate", now_last_modified()},
+                {"CodeSha256", sha256_base64(abs)},  // as for functions declared with a directory
+                {"CodeSize", 0},
+                {"dir", abs},
+                {"external", true},
+                {"policy", json::array()}};
+    if (!compatible_runtimes.empty()) rec["CompatibleRuntimes"] = runtimes;
+    env_.write([&](core::lmdb::WriteTxn& txn) {
+        txn.put(dbi_, key_of(name, v), rec.dump());
+        txn.put(dbi_, counter_key(name), std::to_string(v + 1));
+    });
+    return version_arn(name, v);
 }
 
 void Layers::reset() {

@@ -36,7 +36,14 @@ public:
     // A function's Layers parameter: at most 5 version ARNs, each existing. Throws
     // InvalidParameterValueException.
     std::vector<LayerRef> resolve(const nlohmann::json& arns);
-    // The merged tree of these layers for `function` (made when missing).
+    // A version of layer `name` whose content is the directory `dir`, read in place (the app
+    // model's layer directories: no zip). The newest version is reused when it is the same
+    // directory with the same runtimes and description, else a new one is published.
+    // Returns the version's ARN. Throws AwsError (bad name, no such directory).
+    std::string publish_directory(const std::string& name, const std::string& dir,
+                                  const std::vector<std::string>& compatible_runtimes, const std::string& description);
+    // The merged tree of these layers for `function` (made when missing; always remade when
+    // a layer is a directory, which may have changed).
     std::string merge(const std::string& function, const std::vector<LayerRef>& layers);
     void reset();
 
@@ -49,6 +56,9 @@ private:
     std::function<std::string(const nlohmann::json&)> zip_from_;
     std::mutex mutex_;
 };
+
+// Remakes the merged tree `opt` of `layers` (after a layer directory changed).
+void rebuild_merged(const std::string& opt, const std::vector<LayerRef>& layers);
 
 // What a sandbox's environment gets for a merged tree `opt` (empty: nothing): NODE_PATH,
 // PYTHONPATH, PATH and LD_LIBRARY_PATH entries in AWS's order, and "/opt" in the function's

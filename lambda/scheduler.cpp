@@ -263,15 +263,49 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
     std::optional<net::steady_timer> log_timer;  // reset at shutdown, as rss_timer
     static constexpr std::chrono::milliseconds log_flush_delay{5};
     std::optional<CodeWatcher> watcher;  // hot reload
+    static constexpr char layer_key_sep = '\x1f';  // never in a function name
+
+    // What a function's watches cover: its code directory and its layer directories.
+    static std::string watched_dirs(const Function& fn) {
+        std::string out = fn.code_dir;
+        for (auto& l : fn.layers)
+            if (l.external) out += '\n' + l.dir;
+        return out;
+    }
+    void unwatch_all(const std::string& name) {
+        watcher->unwatch(name);
+        for (int i = 0; i < 5; ++i) watcher->unwatch(name + layer_key_sep + std::to_string(i));
+    }
+    // The first sandbox since (re)declaring: the directories are watched from now on, and
+    // the merged tree is remade (a layer directory may have changed while unwatched).
+    void watch_all(const Function& fn) {
+        if (watcher->watching(fn.name)) return;
+        watcher->watch(fn.name, fn.code_dir);
+        bool external = false;
+        for (std::size_t i = 0; i < fn.layers.size(); ++i)
+            if (fn.layers[i].external) {
+                watcher->watch(fn.name + layer_key_sep + std::to_string(i), fn.layers[i].dir);
+                external = true;
+            }
+        if (external) rebuild_merged(fn.opt_dir, fn.layers);
+    }
 
     // ---- hot reload ----
 
     // A file under the function's code directory changed: warm sandboxes are retired (busy
     // ones after their invocation), the next invocation starts the new code.
-    void code_changed(const std::string& name) {
+    // A layer directory the function uses (watched as name + layer_key_sep + index) changed:
+    // its merged /opt tree is remade first.
+    void code_changed(const std::string& key) {
+        auto sep = key.find(layer_key_sep);
+        std::string name = key.substr(0, sep);
         auto it = pools.find(name);
         if (it == pools.end()) return;
         Pool& pool = it->second;
+        if (sep != std::string::npos) {
+            core::log::info("lambda: a layer directory of {} changed: its /opt remade", name);
+            rebuild_merged(pool.fn.opt_dir, pool.fn.layers);
+        }
         bool warm = false;
         for (auto& sb : pool.sandboxes)
             if (!sb->dead && !sb->retired && sb->generation == pool.generation) warm = true;
@@ -336,7 +370,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         Pool& pool = it->second;
         if (fresh || pool.fn.revision_id != fn.revision_id || pool.fn.code_dir != fn.code_dir) {
             if (!fresh) ++pool.generation;
-            if (pool.fn.code_dir != fn.code_dir) watcher->unwatch(fn.key());
+            if (watched_dirs(pool.fn) != watched_dirs(fn)) unwatch_all(fn.key());
             pool.fn = std::move(fn);
             retire_old(pool);
         } else {
@@ -539,6 +573,9 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
 
     bool spawn(Pool& pool) {
         const Function& fn = pool.fn;
+        // Hot reload is for $LATEST; a published version's code never changes. Watched before
+        // the sandbox reads its code and /opt.
+        if (fn.version == "$LATEST") watch_all(fn);
         auto sb = std::make_shared<Sandbox>(io);
         sb->fn = fn;
         sb->generation = pool.generation;
@@ -676,8 +713,6 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
             sb->exit_watch.assign(pidfd);
         }
         pool.sandboxes.push_back(sb);
-        // Hot reload is for $LATEST; a published version's code never changes.
-        if (fn.version == "$LATEST" && !watcher->watching(fn.name)) watcher->watch(fn.name, fn.code_dir);
         core::log::debug("lambda: started sandbox {} for {} (pid {}, runtime api port {})", pool.sandboxes.size(),
                          fn.name, pid, sb->port);
         read_output(sb);
@@ -1321,7 +1356,7 @@ void Scheduler::update(const std::string& name, std::optional<Function> fn) {
         if (it == impl->pools.end()) return;
         Pool& pool = it->second;
         ++pool.generation;
-        if (!fn || fn->code_dir != pool.fn.code_dir) impl->watcher->unwatch(name);
+        if (!fn || Impl::watched_dirs(*fn) != Impl::watched_dirs(pool.fn)) impl->unwatch_all(name);
         if (fn) pool.fn = std::move(*fn);
         impl->retire_old(pool);
         if (!fn) {

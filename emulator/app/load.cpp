@@ -224,6 +224,8 @@ public:
             if (name.size() > 63) name = name.substr(0, 63);
         } else if (t == "AWS::Lambda::Function" || t == "AWS::Serverless::Function") {
             name = prop("FunctionName").value_or(id);
+        } else if (t == "AWS::Serverless::LayerVersion" || t == "AWS::Lambda::LayerVersion") {
+            name = prop("LayerName").value_or(id);
         } else if (t == "AWS::ApiGateway::RestApi" || t == "AWS::Serverless::Api" || t == "AWS::ApiGatewayV2::Api" ||
                    t == "AWS::Serverless::HttpApi") {
             name = api_id(stack() + "/" + id);
@@ -244,8 +246,13 @@ public:
             if (id == "ApiGatewayRestApi") return json(rest_api().id);
             if (id == "HttpApi") return json(http_api().id);
             if (auto f = function_by_logical(id)) return json(*f);
+            for (auto& [key, name] : serverless_layers_)
+                if (normalize_name(key) + "LambdaLayer" == id) return json(std::string(layer_arn_marker) + name);
         }
         if (type_of(id).empty()) return std::nullopt;
+        // Ref of a layer version is its ARN: known at deploy.
+        if (type_of(id) == "AWS::Serverless::LayerVersion" || type_of(id) == "AWS::Lambda::LayerVersion")
+            return json(std::string(layer_arn_marker) + physical_name(id));
         return json(physical_name(id));
     }
 
@@ -709,6 +716,7 @@ public:
         static const std::set<std::string> handled = {
             "AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable", "AWS::Serverless::SimpleTable", "AWS::S3::Bucket",
             "AWS::S3::BucketPolicy", "AWS::Lambda::Function", "AWS::Serverless::Function", "AWS::Lambda::EventSourceMapping",
+            "AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion",
             "AWS::ApiGateway::RestApi", "AWS::ApiGateway::Resource", "AWS::ApiGateway::Method", "AWS::ApiGateway::Authorizer",
             "AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage", "AWS::ApiGateway::GatewayResponse",
             "AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Integration",
@@ -980,6 +988,35 @@ public:
     std::vector<std::string> api_order_;
     std::map<std::string, Mark> route_marks_;
     std::map<std::string, std::string> serverless_functions_;  // key -> deployed name
+    std::map<std::string, std::string> serverless_layers_;     // key -> layer name
+
+    // A function's Layers / layers: version ARNs or layers of this app (markers).
+    std::vector<std::string> layer_list(const std::string& pointer) {
+        json v = val(pointer);
+        std::vector<std::string> out;
+        if (v.is_null()) return out;
+        if (!v.is_array()) fail(pointer, "layers must be a list of layer version ARNs or references to layers of this app");
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            if (!v[i].is_string()) fail(child(pointer, i), "a layer is a version ARN or a reference (Ref) to a layer of this app");
+            out.push_back(v[i].get<std::string>());
+        }
+        if (out.size() > 5) fail(pointer, "a function uses at most 5 layers");
+        return out;
+    }
+    // A layer directory of this app.
+    void add_layer(const std::string& key, const std::string& name, const std::string& rel, const std::string& pointer,
+                   std::vector<std::string> runtimes, std::string description) {
+        Layer l;
+        l.key = key;
+        l.name = name;
+        l.dir = (fs::path(app_.dir) / rel).lexically_normal().string();
+        while (l.dir.size() > 1 && l.dir.back() == '/') l.dir.pop_back();
+        if (!fs::is_directory(l.dir)) fail(pointer, "layer folder " + rel + " does not exist");
+        l.compatible_runtimes = std::move(runtimes);
+        l.description = std::move(description);
+        l.mark = doc_.mark(pointer);
+        app_.layers.push_back(std::move(l));
+    }
 };
 
 // ---- serverless.yml ----
@@ -1343,6 +1380,17 @@ void build_serverless(Document& doc, App& app, const LoadOptions& o) {
             b.serverless_functions_[key] = f.is_object() && f.contains("name") && f["name"].is_string()
                                                ? f["name"].get<std::string>()
                                                : app.service + "-" + app.stage + "-" + key;
+    if (const json* ls = b.at("/layers"); ls && !ls->is_null()) {
+        if (!ls->is_object()) doc.fail("/layers", "layers must be a mapping");
+        for (auto& [key, l] : ls->items()) {
+            std::string p = child("/layers", key);
+            if (!l.is_object() || !l.contains("path")) doc.fail(p, "layer " + key + " needs a path (its folder)");
+            std::string name = b.opt_str(child(p, "name")).value_or(key);
+            b.serverless_layers_[key] = name;
+            b.add_layer(key, name, b.str(child(p, "path")), child(p, "path"), b.str_list(child(p, "compatibleRuntimes")),
+                        b.opt_str(child(p, "description")).value_or(""));
+        }
+    }
     b.tables();
     b.buckets();
     serverless_http_api_config(b, "/provider/httpApi");
@@ -1388,7 +1436,8 @@ void build_serverless(Document& doc, App& app, const LoadOptions& o) {
             f.environment = b.environment("/provider/environment");
             for (auto& [k, v] : b.environment(child(p, "environment"))) f.environment[k] = v;
             if (fj.contains("url")) b.notice(child(p, "url"), "function URLs are not emulated yet");
-            if (fj.contains("layers") || provider.contains("layers")) b.notice(p, "layers are not emulated: dependencies must be in the service folder");
+            // A function's layers replace the provider's.
+            f.layers = b.layer_list(fj.contains("layers") ? child(p, "layers") : "/provider/layers");
             if (const json* ev = b.at(child(p, "events")); ev && !ev->is_null()) {
                 if (!ev->is_array()) doc.fail(child(p, "events"), "events must be a list");
                 int schedules = 0;
@@ -1555,6 +1604,16 @@ void build_sam(Document& doc, App& app, const LoadOptions& o) {
 
     for (auto& id : b.of_type({"AWS::Serverless::Function", "AWS::Lambda::Function"}))
         b.serverless_functions_[id] = b.physical_name(id);
+    for (auto& id : b.of_type({"AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion"})) {
+        std::string p = b.res_ptr(id) + "/Properties";
+        bool sam = b.type_of(id) == "AWS::Serverless::LayerVersion";
+        std::string where = child(p, sam ? "ContentUri" : "Content");
+        json content = b.val(where);
+        // A local folder (what `sam build` / `aws cloudformation package` would upload).
+        if (!content.is_string()) doc.fail(where, "layer " + id + ": give " + (sam ? "ContentUri" : "Content") + " a local folder (S3 content is not supported offline)");
+        b.add_layer(id, b.physical_name(id), content.get<std::string>(), where, b.str_list(child(p, "CompatibleRuntimes")),
+                    b.opt_str(child(p, "Description")).value_or(""));
+    }
     b.tables();
     b.buckets();
 
@@ -1628,6 +1687,8 @@ void build_sam(Document& doc, App& app, const LoadOptions& o) {
         f.timeout = prop("Timeout").is_number() ? prop("Timeout").get<int>() : 3;
         f.memory_size = prop("MemorySize").is_number() ? prop("MemorySize").get<int>() : 128;
         if (prop("ReservedConcurrentExecutions").is_number()) f.reserved_concurrency = prop("ReservedConcurrentExecutions").get<int>();
+        if (props.contains("Layers")) f.layers = b.layer_list(child(p, "Layers"));
+        else if (sam && gf.contains("Layers")) f.layers = b.layer_list("/Globals/Function/Layers");
         if (sam && gf.contains("Environment")) f.environment = b.environment("/Globals/Function/Environment/Variables");
         for (auto& [k, v] : b.environment((p + "/Environment/Variables"))) f.environment[k] = v;
         if (sam && props.contains("Events") && props["Events"].is_object())

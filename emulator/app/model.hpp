@@ -20,6 +20,21 @@ namespace stratus::app {
 // prefix and the table's name, replaced at deploy by the table's LatestStreamArn.
 inline constexpr std::string_view stream_arn_marker = "stratus:stream-of:";
 
+// A layer version the app declares (serverless `layers:` with `path`, SAM
+// AWS::Serverless::LayerVersion with ContentUri): its directory, read in place. Functions
+// name it by this prefix and the layer's name, replaced at deploy by the version's ARN.
+inline constexpr std::string_view layer_arn_marker = "stratus:layer-of:";
+
+struct Layer {
+    std::string key;  // serverless's layer key, SAM's logical id
+    std::string name;  // LayerName
+    std::string dir;   // absolute
+    std::vector<std::string> compatible_runtimes;
+    std::string description;
+    Mark mark;
+    bool operator==(const Layer&) const = default;
+};
+
 struct Function {
     std::string key;   // the short name: serverless's function key, SAM's logical id
     std::string name;  // the deployed name: "service-stage-key", FunctionName, ...
@@ -30,6 +45,7 @@ struct Function {
     int memory_size = 1024;
     std::map<std::string, std::string> environment;  // values may hold stream ARN markers
     std::optional<int> reserved_concurrency;
+    std::vector<std::string> layers;  // version ARNs or layer markers, in order
     Mark mark;
     bool operator==(const Function&) const = default;
 };
@@ -87,6 +103,7 @@ struct App {
     std::string stage = "dev";
     std::string region = "us-east-1";
     std::vector<Function> functions;
+    std::vector<Layer> layers;
     std::vector<Table> tables;
     std::vector<Bucket> buckets;
     std::vector<gateway::ApiSpec> apis;

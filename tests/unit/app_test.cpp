@@ -582,3 +582,42 @@ resources:
         CHECK(a.site->dir == dir.path + "/dist");
     }
 }
+
+TEST_CASE("app: layer directories (serverless layers:, SAM / CloudFormation LayerVersion)") {
+    test::TempDir dir;
+    fs::create_directories(dir.path + "/libs/nodejs");
+    App a = load_text(dir, std::string(base) +
+                               "  layers:\n    - arn:aws:lambda:us-east-1:000000000000:layer:ext:3\n"
+                               "layers:\n  my_libs:\n    path: libs\n    name: libs-layer\n    compatibleRuntimes: [nodejs20.x]\n"
+                               "functions:\n  a:\n    handler: handler.main\n"
+                               "  b:\n    handler: handler.main\n    layers:\n      - Ref: MyUnderscorelibsLambdaLayer\n"
+                               "      - arn:aws:lambda:us-east-1:000000000000:layer:ext:3\n");
+    REQUIRE(a.layers.size() == 1);
+    CHECK(a.layers[0].name == "libs-layer");
+    CHECK(a.layers[0].dir == fs::path(dir.path + "/libs").lexically_normal().string());
+    CHECK(a.layers[0].compatible_runtimes == std::vector<std::string>{"nodejs20.x"});
+    // The provider's layers, replaced by a function's own.
+    CHECK(a.function("a")->layers == std::vector<std::string>{"arn:aws:lambda:us-east-1:000000000000:layer:ext:3"});
+    CHECK(a.function("b")->layers == std::vector<std::string>{std::string(layer_arn_marker) + "libs-layer",
+                                                               "arn:aws:lambda:us-east-1:000000000000:layer:ext:3"});
+    CHECK(error_of(dir, std::string(base) + "layers:\n  x:\n    path: nowhere\n").message()
+              .find("layer folder nowhere does not exist") != std::string::npos);
+
+    test::TempDir sam;
+    write(sam.path + "/src/app.py", "def handler(e, c):\n    return 1\n");
+    fs::create_directories(sam.path + "/layer/python");
+    write(sam.path + "/template.yaml",
+          "Transform: AWS::Serverless-2016-10-31\nGlobals:\n  Function:\n    Layers: [!Ref Shared]\n"
+          "Resources:\n  Shared:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: layer/\n"
+          "  Raw:\n    Type: AWS::Lambda::LayerVersion\n    Properties:\n      LayerName: raw\n      Content: layer\n"
+          "  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src\n      Handler: app.handler\n"
+          "      Runtime: python3.12\n"
+          "  Own:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src\n      Handler: app.handler\n"
+          "      Runtime: python3.12\n      Layers: [!Ref Raw, !Ref Shared]\n");
+    App s = load_app(sam.path + "/template.yaml", {});
+    REQUIRE(s.layers.size() == 2);
+    CHECK(s.function("Fn")->layers == std::vector<std::string>{std::string(layer_arn_marker) + "Shared"});
+    CHECK(s.function("Own")->layers ==
+          std::vector<std::string>{std::string(layer_arn_marker) + "raw", std::string(layer_arn_marker) + "Shared"});
+    CHECK(s.notices.empty());
+}
