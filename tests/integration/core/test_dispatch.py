@@ -185,7 +185,7 @@ class DispatchTest(unittest.TestCase):
         status, headers, body = raw(self.d, "GET", "/_stratus/health")
         self.assertEqual(status, 200)
         doc = json.loads(body)
-        self.assertEqual(set(doc["services"]), {"dynamodb", "dynamodbstreams", "s3", "lambda"})
+        self.assertEqual(set(doc["services"]), {"dynamodb", "dynamodbstreams", "s3", "lambda", "logs"})
         self.assertGreaterEqual(doc["uptime_seconds"], 0)
         self.assertRegex(doc["version"], r"^\d+\.\d+\.\d+$")
 
