@@ -1,5 +1,7 @@
 #include "logs/filter_pattern.hpp"
 
+#include "core/text.hpp"
+
 #include <string.h>
 
 #include <cctype>
@@ -32,26 +34,7 @@ std::optional<double> number_of(std::string_view s) {
     return v;
 }
 
-// '*' matches any run of characters; everything else itself.
-bool glob(std::string_view pattern, std::string_view text) {
-    std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-    while (t < text.size()) {
-        if (p < pattern.size() && pattern[p] == '*') {
-            star = p++;
-            mark = t;
-        } else if (p < pattern.size() && pattern[p] == text[t]) {
-            ++p;
-            ++t;
-        } else if (star != std::string_view::npos) {
-            p = star + 1;
-            t = ++mark;
-        } else {
-            return false;
-        }
-    }
-    while (p < pattern.size() && pattern[p] == '*') ++p;
-    return p == pattern.size();
-}
+bool glob(std::string_view pattern, std::string_view text) { return core::wildcard_match(pattern, text); }
 
 std::shared_ptr<const std::regex> compile_regex(std::string_view body) {
     if (body.empty()) bad("empty regular expression");

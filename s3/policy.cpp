@@ -1,5 +1,7 @@
 #include "s3/policy.hpp"
 
+#include "core/text.hpp"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -459,28 +461,7 @@ bool pins(const Condition& c) {
 }  // namespace
 
 bool glob(std::string_view pattern, std::string_view text, bool ignore_case) {
-    auto eq = [ignore_case](char a, char b) {
-        if (!ignore_case) return a == b;
-        return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-    };
-    // Iterative matching with one backtrack point: linear in practice, never exponential.
-    std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-    while (t < text.size()) {
-        if (p < pattern.size() && (pattern[p] == '?' || (pattern[p] != '*' && eq(pattern[p], text[t])))) {
-            ++p;
-            ++t;
-        } else if (p < pattern.size() && pattern[p] == '*') {
-            star = p++;
-            mark = t;
-        } else if (star != std::string_view::npos) {
-            p = star + 1;
-            t = ++mark;
-        } else {
-            return false;
-        }
-    }
-    while (p < pattern.size() && pattern[p] == '*') ++p;
-    return p == pattern.size();
+    return core::wildcard_match(pattern, text, true, ignore_case);
 }
 
 bool ip_in(std::string_view address, std::string_view cidr) {
