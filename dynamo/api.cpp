@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <algorithm>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "core/group_commit.hpp"
 #include "core/log.hpp"
@@ -112,21 +115,38 @@ public:
     std::shared_ptr<core::Service> streams_api() override { return streams_api_; }
     streams::StreamStore& streams() override { return store_.streams(); }
 
-    // TTL deletions (and stream trimming) run on their own thread, never on the I/O threads.
-    void start_ttl_sweeper(std::chrono::milliseconds period) {
+    // Long work runs on one maintenance thread, never on the I/O threads: TTL deletions
+    // and stream trimming every `period`, and, as soon as they are recorded (or found at
+    // startup), GSI backfills and the removal of dropped tables' items in bounded steps.
+    void start_maintenance(std::chrono::milliseconds period) {
+        ctx_.wake_maintenance = [this] {
+            {
+                std::lock_guard lock(sweeper_mutex_);
+                maintenance_due_ = true;
+            }
+            sweeper_cv_.notify_all();
+        };
         sweeper_ = std::thread([this, period] {
+            auto next_sweep = std::chrono::steady_clock::now() + period;
             std::unique_lock lock(sweeper_mutex_);
-            while (!sweeper_cv_.wait_for(lock, period, [this] { return stopping_; })) {
+            for (;;) {
+                sweeper_cv_.wait_until(lock, next_sweep, [this] { return stopping_ || maintenance_due_; });
+                if (stopping_) return;
+                bool due = std::exchange(maintenance_due_, false);
                 lock.unlock();
-                try {
-                    sweep_expired(ctx_, ctx_.now());
-                } catch (const std::exception& e) {
-                    core::log::error("TTL sweep failed: {}", e.what());
-                }
-                try {
-                    store_.streams().maintain();
-                } catch (const std::exception& e) {
-                    core::log::error("stream maintenance failed: {}", e.what());
+                if (due) run_maintenance();
+                if (std::chrono::steady_clock::now() >= next_sweep) {
+                    try {
+                        sweep_expired(ctx_, ctx_.now());
+                    } catch (const std::exception& e) {
+                        core::log::error("TTL sweep failed: {}", e.what());
+                    }
+                    try {
+                        store_.streams().maintain();
+                    } catch (const std::exception& e) {
+                        core::log::error("stream maintenance failed: {}", e.what());
+                    }
+                    next_sweep = std::chrono::steady_clock::now() + period;
                 }
                 lock.lock();
             }
@@ -154,7 +174,12 @@ public:
             // DynamoDB answers an unknown target with a bare UnknownOperationException.
             throw core::AwsError::unknown_operation();
         }
-        if (grouped(op_name)) return write_grouped(request, it->second, op_name, std::move(reply));
+        if (grouped(op_name)) return write_grouped(parse_input(request), request, it->second, op_name, std::move(reply));
+        if (op_name == "ExecuteStatement" || op_name == "BatchExecuteStatement" || op_name == "ExecuteTransaction") {
+            nlohmann::json input = parse_input(request);
+            if (partiql_writes(input)) return write_grouped(std::move(input), request, it->second, op_name, std::move(reply));
+            return reply(answer(it->second(ctx_, input), op_name));
+        }
         if (auto text = text_operations().find(op_name); text != text_operations().end()) {
             core::Response r = core::json_response(protocol_, text->second(ctx_, parse_input(request)));
             r.operation = std::string(op_name);
@@ -212,10 +237,35 @@ private:
         core::Request meta;  // what rendering an error needs
     };
 
-    void write_grouped(const core::Request& request, const Operation& op, std::string_view op_name,
+    // PartiQL requests whose statements write (INSERT, UPDATE, DELETE, or EXISTS as a
+    // transaction's condition) commit through the group committer too. Anything else,
+    // however malformed, runs as a read: a write statement not recognised here (say,
+    // behind a comment) still commits correctly, in a transaction of its own.
+    static bool partiql_writes(const nlohmann::json& input) {
+        auto writes = [](const nlohmann::json& statement) {
+            if (!statement.is_string()) return false;
+            const std::string& text = statement.get_ref<const std::string&>();
+            std::size_t i = text.find_first_not_of(" \t\r\n(");
+            if (i == std::string::npos) return false;
+            std::size_t end = text.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", i);
+            std::string word = text.substr(i, end == std::string::npos ? std::string::npos : end - i);
+            for (char& c : word) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+            return word == "INSERT" || word == "UPDATE" || word == "DELETE" || word == "EXISTS";
+        };
+        if (!input.is_object()) return false;
+        if (auto st = input.find("Statement"); st != input.end()) return writes(*st);
+        for (const char* list : {"Statements", "TransactStatements"})
+            if (auto l = input.find(list); l != input.end() && l->is_array())
+                for (const auto& entry : *l)
+                    if (entry.is_object())
+                        if (auto st = entry.find("Statement"); st != entry.end() && writes(*st)) return true;
+        return false;
+    }
+
+    void write_grouped(nlohmann::json input, const core::Request& request, const Operation& op, std::string_view op_name,
                        core::Reply reply) {
         auto w = std::make_shared<GroupedWrite>();
-        w->input = parse_input(request);
+        w->input = std::move(input);
         w->meta.method = request.method;
         w->meta.request_id = request.request_id;
         commits_.submit(
@@ -249,6 +299,36 @@ private:
             });
     }
 
+    // Steps of Store::maintenance_step until nothing is pending. Each step is one job of
+    // the group committer, so it queues with the clients' writes instead of holding the
+    // writer for long, and the thread then rests as long as the step took, so a backfill
+    // takes at most about half a core from the requests.
+    void run_maintenance() {
+        constexpr std::size_t step_items = 256;
+        for (;;) {
+            auto started = std::chrono::steady_clock::now();
+            auto more = std::make_shared<bool>(false);
+            std::promise<std::exception_ptr> finished;
+            auto result = finished.get_future();
+            commits_.submit([this, more](core::lmdb::WriteTxn& txn) { *more = store_.maintenance_step(txn, step_items); },
+                            [&finished](std::exception_ptr e) { finished.set_value(e); });
+            if (auto error = result.get()) {
+                try {
+                    std::rethrow_exception(error);
+                } catch (const std::exception& e) {
+                    core::log::error("DynamoDB maintenance step failed: {}", e.what());
+                }
+                return;  // tried again at the next wake-up (or restart)
+            }
+            if (!*more) return;
+            auto took = std::chrono::steady_clock::now() - started;
+            std::unique_lock lock(sweeper_mutex_);
+            if (sweeper_cv_.wait_for(lock, std::max<std::chrono::steady_clock::duration>(took, std::chrono::milliseconds(1)),
+                                     [this] { return stopping_; }))
+                return;
+        }
+    }
+
     nlohmann::json call(std::string_view op, const nlohmann::json& in) {
         auto it = operations().find(op);
         if (it == operations().end()) throw std::logic_error("no DynamoDB operation " + std::string(op));
@@ -263,6 +343,7 @@ private:
     std::mutex sweeper_mutex_;
     std::condition_variable sweeper_cv_;
     bool stopping_ = false;
+    bool maintenance_due_ = true;  // at startup: resume what a previous run left
     // Last: destroyed first, running what was submitted while the rest still lives.
     core::lmdb::GroupCommit commits_{store_.env()};
 };
@@ -272,7 +353,7 @@ private:
 std::shared_ptr<DynamoService> make_service(core::lmdb::Env& env, std::string endpoint_address,
                                             std::chrono::milliseconds ttl_period) {
     auto s = std::make_shared<DynamoServiceImpl>(env, std::move(endpoint_address));
-    s->start_ttl_sweeper(ttl_period);
+    s->start_maintenance(ttl_period);
     return s;
 }
 

@@ -77,6 +77,7 @@ json TableDef::to_catalog() const {
                        {"rcu", i.read_capacity},
                        {"wcu", i.write_capacity},
                        {"arn", i.arn}});
+        if (i.backfilling) idx.back()["backfilling"] = true;
     }
     json tag_list = json::array();
     for (auto& [k, v] : tags) tag_list.push_back({k, v});
@@ -124,6 +125,7 @@ TableDef TableDef::from_catalog(const json& j) {
         d.read_capacity = i.value("rcu", std::int64_t{0});
         d.write_capacity = i.value("wcu", std::int64_t{0});
         d.arn = i.value("arn", "");
+        d.backfilling = i.value("backfilling", false);
         t.indexes.push_back(std::move(d));
     }
     t.pay_per_request = j.value("pay_per_request", true);

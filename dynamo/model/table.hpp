@@ -36,6 +36,11 @@ struct IndexDef {
     std::int64_t read_capacity = 0;
     std::int64_t write_capacity = 0;
     std::string arn;
+    // A GSI added to a table with many items: its entries are still being built from the
+    // items, in bounded steps off the I/O threads (Store::maintenance_step); writes keep
+    // it up to date meanwhile, reads of it are refused (AWS's IndexStatus CREATING,
+    // Backfilling true).
+    bool backfilling = false;
 };
 
 struct TableDef {

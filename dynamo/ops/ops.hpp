@@ -48,7 +48,14 @@ struct Context {
     std::string endpoint_address = "localhost:4566";
     std::function<double()> now;  // epoch seconds; injectable for tests
     std::shared_ptr<TransactionTokens> tokens = std::make_shared<TransactionTokens>();
+    // Tells the service's maintenance thread that long work was recorded (Store::
+    // maintenance_step); empty where nobody runs it (tests drive the steps themselves).
+    std::function<void()> wake_maintenance = {};
 };
+
+// UpdateTable builds a new GSI at once on a table of at most this many items; on a
+// bigger one it is CREATING (Backfilling) until the maintenance thread has built it.
+inline constexpr std::int64_t sync_backfill_items = 1000;
 
 using Operation = nlohmann::json (*)(Context&, const nlohmann::json& input);
 

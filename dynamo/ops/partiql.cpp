@@ -242,7 +242,9 @@ Statement prepare(const json& req, bool allow_exists, const std::string& member)
 }
 
 TableDef statement_table(Context& ctx, const Statement& st) {
-    return ctx.store.env().read([&](lmdb::ReadTxn& txn) { return require_table(ctx, txn, st.table); });
+    // Only writes ask, and writes run in the group commit's transaction (dynamo/api.cpp),
+    // which env.write joins: the table as the group's earlier writes left it.
+    return ctx.store.env().write([&](lmdb::WriteTxn& txn) { return require_table(ctx, txn, st.table); });
 }
 
 json select(Context& ctx, const lmdb::Txn& txn, const Statement& st, const ReadOptions& o) {
@@ -251,6 +253,8 @@ json select(Context& ctx, const lmdb::Txn& txn, const Statement& st, const ReadO
     if (st.index) {
         index = table.index(*st.index);
         if (!index) throw core::AwsError::validation("The table does not have the specified index: " + *st.index);
+        if (index->backfilling)
+            throw core::AwsError::validation("Cannot read from backfilling global secondary index: " + *st.index);
     }
     const KeySchema& schema = index ? index->key : table.key;
 

@@ -34,6 +34,8 @@ const IndexDef* find_index(const json& in, const TableDef& table) {
     v.throw_if_any();
     const IndexDef* index = table.index(*name);
     if (!index) throw core::AwsError::validation("The table does not have the specified index: " + *name);
+    if (index->backfilling)
+        throw core::AwsError::validation("Cannot read from backfilling global secondary index: " + *name);
     return index;
 }
 

@@ -155,10 +155,20 @@ json update_table(Context& ctx, const json& in) {
                     }
                     idx.id = ctx.store.allocate_id(txn);
                     idx.arn = t.arn + "/index/" + idx.name;
+                    // A table of a few items: the new index is filled in this transaction,
+                    // ACTIVE (and complete) when UpdateTable returns, as local tools make
+                    // it. A bigger one: CREATING with Backfilling as on AWS, built in
+                    // bounded steps off the I/O threads while reads and writes go on.
+                    idx.backfilling = ctx.store.stats(txn, t.id).count > sync_backfill_items;
                     t.indexes.push_back(idx);
-                    // The new index is filled from the existing items in this transaction, so
-                    // it is ACTIVE (and complete) when UpdateTable returns.
-                    ctx.store.backfill_index(txn, t, t.indexes.back());
+                    if (idx.backfilling) {
+                        ctx.store.schedule_backfill(txn, t, t.indexes.back());
+                        txn.after_commit([wake = ctx.wake_maintenance] {
+                            if (wake) wake();
+                        });
+                    } else {
+                        ctx.store.backfill_index(txn, t, t.indexes.back());
+                    }
                     changed = true;
                 } else if (const json* del = input::opt_object(u, "Delete")) {
                     auto idx_name = input::opt_string(*del, "IndexName").value_or("");
@@ -168,6 +178,9 @@ json update_table(Context& ctx, const json& in) {
                         throw core::AwsError::resource_not_found("Requested resource not found: Index: " + idx_name +
                                                                  " not found for table: " + t.name);
                     ctx.store.drop_index(txn, *it);
+                    txn.after_commit([wake = ctx.wake_maintenance] {
+                        if (wake) wake();
+                    });
                     t.indexes.erase(it);
                     // Drop attribute definitions no key uses any more.
                     std::erase_if(t.attribute_definitions,

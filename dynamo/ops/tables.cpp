@@ -82,7 +82,8 @@ json describe(Context& ctx, const lmdb::Txn& txn, const TableDef& t, const char*
                   {"ItemCount", is.count},
                   {"IndexArn", i.arn}};
         if (i.global) {
-            j["IndexStatus"] = "ACTIVE";
+            j["IndexStatus"] = i.backfilling ? "CREATING" : "ACTIVE";
+            if (i.backfilling) j["Backfilling"] = true;
             j["ProvisionedThroughput"] = throughput_json(t.pay_per_request, i.read_capacity, i.write_capacity);
             gsis.push_back(std::move(j));
         } else {
@@ -169,7 +170,10 @@ json delete_table(Context& ctx, const json& in) {
         for (const char* k : {"TableName", "TableStatus", "ProvisionedThroughput", "TableSizeBytes", "ItemCount",
                               "TableArn", "TableId", "BillingModeSummary"})
             if (full.contains(k)) d[k] = full[k];
-        ctx.store.drop_table(txn, t);
+        ctx.store.drop_table(txn, t);  // the items go in bounded steps (maintenance)
+        txn.after_commit([wake = ctx.wake_maintenance] {
+            if (wake) wake();
+        });
         return json{{"TableDescription", d}};
     });
 }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
@@ -97,7 +99,8 @@ void Store::upgrade_table(lmdb::WriteTxn& txn, const TableDef& table) {
         txn.put(items_, item_key(table, item), encode_item(item));
     }
     for (auto& index : table.indexes) {
-        drop_index(txn, index);
+        erase_prefix(txn, index_, u32be(index.id));
+        txn.del(meta_, "stats" + u32be(index.id));
         backfill_index(txn, table, index);
     }
     rebuild_ttl(txn, table);
@@ -164,17 +167,34 @@ std::uint32_t Store::allocate_id(lmdb::WriteTxn& txn) {
     return id;
 }
 
-void Store::erase_prefix(lmdb::WriteTxn& txn, lmdb::Dbi dbi, const std::string& prefix) {
+std::size_t Store::erase_prefix(lmdb::WriteTxn& txn, lmdb::Dbi dbi, const std::string& prefix, std::size_t limit) {
+    std::size_t n = 0;
     auto c = lmdb::Cursor::open(txn, dbi);
-    for (bool ok = c.seek(prefix); ok && c.key().starts_with(prefix);) {
+    for (bool ok = c.seek(prefix); ok && n < limit && c.key().starts_with(prefix); ++n) {
         c.del();
         ok = c.next();
     }
+    return n;
+}
+
+namespace {
+// ddb_meta keys of pending long work (maintenance_step):
+//   "bf" + u32be(index id) -> table name + '\0' + the last item key backfilled (none yet: empty)
+//   "purge" + db + u32be(id) -> "" : entries of id left to erase in db ('i' items, 'x' index, 't' ttl)
+constexpr std::string_view backfill_prefix = "bf";
+constexpr std::string_view purge_prefix = "purge";
+}  // namespace
+
+void Store::schedule_purge(lmdb::WriteTxn& txn, char db, std::uint32_t id) {
+    std::string k(purge_prefix);
+    k += db;
+    k += u32be(id);
+    txn.put(meta_, k, "");
 }
 
 void Store::drop_table(lmdb::WriteTxn& txn, const TableDef& table) {
-    erase_prefix(txn, items_, u32be(table.id));
-    erase_prefix(txn, ttl_, u32be(table.id));
+    schedule_purge(txn, 'i', table.id);
+    schedule_purge(txn, 't', table.id);
     txn.del(meta_, "stats" + u32be(table.id));
     for (auto& index : table.indexes) drop_index(txn, index);
     TableDef copy = table;
@@ -183,8 +203,101 @@ void Store::drop_table(lmdb::WriteTxn& txn, const TableDef& table) {
 }
 
 void Store::drop_index(lmdb::WriteTxn& txn, const IndexDef& index) {
-    erase_prefix(txn, index_, u32be(index.id));
+    schedule_purge(txn, 'x', index.id);
     txn.del(meta_, "stats" + u32be(index.id));
+    txn.del(meta_, std::string(backfill_prefix) + u32be(index.id));
+}
+
+void Store::schedule_backfill(lmdb::WriteTxn& txn, const TableDef& table, const IndexDef& index) {
+    txn.put(meta_, std::string(backfill_prefix) + u32be(index.id), table.name + '\0');
+}
+
+bool Store::maintenance_pending(const lmdb::Txn& txn) const {
+    auto c = lmdb::Cursor::open(txn, meta_);
+    for (std::string_view p : {backfill_prefix, purge_prefix})
+        if (c.seek(p) && c.key().starts_with(p)) return true;
+    return false;
+}
+
+bool Store::maintenance_step(lmdb::WriteTxn& txn, std::size_t budget) {
+    std::string key, value;
+    {
+        auto c = lmdb::Cursor::open(txn, meta_);
+        for (std::string_view p : {backfill_prefix, purge_prefix})
+            if (c.seek(p) && c.key().starts_with(p)) {
+                key = c.key();
+                value = c.value();
+                break;
+            }
+    }
+    if (key.empty()) return false;
+    if (key.starts_with(backfill_prefix)) {
+        backfill_step(txn, key, value, budget);
+        return true;
+    }
+    char db = key[purge_prefix.size()];
+    std::string id = key.substr(purge_prefix.size() + 1);
+    lmdb::Dbi dbi = db == 'i' ? items_ : db == 'x' ? index_ : ttl_;
+    if (erase_prefix(txn, dbi, id, budget) < budget) txn.del(meta_, key);
+    return true;
+}
+
+void Store::backfill_step(lmdb::WriteTxn& txn, std::string_view meta_key, std::string_view state, std::size_t budget) {
+    std::uint32_t index_id = read_u32be(meta_key.substr(backfill_prefix.size()));
+    auto nul = state.find('\0');
+    std::string name(state.substr(0, nul));
+    std::string last = nul == std::string_view::npos ? std::string() : std::string(state.substr(nul + 1));
+    auto table = find_table(txn, name);
+    auto index = table ? std::find_if(table->indexes.begin(), table->indexes.end(),
+                                      [&](const IndexDef& i) { return i.id == index_id && i.backfilling; })
+                       : std::vector<IndexDef>::iterator{};
+    if (!table || index == table->indexes.end()) {  // dropped meanwhile
+        txn.del(meta_, meta_key);
+        return;
+    }
+    std::string prefix = u32be(table->id);
+    std::vector<std::pair<std::string, Item>> items;
+    bool more = false;
+    {
+        auto c = lmdb::Cursor::open(txn, items_);
+        bool ok = c.seek(last.empty() ? prefix : last);
+        if (ok && !last.empty() && c.key() == last) ok = c.next();
+        for (; ok && c.key().starts_with(prefix); ok = c.next()) {
+            if (items.size() == budget) {
+                more = true;
+                break;
+            }
+            items.emplace_back(std::string(c.key()), decode_item(c.value()));
+        }
+    }
+    TableDef only = *table;
+    only.indexes = {*index};
+    for (auto& [k, item] : items) {
+        // Items written since the index was declared already have their entry (writes
+        // maintain every index of the definition); putting it again would count it twice.
+        if (!indexable(*index, item) || !project_for_index(only, *index, item)) continue;
+        if (txn.get(index_, entry_key(only, &*index, item))) continue;
+        put_index_entries(txn, only, item);
+    }
+    if (more) {
+        txn.put(meta_, meta_key, name + '\0' + items.back().first);
+    } else {
+        index->backfilling = false;
+        save_table(txn, *table);
+        txn.del(meta_, meta_key);
+    }
+}
+
+bool Store::indexable(const IndexDef& index, const Item& item) {
+    for (const KeyElement* k : {&index.key.hash, index.key.range ? &*index.key.range : nullptr}) {
+        if (!k) continue;
+        auto it = item.find(k->name);
+        if (it == item.end() || it->second.type != k->type) continue;
+        const AttributeValue& v = it->second;
+        if ((v.type == Type::S || v.type == Type::B) && v.s.empty()) return false;
+        if (value_size(v) > (k == &index.key.hash ? 2048u : 1024u)) return false;
+    }
+    return true;
 }
 
 std::string Store::id_prefix(std::uint32_t id) const { return u32be(id); }
@@ -340,18 +453,8 @@ void Store::backfill_index(lmdb::WriteTxn& txn, const TableDef& table, const Ind
     }
     // Items whose new index key is empty or longer than a key may be are left out of the
     // index (as AWS's backfill does), as writes could never have stored them there.
-    for (auto& item : items) {
-        bool ok = true;
-        for (const KeyElement* k : {&index.key.hash, index.key.range ? &*index.key.range : nullptr}) {
-            if (!k) continue;
-            auto it = item.find(k->name);
-            if (it == item.end() || it->second.type != k->type) continue;
-            const AttributeValue& v = it->second;
-            if ((v.type == Type::S || v.type == Type::B) && v.s.empty()) ok = false;
-            if (value_size(v) > (k == &index.key.hash ? 2048u : 1024u)) ok = false;
-        }
-        if (ok) put_index_entries(txn, only, item);
-    }
+    for (auto& item : items)
+        if (indexable(index, item)) put_index_entries(txn, only, item);
 }
 
 Stats Store::stats(const lmdb::Txn& txn, std::uint32_t id) const {

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
@@ -73,9 +74,23 @@ public:
 
     streams::StreamStore& streams() { return streams_; }
 
-    // Builds a new index's entries from the table's items (UpdateTable GSI create).
+    // Builds a new index's entries from the table's items now, in txn (UpdateTable GSI
+    // create on a small table).
     void backfill_index(core::lmdb::WriteTxn& txn, const TableDef& table, const IndexDef& index);
+    // Records that `index` (in table's definition, with backfilling set, saved in the
+    // same txn) is to be built from the table's items by maintenance_step.
+    void schedule_backfill(core::lmdb::WriteTxn& txn, const TableDef& table, const IndexDef& index);
+    // Removes the index's statistics now and its entries through maintenance_step.
     void drop_index(core::lmdb::WriteTxn& txn, const IndexDef& index);
+
+    // --- long work in bounded steps. Backfills of new indexes and the removal of dropped
+    // tables' and indexes' entries are recorded in ddb_meta (so a restart resumes them)
+    // and done by maintenance_step, one bounded piece per write transaction, so no
+    // transaction holds the writer for long. Ids are never reused, so a dropped table's
+    // leftovers are invisible while they wait.
+    // Does one piece (at most `budget` items) of pending work; false when none is pending.
+    bool maintenance_step(core::lmdb::WriteTxn& txn, std::size_t budget);
+    bool maintenance_pending(const core::lmdb::Txn& txn) const;
 
     Stats stats(const core::lmdb::Txn& txn, std::uint32_t id) const;
 
@@ -128,7 +143,15 @@ private:
     void add_stats(core::lmdb::WriteTxn& txn, std::uint32_t id, std::int64_t count, std::int64_t bytes);
     void put_index_entries(core::lmdb::WriteTxn& txn, const TableDef& table, const Item& item);
     void erase_index_entries(core::lmdb::WriteTxn& txn, const TableDef& table, const Item& item);
-    void erase_prefix(core::lmdb::WriteTxn& txn, core::lmdb::Dbi dbi, const std::string& prefix);
+    // Erases the entries of dbi starting with prefix, at most `limit`; returns how many.
+    std::size_t erase_prefix(core::lmdb::WriteTxn& txn, core::lmdb::Dbi dbi, const std::string& prefix,
+                             std::size_t limit = SIZE_MAX);
+    void schedule_purge(core::lmdb::WriteTxn& txn, char db, std::uint32_t id);
+    void backfill_step(core::lmdb::WriteTxn& txn, std::string_view meta_key, std::string_view state,
+                       std::size_t budget);
+    // Whether the index can hold the item's entry: writes refuse items whose index key is
+    // empty or too long, so a backfill leaves such items out (as AWS's does).
+    static bool indexable(const IndexDef& index, const Item& item);
     // Format upgrade of one table: re-keys its items, rebuilds its indexes and TTL index.
     void upgrade_table(core::lmdb::WriteTxn& txn, const TableDef& table);
     // The ddb_ttl key of `item` stored under `key`, or nullopt when TTL is off for the

@@ -1,0 +1,145 @@
+// DynamoDB's long work in bounded steps (Store::maintenance_step): a GSI added to a table
+// of more than sync_backfill_items items is built piece by piece while writes keep it up
+// to date, and a dropped table's or index's entries are erased piece by piece, leaving
+// nothing behind.
+#include <doctest/doctest.h>
+
+#include "temp_dir.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "dynamo/ops/ops.hpp"
+
+using namespace stratus::dynamo;
+namespace lmdb = stratus::core::lmdb;
+using json = nlohmann::json;
+
+namespace {
+
+struct Fixture {
+    stratus::test::TempDir dir;
+    lmdb::Env env = lmdb::Env::open(dir.path);
+    Store store{env};
+    int wakes = 0;
+    Context ctx{store, "us-east-1", "000000000000", "localhost:4566", [] { return 1700000000.0; }, std::make_shared<TransactionTokens>(),
+                [this] { ++wakes; }};
+
+    void create(const std::string& name) {
+        create_table(ctx, {{"TableName", name},
+                           {"KeySchema", {{{"AttributeName", "pk"}, {"KeyType", "HASH"}}}},
+                           {"AttributeDefinitions", {{{"AttributeName", "pk"}, {"AttributeType", "S"}}}},
+                           {"BillingMode", "PAY_PER_REQUEST"}});
+    }
+    void put(const std::string& table, int i, const std::string& g) {
+        put_item(ctx, {{"TableName", table},
+                       {"Item", {{"pk", {{"S", "k" + std::to_string(i)}}}, {"g", {{"S", g}}}, {"ttl", {{"N", "1"}}}}}});
+    }
+    json add_gsi(const std::string& table) {
+        return update_table(
+            ctx, {{"TableName", table},
+                  {"AttributeDefinitions", {{{"AttributeName", "g"}, {"AttributeType", "S"}}}},
+                  {"GlobalSecondaryIndexUpdates",
+                   {{{"Create",
+                      {{"IndexName", "byg"},
+                       {"KeySchema", {{{"AttributeName", "g"}, {"KeyType", "HASH"}}}},
+                       {"Projection", {{"ProjectionType", "ALL"}}}}}}}}})["TableDescription"]["GlobalSecondaryIndexes"][0];
+    }
+    int steps(std::size_t budget) {
+        int n = 0;
+        while (env.write([&](lmdb::WriteTxn& txn) { return store.maintenance_step(txn, budget); })) ++n;
+        return n;
+    }
+    std::size_t entries(const char* db) {
+        lmdb::Dbi dbi = env.open_db(db);
+        return env.read([&](lmdb::ReadTxn& txn) { return txn.entries(dbi); });
+    }
+    std::size_t query_count(const std::string& table, const std::string& g) {
+        json out = query(ctx, {{"TableName", table},
+                               {"IndexName", "byg"},
+                               {"KeyConditionExpression", "g = :g"},
+                               {"ExpressionAttributeValues", {{":g", {{"S", g}}}}}});
+        return out["Count"].get<std::size_t>();
+    }
+};
+
+std::string message_of(const std::function<void()>& fn) {
+    try {
+        fn();
+    } catch (const stratus::core::AwsError& e) {
+        return e.message();
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST_CASE("a GSI on a big table is backfilled in steps, writes kept in it meanwhile") {
+    Fixture f;
+    f.create("tbl");
+    const int n = static_cast<int>(sync_backfill_items) + 200;
+    for (int i = 0; i < n; ++i) f.put("tbl", i, i % 2 ? "odd" : "even");
+    json gsi = f.add_gsi("tbl");
+    CHECK(gsi["IndexStatus"] == "CREATING");
+    CHECK(gsi["Backfilling"] == true);
+    CHECK(f.wakes == 1);
+    CHECK(message_of([&] { f.query_count("tbl", "odd"); }) == "Cannot read from backfilling global secondary index: byg");
+    // One step, then writes: a new item, an item moved to another partition, a deletion.
+    CHECK(f.env.write([&](lmdb::WriteTxn& txn) { return f.store.maintenance_step(txn, 100); }));
+    f.put("tbl", n, "odd");
+    f.put("tbl", 1, "even");  // k1 moves from "odd" to "even"
+    delete_item(f.ctx, {{"TableName", "tbl"}, {"Key", {{"pk", {{"S", "k2"}}}}}});
+    int steps = f.steps(100);
+    CHECK(steps >= n / 100 - 1);
+    CHECK(steps <= n / 100 + 1);
+    json d = describe_table(f.ctx, {{"TableName", "tbl"}})["Table"]["GlobalSecondaryIndexes"][0];
+    CHECK(d["IndexStatus"] == "ACTIVE");
+    CHECK_FALSE(d.contains("Backfilling"));
+    CHECK(d["ItemCount"] == n);  // n - 1 deleted + 1 new
+    CHECK(f.query_count("tbl", "odd") == static_cast<std::size_t>(n / 2));   // the odd ones - k1 + k<n>
+    CHECK(f.query_count("tbl", "even") == static_cast<std::size_t>(n / 2));  // the even ones - k2 + k1
+    CHECK(f.entries("ddb_index") == static_cast<std::size_t>(n));
+    CHECK_FALSE(f.env.read([&](lmdb::ReadTxn& txn) { return f.store.maintenance_pending(txn); }));
+}
+
+TEST_CASE("a GSI on a small table is built at once") {
+    Fixture f;
+    f.create("tbl");
+    for (int i = 0; i < 10; ++i) f.put("tbl", i, "x");
+    CHECK(f.add_gsi("tbl")["IndexStatus"] == "ACTIVE");
+    CHECK(f.wakes == 0);
+    CHECK(f.query_count("tbl", "x") == 10);
+}
+
+TEST_CASE("a dropped table's items, index entries and TTL entries are erased in steps") {
+    Fixture f;
+    f.create("tbl");
+    for (int i = 0; i < 500; ++i) f.put("tbl", i, "x");
+    f.add_gsi("tbl");
+    update_time_to_live(f.ctx, {{"TableName", "tbl"}, {"TimeToLiveSpecification", {{"Enabled", true}, {"AttributeName", "ttl"}}}});
+    CHECK(f.entries("ddb_items") == 500);
+    CHECK(f.entries("ddb_index") == 500);
+    CHECK(f.entries("ddb_ttl") == 500);
+    delete_table(f.ctx, {{"TableName", "tbl"}});
+    CHECK(f.wakes == 1);
+    f.create("tbl");  // a new table of the same name is empty at once
+    CHECK(scan(f.ctx, {{"TableName", "tbl"}})["Count"] == 0);
+    CHECK(f.steps(64) >= 3 * 500 / 64);
+    CHECK(f.entries("ddb_items") == 0);
+    CHECK(f.entries("ddb_index") == 0);
+    CHECK(f.entries("ddb_ttl") == 0);
+}
+
+TEST_CASE("a GSI deleted while it is being backfilled stops its backfill") {
+    Fixture f;
+    f.create("tbl");
+    const int n = static_cast<int>(sync_backfill_items) + 1;
+    for (int i = 0; i < n; ++i) f.put("tbl", i, "x");
+    f.add_gsi("tbl");
+    CHECK(f.env.write([&](lmdb::WriteTxn& txn) { return f.store.maintenance_step(txn, 100); }));
+    update_table(f.ctx, {{"TableName", "tbl"}, {"GlobalSecondaryIndexUpdates", {{{"Delete", {{"IndexName", "byg"}}}}}}});
+    f.steps(100);
+    CHECK(f.entries("ddb_index") == 0);
+    CHECK(f.entries("ddb_items") == static_cast<std::size_t>(n));
+    CHECK_FALSE(describe_table(f.ctx, {{"TableName", "tbl"}})["Table"].contains("GlobalSecondaryIndexes"));
+}
