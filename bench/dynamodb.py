@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# bench-timeout: 240 + 12 runs
+# bench-timeout: 360 + 15 runs
 # bench-timeout-extra BENCH_BIG: 420
 """DynamoDB item operations: stratus vs dynalite (LevelDB on disk) vs moto's server.
 
@@ -20,6 +20,14 @@ The three servers run one after the other (never concurrently), each the same wa
    server is given time to go idle (requests wrk abandoned at its end), at most 30 s;
    moto gets fewer connections for Query and Scan (see MOTO_CONNECTIONS);
 5. RSS, stop.
+
+stratus also gets, in the same run: its own ceiling (GET /_stratus/health, an empty
+endpoint, same wrk settings) before the operations, so each operation is reported as a
+fraction of it, and server CPU per request against the peers'; after the operations,
+BACKFILL_ITEMS (default 100,000) more items and a GetItem wrk run during which UpdateTable
+adds a GSI over the whole table (GetItem p99 meanwhile, and the build's duration);
+RssAnon and RssFile after all that; then a second stratus with --durability full for a
+PutItem run (against dynalite's PutItem).
 
 Reported: req/s and p99 per operation and server, ratios stratus / dynalite and
 stratus / moto (the runner computes them), Scan items/s (pages differ a little in size),
@@ -74,6 +82,7 @@ TABLE = "bench"
 WRK_TIMEOUT_S = 10  # per request; wrk's default 2 s would drop slow baseline answers
 PRELOAD_DEADLINE_S = 180
 DRAIN_MAX_S = 30  # after each wrk run, wait at most this long for the server to go idle
+BACKFILL_ITEMS = int(os.environ.get("BACKFILL_ITEMS", "100000"))
 PEERS = [x for x in os.environ.get("DYNAMODB_PEERS", "dynalite,moto").replace(",", " ").split()]
 OPS = [("get", "GetItem"), ("partiql", "PartiQL SELECT by key"), ("query", "Query"), ("scan", "Scan"),
        ("put", "PutItem")]
@@ -324,6 +333,8 @@ def measure_server(name: str, work: Path) -> dict:
         b.log(f"{name}: preloaded {ITEMS} items in {secs:.2f}s ({ITEMS / secs:.0f} items/s"
               + (f", {retries} retried batches" if retries else "") + ")")
         parts = ITEMS // PER_PARTITION
+        if name == "stratus":
+            res["health"] = health_run(port, proc.pid)
         for op, label in OPS:
             if op in UNSUPPORTED.get(name, {}):
                 res["ops"][op] = None
@@ -352,12 +363,90 @@ def measure_server(name: str, work: Path) -> dict:
                   f"p99 {r['p99_ms']:8.3f} ms{extra}"
                   + (f" ({r['problems']})" if r["problems"] else ""))
         res["rss_kb"] = b.tree_rss_kb(proc.pid)
+        if name == "stratus":
+            res["backfill"] = backfill_run(port, proc, conns["get"], parts)
+            res["rss_anon_kb"] = b.proc_status_kb(proc.pid, "RssAnon")
+            res["rss_file_kb"] = b.proc_status_kb(proc.pid, "RssFile")
         if name == "stratus" and BIG:
             res["big"] = big_load(port, proc, conns["query"], res.get("put_items", 0))
     finally:
         res["stderr"] = proc.stderr_tail(3)
         proc.stop()
     return res
+
+
+def health_run(port: int, pid: int) -> dict:
+    """stratus's own ceiling on this machine: GET /_stratus/health (an empty endpoint)
+    under the same wrk load as the operations."""
+    url = f"http://{b.HOST}:{port}/_stratus/health"
+    if b.warmup():
+        b.wrk(url, b.warmup(), THREADS, CONNECTIONS)
+    t0 = b.cpu_ticks(pid)
+    r = b.wrk(url, b.duration(), THREADS, CONNECTIONS)
+    t1 = b.cpu_ticks(pid)
+    r["server_cpu_s"] = None if t0 is None or t1 is None else (t1 - t0) / os.sysconf("SC_CLK_TCK")
+    b.wait_idle(pid, DRAIN_MAX_S)
+    b.log(f"stratus: empty endpoint {r['rps']:9.1f} req/s, p50 {r['p50_ms']:8.3f} ms, p99 {r['p99_ms']:8.3f} ms")
+    return r
+
+
+def backfill_run(port: int, proc: b.Proc, conns: int, parts: int) -> dict:
+    """BACKFILL_ITEMS more items, then GetItem under wrk while UpdateTable adds a GSI over
+    the whole table (built in bounded steps off the I/O threads): the GetItem p99 while it
+    is built, and how long the build took."""
+    secs, _ = load(port, 5_000_000, BACKFILL_ITEMS)
+    b.wait_idle(proc.pid)
+    b.log(f"stratus: loaded {BACKFILL_ITEMS} more items in {secs:.1f}s for the backfill run")
+    out: dict = {}
+
+    def reads() -> None:
+        out["get"] = run_wrk(port, "get", parts, b.duration(), conns, proc.pid)
+
+    t = threading.Thread(target=reads)
+    t.start()
+    time.sleep(1)
+    c = Client(port)
+    start = time.monotonic()
+    status, body = c.call("UpdateTable", {
+        "TableName": TABLE,
+        "AttributeDefinitions": [{"AttributeName": "n", "AttributeType": "N"}],
+        "GlobalSecondaryIndexUpdates": [{"Create": {
+            "IndexName": "by_n", "KeySchema": [{"AttributeName": "n", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "KEYS_ONLY"}}}]})
+    if status != 200:
+        sys.exit(f"stratus: UpdateTable failed: {status} {body}")
+    index = {}
+    while time.monotonic() - start < 300:
+        _, d = c.call("DescribeTable", {"TableName": TABLE})
+        index = d["Table"]["GlobalSecondaryIndexes"][0]
+        if index["IndexStatus"] == "ACTIVE":
+            break
+        time.sleep(0.05)
+    out["secs"] = time.monotonic() - start
+    out["items"] = index.get("ItemCount")
+    t.join()
+    c.close()
+    g = out["get"]
+    b.log(f"stratus: GSI backfill of {out['items']} items took {out['secs']:.2f}s; GetItem meanwhile "
+          f"{g['rps']:.0f} req/s, p99 {g['p99_ms']:.3f} ms")
+    return out
+
+
+def full_durability_put(work: Path) -> dict:
+    """PutItem on a stratus started with --durability full (fsync before each answer;
+    one fsync per group of writes)."""
+    port = b.free_port()
+    proc = b.start_stratus(work, port, ["--durability", "full"])
+    try:
+        wait_dynamo(port, proc, 30)
+        create_table(port)
+        if b.warmup():
+            run_wrk(port, "put", ITEMS // PER_PARTITION, b.warmup(), CONNECTIONS, proc.pid)
+        r = run_wrk(port, "put", ITEMS // PER_PARTITION, b.duration(), CONNECTIONS, proc.pid)
+        b.log(f"stratus --durability full: PutItem {r['rps']:.0f} req/s, p99 {r['p99_ms']:.3f} ms")
+        return r
+    finally:
+        proc.stop()
 
 
 def big_load(port: int, proc: b.Proc, conns: int, put_items: int) -> dict:
@@ -414,6 +503,8 @@ def main() -> None:
             b.log(f"{name}: skipped: {e}")
             results.note(f"{name} not measured: {e}")
             got[name] = None
+        if name == "stratus":
+            got[name]["put_full"] = full_durability_put(d)
         shutil.rmtree(d, ignore_errors=True)
 
     s = got["stratus"]
@@ -437,6 +528,51 @@ def main() -> None:
             target = "stratus<2" if op == "get" and name == "dynalite" else ""
             results.row(f"{label} p99 (ms)", s["ops"][op]["p99_ms"], name,
                         base(name, op, "p99_ms"), target, digits=2)
+    # The figures that do not depend on the machine's state: stratus against its own
+    # ceiling (the empty endpoint in this run) and server CPU per request against the peers.
+    h = s["health"]
+
+    def cpu_us(r: dict | None) -> float | None:
+        if not r or not r["requests"] or r.get("server_cpu_s") is None:
+            return None
+        return 1e6 * r["server_cpu_s"] / r["requests"]
+
+    results.row("empty endpoint (GET /_stratus/health) req/s", h["rps"], digits=0)
+    results.row("empty endpoint server CPU per request (us)", cpu_us(h), digits=1)
+    for op, label, target in (("get", "GetItem", "stratus>=0.80"), ("put", "PutItem", "stratus>=0.50"),
+                              ("query", "Query", ""), ("partiql", "PartiQL SELECT by key", "")):
+        results.row(f"{label} / empty-endpoint ceiling (req/s fraction)", s["ops"][op]["rps"] / h["rps"],
+                    target=target, digits=2)
+    results.row("GetItem p99 / empty-endpoint p99", s["ops"]["get"]["p99_ms"] / h["p99_ms"],
+                target="stratus<=1.2", digits=2)
+    for op, label, tgt in (("get", "GetItem", "ratio<=0.10"), ("put", "PutItem", "ratio<=0.125"),
+                           ("query", "Query", "ratio<=0.10"), ("partiql", "PartiQL SELECT by key", "")):
+        for name in ("dynalite", "moto"):
+            g = got[name]
+            results.row(f"{label} server CPU per request (us)", cpu_us(s["ops"][op]), name,
+                        None if g is None else cpu_us(g["ops"][op]), tgt if name == "dynalite" else "",
+                        digits=1)
+    sc = s["ops"]["scan"]
+    results.row("Scan 1 MB page: server CPU per page (ms)", cpu_us(sc) / 1000 if cpu_us(sc) else None,
+                "dynalite", cpu_us(got["dynalite"]["ops"]["scan"]) / 1000
+                if got["dynalite"] and cpu_us(got["dynalite"]["ops"]["scan"]) else None,
+                "stratus<=10", digits=2)
+    pf = s["put_full"]
+    results.row("PutItem req/s, stratus --durability full", pf["rps"], "dynalite",
+                base("dynalite", "put", "rps"), "ratio>=10", digits=0)
+    bf = s["backfill"]
+    results.row(f"GetItem p99 during a {bf['items']}-item GSI backfill (ms)", bf["get"]["p99_ms"],
+                "stratus GetItem p99 without", s["ops"]["get"]["p99_ms"], "ratio<=1.2", digits=2)
+    results.row(f"GSI backfill of {bf['items']} items under GetItem load (s)", bf["secs"], digits=2)
+    results.note(f"backfill run: {BACKFILL_ITEMS} more items loaded, then a {b.duration()}s GetItem wrk run "
+                 f"(same settings) with UpdateTable adding a KEYS_ONLY GSI 1 s in; the build took "
+                 f"{bf['secs']:.2f}s of that run" + (f"; GetItem problems: {bf['get']['problems']}"
+                                                      if bf["get"]["problems"] else ""))
+    if pf["problems"]:
+        results.note(f"stratus --durability full PutItem: {pf['problems']}")
+    results.row("stratus RssAnon after the runs and the backfill (MB)", b.to_mb(s["rss_anon_kb"]),
+                target="stratus<32", digits=1)
+    results.row("stratus RssFile after the runs and the backfill (MB)", b.to_mb(s["rss_file_kb"]), digits=1)
     for name in ("dynalite", "moto"):
         g = got[name]
         results.row(f"preload {ITEMS} items (s)", s["preload_s"], name,
