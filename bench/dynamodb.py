@@ -334,7 +334,7 @@ def measure_server(name: str, work: Path) -> dict:
               + (f", {retries} retried batches" if retries else "") + ")")
         parts = ITEMS // PER_PARTITION
         if name == "stratus":
-            res["health"] = health_run(port, proc.pid)
+            res["health"] = health_run(port, proc.pid, parts)
         for op, label in OPS:
             if op in UNSUPPORTED.get(name, {}):
                 res["ops"][op] = None
@@ -375,18 +375,14 @@ def measure_server(name: str, work: Path) -> dict:
     return res
 
 
-def health_run(port: int, pid: int) -> dict:
-    """stratus's own ceiling on this machine: GET /_stratus/health (an empty endpoint)
-    under the same wrk load as the operations."""
-    url = f"http://{b.HOST}:{port}/_stratus/health"
+def health_run(port: int, pid: int, parts: int) -> dict:
+    """stratus's own ceiling on this machine: GET /_stratus/health (an empty endpoint) under
+    the same wrk load as the operations (same connections, headers and script work)."""
     if b.warmup():
-        b.wrk(url, b.warmup(), THREADS, CONNECTIONS)
-    t0 = b.cpu_ticks(pid)
-    r = b.wrk(url, b.duration(), THREADS, CONNECTIONS)
-    t1 = b.cpu_ticks(pid)
-    r["server_cpu_s"] = None if t0 is None or t1 is None else (t1 - t0) / os.sysconf("SC_CLK_TCK")
-    b.wait_idle(pid, DRAIN_MAX_S)
-    b.log(f"stratus: empty endpoint {r['rps']:9.1f} req/s, p50 {r['p50_ms']:8.3f} ms, p99 {r['p99_ms']:8.3f} ms")
+        run_wrk(port, "health", parts, b.warmup(), CONNECTIONS, pid)
+    r = run_wrk(port, "health", parts, b.duration(), CONNECTIONS, pid)
+    b.log(f"stratus: empty endpoint {r['rps']:9.1f} req/s, p50 {r['p50_ms']:8.3f} ms, p99 {r['p99_ms']:8.3f} ms"
+          + (f" ({r['problems']})" if r["problems"] else ""))
     return r
 
 

@@ -12,6 +12,8 @@
 --   query PARTS           Query of a random partition: 10 items
 --   scan  -               Scan with no Limit: the first page (at most 1 MB)
 --   put   -               PutItem of a new item per request (pk "w<thread>-<counter>")
+--   health PARTS          GET /_stratus/health (stratus's empty endpoint) with the same headers
+--                         and the same per-request script work as get: stratus's own ceiling
 -- Every answer is checked (a 200 with the wrong content counts as `bad`); done() prints one
 -- line "check: ..." for dynamodb.py.
 
@@ -54,14 +56,18 @@ end
 
 function init(args)
   op, tbl = args[1], args[2]
-  local targets = { get = "GetItem", partiql = "ExecuteStatement", query = "Query", scan = "Scan", put = "PutItem" }
+  local targets = { health = "GetItem", get = "GetItem", partiql = "ExecuteStatement", query = "Query", scan = "Scan", put = "PutItem" }
   assert(targets[op], "unknown op " .. tostring(op))
   payload = string.rep("x", tonumber(args[4] or "0"))
   math.randomseed(id * 7919)
   wrk.method = "POST"
   wrk.path = "/"
   for k, v in pairs(headers_for(targets[op])) do wrk.headers[k] = v end
-  if op == "get" or op == "partiql" or op == "query" then
+  if op == "health" then
+    wrk.method = "GET"
+    wrk.path = "/_stratus/health"
+  end
+  if op == "get" or op == "partiql" or op == "query" or op == "health" then
     parts = tonumber(args[3])
   elseif op == "scan" then
     wrk.body = '{"TableName":"' .. tbl .. '"}'
@@ -69,7 +75,11 @@ function init(args)
 end
 
 function request()
-  if op == "get" then
+  if op == "health" then
+    math.random(0, parts - 1)  -- the same script work as get's request
+    math.random(0, 9)
+    return wrk.format(nil, nil, nil, nil)
+  elseif op == "get" then
     local p, s = math.random(0, parts - 1), math.random(0, 9)
     return wrk.format(nil, nil, nil, string.format(
       '{"TableName":"%s","Key":{"pk":{"S":"p%07d"},"sk":{"S":"s%d"}}}', tbl, p, s))
@@ -100,7 +110,9 @@ function response(status, headers, body)
     if first_bad == "" then first_bad = status .. " " .. string.sub(body, 1, 200) end
     return  -- wrk counts these as non-2xx
   end
-  if op == "get" then
+  if op == "health" then
+    if not string.find(body, '"uptime_seconds"', 1, true) then mark_bad(body) end
+  elseif op == "get" then
     if not string.find(body, '"Item"', 1, true) then mark_bad(body) end
   elseif op == "partiql" then
     if not string.find(body, '"Items":%s*%[%s*{') then mark_bad(body) end
