@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
@@ -13,7 +15,6 @@ namespace stratus::dynamo {
 using json = nlohmann::json;
 
 namespace {
-constexpr std::size_t page_bytes = 1024 * 1024;  // DynamoDB's 1 MB page
 
 // The attributes LastEvaluatedKey holds: the table key, plus the index key for indexes.
 Item last_key(const TableDef& table, const IndexDef* index, const Item& item) {
@@ -199,7 +200,9 @@ json read_page(Context& ctx, const core::lmdb::Txn& txn, const PageRequest& r) {
 }
 
 std::string read_page_body(Context& ctx, const core::lmdb::Txn& txn, const PageRequest& r) {
-    std::string body = r.select != Select::count ? "{\"Items\":[" : "{";
+    std::string body;
+    body.reserve(std::max<std::size_t>(r.expected_bytes, 256));
+    body += r.select != Select::count ? "{\"Items\":[" : "{";
     bool first = true;
     PageTally p = walk_page(ctx, txn, r, [&](const Item& item) {
         if (!first) body += ',';

@@ -16,6 +16,8 @@
 
 namespace stratus::dynamo {
 
+inline constexpr std::size_t page_bytes = 1024 * 1024;  // DynamoDB's 1 MB page
+
 enum class Select { all_attributes, all_projected, specific, count };
 
 struct PageRequest {
@@ -33,6 +35,9 @@ struct PageRequest {
     // Query: the key condition still checked item by item (begins_with on N cannot be a
     // byte range, and it keeps the bounds honest).
     std::function<bool(const Item&)> matches_key;
+    // What the response text will likely need, reserved up front (0: unknown): growing a
+    // 1 MB page's string by doubling cost ~1/8 of a Scan's CPU in copies and page faults.
+    std::size_t expected_bytes = 0;
 };
 
 nlohmann::json read_page(Context& ctx, const core::lmdb::Txn& txn, const PageRequest& request);

@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
@@ -67,6 +69,19 @@ auto scan_with(Context& ctx, const json& in, Page page_fn) {
         const IndexDef* index = find_index(in, t);
         PageRequest page = make_page(ctx, in, t, index, std::move(filter), std::move(projection));
         page.range.prefix = ctx.store.id_prefix(index ? index->id : t.id);
+        // A Scan without a filter returns what it reads, up to a 1 MB page: its size is
+        // known from the table's statistics. (JSON text is about 1.3x DynamoDB's item
+        // size; 1.5x leaves room.)
+        if (page.filter.empty() && page.select != Select::count) {
+            Stats st = ctx.store.stats(txn, index ? index->id : t.id);
+            if (st.count > 0 && st.bytes > 0) {
+                double avg = static_cast<double>(st.bytes) / static_cast<double>(st.count);
+                double items = std::min(static_cast<double>(st.count) / static_cast<double>(total.value_or(1)),
+                                        static_cast<double>(page_bytes) / avg + 1);
+                if (page.limit) items = std::min(items, static_cast<double>(*page.limit));
+                page.expected_bytes = static_cast<std::size_t>(std::min(items * (avg * 1.5 + 16), 2.0 * page_bytes));
+            }
+        }
         if (total && *total > 1) {
             const KeyElement& hash = index ? index->key.hash : t.key.hash;
             auto seg = static_cast<std::uint64_t>(*segment), n = static_cast<std::uint64_t>(*total);
