@@ -6,6 +6,7 @@
 #include <limits>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace stratus::core::lmdb {
 
@@ -35,6 +36,35 @@ struct EnvState {
     std::atomic<bool> dirty{false};      // committed since the last fsync
     std::atomic<int> flush_error{0};
     std::thread flusher;
+
+    // Ended read transactions kept for reuse: mdb_txn_reset keeps the transaction's
+    // memory and reader slot, and mdb_txn_renew takes it up again without an allocation
+    // or the reader-table mutex a fresh mdb_txn_begin needs (lmdb.h recommends this for
+    // frequent readers). With MDB_NOTLS any thread may renew any of them.
+    static constexpr std::size_t max_idle_readers = 16;
+    std::mutex idle_mutex;
+    std::vector<MDB_txn*> idle_readers;
+
+    // A reset read transaction, or nullptr.
+    MDB_txn* take_idle_reader() {
+        std::lock_guard lock(idle_mutex);
+        if (idle_readers.empty()) return nullptr;
+        MDB_txn* txn = idle_readers.back();
+        idle_readers.pop_back();
+        return txn;
+    }
+    // Ends a read transaction, keeping it for reuse when there is room.
+    void end_reader(MDB_txn* txn) noexcept {
+        mdb_txn_reset(txn);
+        {
+            std::lock_guard lock(idle_mutex);
+            if (idle_readers.size() < max_idle_readers) {
+                idle_readers.push_back(txn);
+                return;
+            }
+        }
+        mdb_txn_abort(txn);
+    }
 
     EnvState() = default;
     EnvState(const EnvState&) = delete;
@@ -131,6 +161,8 @@ EnvState::~EnvState() {
         flusher.join();
     }
     if (env != nullptr) {
+        for (MDB_txn* txn : idle_readers) mdb_txn_abort(txn);
+        idle_readers.clear();
         // Best effort: errors here have no one to go to; Env::sync() reports them.
         if (dirty.load()) sync_now();
         // Also required after a failed mdb_env_open (lmdb.h).
@@ -274,7 +306,8 @@ Txn::Txn(EnvState* state, std::shared_lock<std::shared_mutex>&& lock, MDB_txn* t
 Txn::Txn(Txn&& other) noexcept
     : state_(other.state_),
       lock_(std::move(other.lock_)),
-      txn_(std::exchange(other.txn_, nullptr)) {}
+      txn_(std::exchange(other.txn_, nullptr)),
+      read_only_(other.read_only_) {}
 
 Txn& Txn::operator=(Txn&& other) noexcept {
     if (this != &other) {
@@ -282,6 +315,7 @@ Txn& Txn::operator=(Txn&& other) noexcept {
         state_ = other.state_;
         lock_ = std::move(other.lock_);
         txn_ = std::exchange(other.txn_, nullptr);
+        read_only_ = other.read_only_;
     }
     return *this;
 }
@@ -289,7 +323,11 @@ Txn& Txn::operator=(Txn&& other) noexcept {
 Txn::~Txn() { abort(); }
 
 void Txn::abort() noexcept {
-    if (txn_ != nullptr) mdb_txn_abort(std::exchange(txn_, nullptr));
+    if (txn_ != nullptr) {
+        MDB_txn* txn = std::exchange(txn_, nullptr);
+        if (read_only_) state_->end_reader(txn);  // before the lock goes: a resize waits for it
+        else mdb_txn_abort(txn);
+    }
     if (lock_.owns_lock()) lock_.unlock();  // only now may a resize proceed
 }
 
@@ -311,9 +349,20 @@ std::size_t Txn::entries(Dbi dbi) const {
 
 ReadTxn ReadTxn::begin(Env& env) {
     EnvState& state = *env.state_;
-    std::shared_lock<std::shared_mutex> lock;
+    std::shared_lock<std::shared_mutex> lock(state.resize_mutex);
+    if (MDB_txn* txn = state.take_idle_reader()) {
+        if (mdb_txn_renew(txn) == MDB_SUCCESS) {
+            ReadTxn out(&state, std::move(lock), txn);
+            out.read_only_ = true;
+            return out;
+        }
+        mdb_txn_abort(txn);  // MDB_MAP_RESIZED and the like: a fresh one sorts it out
+    }
+    lock.unlock();
     MDB_txn* txn = begin_txn(state, MDB_RDONLY, lock);
-    return ReadTxn(&state, std::move(lock), txn);
+    ReadTxn out(&state, std::move(lock), txn);
+    out.read_only_ = true;
+    return out;
 }
 
 WriteTxn WriteTxn::begin(Env& env) {

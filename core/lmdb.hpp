@@ -232,6 +232,9 @@ protected:
     // Released only after txn_ has ended (abort() and commit() order it explicitly).
     std::shared_lock<std::shared_mutex> lock_;
     MDB_txn* txn_;
+    // A read transaction: ending it resets it for reuse (mdb_txn_reset / mdb_txn_renew)
+    // instead of freeing it.
+    bool read_only_ = false;
 
 private:
     friend class Cursor;
