@@ -1139,6 +1139,17 @@ private:
     // RESPONSE_STREAM: the answer's head goes out with the first piece the handler streams
     // (its HTTP prelude, when it used awslambda.HttpResponseStream.from), the body as it
     // comes. A handler that does not stream is answered as a buffered one.
+    // A RequestResponse invocation's input from an Invoke / InvokeWithResponseStream
+    // request (the body moves into it; an empty one is {}).
+    static InvokeInput request_response_input(core::Request& request) {
+        InvokeInput input;
+        input.payload = request.body.empty() ? std::string("{}") : std::move(request.body);
+        input.tail = core::iequals(request.headers.get_or("X-Amz-Log-Type", "None"), "Tail");
+        input.client_context = std::string(request.headers.get_or("X-Amz-Client-Context", ""));
+        input.request_id = request.request_id;
+        return input;
+    }
+
     void stream_url(Target t, InvokeInput input, const FunctionUrl& u, std::shared_ptr<core::Request> req,
                     core::Reply reply) {
         struct State {
@@ -1221,11 +1232,7 @@ private:
             r.operation = "InvokeWithResponseStream";
             return reply(std::move(r));
         }
-        InvokeInput input;
-        input.payload = request.body.empty() ? std::string("{}") : std::move(request.body);
-        input.tail = core::iequals(request.headers.get_or("X-Amz-Log-Type", "None"), "Tail");
-        input.client_context = std::string(request.headers.get_or("X-Amz-Client-Context", ""));
-        input.request_id = request.request_id;
+        InvokeInput input = request_response_input(request);
         struct State {
             core::Reply reply;
             std::shared_ptr<core::BodyStream> stream;
@@ -1446,11 +1453,7 @@ private:
             r.operation = "Invoke";
             return reply(std::move(r));
         }
-        InvokeInput input;
-        input.payload = request.body.empty() ? std::string("{}") : std::move(request.body);
-        input.tail = core::iequals(request.headers.get_or("X-Amz-Log-Type", "None"), "Tail");
-        input.client_context = std::string(request.headers.get_or("X-Amz-Client-Context", ""));
-        input.request_id = request.request_id;
+        InvokeInput input = request_response_input(request);
         auto meta = std::make_shared<core::Request>();
         meta->method = request.method;
         meta->request_id = request.request_id;
