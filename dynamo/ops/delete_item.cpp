@@ -23,7 +23,8 @@ json delete_item(Context& ctx, const json& in) {
     expr::Condition cond = parse_write_condition(in);
 
     return ctx.store.env().write([&](lmdb::WriteTxn& txn) {
-        TableDef t = require_table(ctx, txn, table_name);
+        auto t_ref = require_table_ref(ctx, txn, table_name);
+        const TableDef& t = *t_ref;
         Item key = parse_key(key_json, t);
         auto old = ctx.store.get(txn, t, key);
         if (!cond.empty() && !cond.evaluate(old.value_or(Item{}))) condition_failed(old, return_old_on_failure);

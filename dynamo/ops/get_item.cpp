@@ -33,7 +33,8 @@ auto get_item_as(Context& ctx, const json& in) {
     ec.check_unused();
 
     return ctx.store.env().read([&](lmdb::ReadTxn& txn) {
-        TableDef t = require_table(ctx, txn, table_name);
+        auto t_ref = require_table_ref(ctx, txn, table_name);
+        const TableDef& t = *t_ref;
         Item key = parse_key(key_json, t);
         auto item = ctx.store.get(txn, t, key);
         json out = json::object();

@@ -110,5 +110,7 @@ std::size_t sweep_expired(Context& ctx, double now);
 nlohmann::json describe(Context& ctx, const core::lmdb::Txn& txn, const TableDef& table, const char* status = "ACTIVE");
 // Loads a table or throws ResourceNotFoundException ("Requested resource not found").
 TableDef require_table(Context& ctx, const core::lmdb::Txn& txn, std::string_view name);
+// The same without a copy (item reads and writes).
+std::shared_ptr<const TableDef> require_table_ref(Context& ctx, const core::lmdb::Txn& txn, std::string_view name);
 
 }  // namespace stratus::dynamo

@@ -248,7 +248,8 @@ TableDef statement_table(Context& ctx, const Statement& st) {
 }
 
 json select(Context& ctx, const lmdb::Txn& txn, const Statement& st, const ReadOptions& o) {
-    TableDef table = require_table(ctx, txn, st.table);
+    auto table_ref = require_table_ref(ctx, txn, st.table);
+    const TableDef& table = *table_ref;
     const IndexDef* index = nullptr;
     if (st.index) {
         index = table.index(*st.index);
@@ -361,7 +362,8 @@ json select(Context& ctx, const lmdb::Txn& txn, const Statement& st, const ReadO
 
 std::optional<Item> select_one(Context& ctx, const lmdb::Txn& txn, const Statement& st, bool consistent, double& units,
                                const char* not_full_key, std::string* item_key) {
-    TableDef table = require_table(ctx, txn, st.table);
+    auto table_ref = require_table_ref(ctx, txn, st.table);
+    const TableDef& table = *table_ref;
     if (st.index || !st.where) throw core::AwsError::validation(not_full_key);
     // The key must be given by equalities (an IN is several items, not one read).
     const Expr* hash = nullptr;

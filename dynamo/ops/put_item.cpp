@@ -25,7 +25,8 @@ json put_item(Context& ctx, const json& in) {
     Item item = item_from_json(item_json);
 
     return ctx.store.env().write([&](lmdb::WriteTxn& txn) {
-        TableDef t = require_table(ctx, txn, table_name);
+        auto t_ref = require_table_ref(ctx, txn, table_name);
+        const TableDef& t = *t_ref;
         std::size_t size = validate_item(item, t);
         auto old = ctx.store.get(txn, t, key_of(item, t.key));
         if (!cond.empty() && !cond.evaluate(old.value_or(Item{}))) condition_failed(old, return_old_on_failure);

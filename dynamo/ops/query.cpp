@@ -109,7 +109,8 @@ auto query_with(Context& ctx, const json& in, Page page_fn) {
     bool forward = input::opt_bool(in, "ScanIndexForward").value_or(true);
 
     return ctx.store.env().read([&](lmdb::ReadTxn& txn) {
-        TableDef t = require_table(ctx, txn, table_name);
+        auto t_ref = require_table_ref(ctx, txn, table_name);
+        const TableDef& t = *t_ref;
         const IndexDef* index = find_index(in, t);
         const KeySchema& schema = index ? index->key : t.key;
         expr::Context ec = expression_context(src, true, "");

@@ -65,7 +65,8 @@ auto scan_with(Context& ctx, const json& in, Page page_fn) {
     ec.check_unused();
 
     return ctx.store.env().read([&](lmdb::ReadTxn& txn) {
-        TableDef t = require_table(ctx, txn, table_name);
+        auto t_ref = require_table_ref(ctx, txn, table_name);
+        const TableDef& t = *t_ref;
         const IndexDef* index = find_index(in, t);
         PageRequest page = make_page(ctx, in, t, index, std::move(filter), std::move(projection));
         page.range.prefix = ctx.store.id_prefix(index ? index->id : t.id);

@@ -44,9 +44,13 @@ json throughput_json(bool pay_per_request, std::int64_t rcu, std::int64_t wcu) {
 }  // namespace
 
 TableDef require_table(Context& ctx, const lmdb::Txn& txn, std::string_view name) {
-    auto t = ctx.store.find_table(txn, name);
+    return *require_table_ref(ctx, txn, name);
+}
+
+std::shared_ptr<const TableDef> require_table_ref(Context& ctx, const lmdb::Txn& txn, std::string_view name) {
+    auto t = ctx.store.table(txn, name);
     if (!t) throw core::AwsError::resource_not_found("Requested resource not found");
-    return std::move(*t);
+    return t;
 }
 
 json describe(Context& ctx, const lmdb::Txn& txn, const TableDef& t, const char* status) {

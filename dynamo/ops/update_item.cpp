@@ -43,7 +43,8 @@ json update_item(Context& ctx, const json& in) {
     ec.check_unused();
 
     return ctx.store.env().write([&](lmdb::WriteTxn& txn) {
-        TableDef t = require_table(ctx, txn, table_name);
+        auto t_ref = require_table_ref(ctx, txn, table_name);
+        const TableDef& t = *t_ref;
         Item key = parse_key(key_json, t);
         for (auto& name : update.attribute_names())
             if (key.count(name))

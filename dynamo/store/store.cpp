@@ -131,22 +131,28 @@ std::size_t Store::range_budget(std::size_t prefix_size, bool index) {
 }
 
 std::optional<TableDef> Store::find_table(const lmdb::Txn& txn, std::string_view name) const {
+    auto def = table(txn, name);
+    if (!def) return std::nullopt;
+    return *def;
+}
+
+std::shared_ptr<const TableDef> Store::table(const lmdb::Txn& txn, std::string_view name) const {
     auto v = txn.get(catalog_, name);
     if (!v) {
         // A dropped table's parsed definition goes too: the cache holds only live tables.
         std::lock_guard lock(cache_mutex_);
         if (auto it = cache_.find(name); it != cache_.end()) cache_.erase(it);
-        return std::nullopt;
+        return nullptr;
     }
     {
         std::lock_guard lock(cache_mutex_);
         auto it = cache_.find(name);
-        if (it != cache_.end() && it->second.first == *v) return *it->second.second;
+        if (it != cache_.end() && it->second.first == *v) return it->second.second;
     }
     auto def = std::make_shared<const TableDef>(TableDef::from_catalog(nlohmann::json::parse(*v)));
     std::lock_guard lock(cache_mutex_);
     cache_[std::string(name)] = {std::string(*v), def};
-    return *def;
+    return def;
 }
 
 std::vector<std::string> Store::table_names(const lmdb::Txn& txn) const {

@@ -55,6 +55,9 @@ public:
 
     // --- catalog
     std::optional<TableDef> find_table(const core::lmdb::Txn& txn, std::string_view name) const;
+    // The same definition without a copy: the parsed catalog entry the cache holds (hot
+    // paths: every item read and write looks its table up).
+    std::shared_ptr<const TableDef> table(const core::lmdb::Txn& txn, std::string_view name) const;
     std::vector<std::string> table_names(const core::lmdb::Txn& txn) const;  // sorted
     void save_table(core::lmdb::WriteTxn& txn, const TableDef& table);
     std::uint32_t allocate_id(core::lmdb::WriteTxn& txn);
