@@ -311,7 +311,13 @@ void Session::on_header(beast::error_code ec) {
             return close();
         if (is_http_error(ec)) {
             // Malformed HTTP: answer 400 and close; never guess at the rest of the stream.
-            return reject(ec == http::error::header_limit ? 431 : 400, ec.message());
+            // A head over the limit: 414 when its request line alone is (the parser got no
+            // target), else 431, each with the reason phrase as its text.
+            if (ec == http::error::header_limit) {
+                bool line_ended = !parser_->get().target().empty();
+                return reject(line_ended ? 431 : 414, line_ended ? "Request Header Fields Too Large" : "URI Too Long");
+            }
+            return reject(400, ec.message());
         }
         return close();
     }
