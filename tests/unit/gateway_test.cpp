@@ -792,7 +792,7 @@ TEST_CASE("API declarations are validated and conflicts found") {
     http.routes[0].path = "/api/x";
     auto both = snap->with(compile_api(http));
     CHECK(both->apis.size() == 2);
-    CHECK(both->rest_stages.count("dev") == 1);
+    CHECK(both->stages.count("dev") == 1);
     CHECK_FALSE(both->http.empty());
     CHECK(both->without("one")->apis.size() == 1);
 }
