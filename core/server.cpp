@@ -888,8 +888,11 @@ Runtime::~Runtime() {
 }
 
 std::uint16_t Runtime::listen(const ListenerOptions& options, HttpHandler& handler) {
-    auto l = std::make_unique<Listener>(impl_->main(), [impl = impl_.get()]() -> net::io_context& { return impl->pick(); },
-                                        options, handler);
+    bool main_only = options.main_context_only;
+    auto l = std::make_unique<Listener>(
+        impl_->main(),
+        [impl = impl_.get(), main_only]() -> net::io_context& { return main_only ? impl->main() : impl->pick(); }, options,
+        handler);
     auto port = l->port();
     l->start();
     impl_->listeners.push_back(std::move(l));
