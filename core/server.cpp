@@ -311,7 +311,13 @@ void Session::on_header(beast::error_code ec) {
             return close();
         if (is_http_error(ec)) {
             // Malformed HTTP: answer 400 and close; never guess at the rest of the stream.
-            return reject(ec == http::error::header_limit ? 431 : 400, ec.message());
+            // A head over the limit: 414 when its request line alone is (the parser got no
+            // target), else 431, each with the reason phrase as its text.
+            if (ec == http::error::header_limit) {
+                bool line_ended = !parser_->get().target().empty();
+                return reject(line_ended ? 431 : 414, line_ended ? "Request Header Fields Too Large" : "URI Too Long");
+            }
+            return reject(400, ec.message());
         }
         return close();
     }
@@ -882,8 +888,11 @@ Runtime::~Runtime() {
 }
 
 std::uint16_t Runtime::listen(const ListenerOptions& options, HttpHandler& handler) {
-    auto l = std::make_unique<Listener>(impl_->main(), [impl = impl_.get()]() -> net::io_context& { return impl->pick(); },
-                                        options, handler);
+    bool main_only = options.main_context_only;
+    auto l = std::make_unique<Listener>(
+        impl_->main(),
+        [impl = impl_.get(), main_only]() -> net::io_context& { return main_only ? impl->main() : impl->pick(); }, options,
+        handler);
     auto port = l->port();
     l->start();
     impl_->listeners.push_back(std::move(l));

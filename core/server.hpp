@@ -30,6 +30,10 @@ struct ListenerOptions {
     // Whether the graceful stop waits for this listener's busy connections (a Lambda
     // sandbox's Runtime API holds long polls that only the service can end).
     bool hold_shutdown = true;
+    // Serve every connection on the main io_context (the thread services' own work runs
+    // on) rather than spreading them over all threads: a request whose work is the main
+    // context's (a Lambda invocation) then never changes threads.
+    bool main_context_only = false;
 };
 
 class Runtime {

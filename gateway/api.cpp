@@ -34,6 +34,10 @@ namespace {
 
 // API Gateway's payload limit for both API types.
 constexpr std::uint64_t max_request_body = 10 * 1024 * 1024;
+// "Total combined size of request line and header values": 10240 bytes, in the quotas of
+// both API types (AWS's "API Gateway quotas" pages). What AWS answers past it is not
+// documented; we answer as for a payload over 10 MB (413; REST's REQUEST_TOO_LARGE).
+constexpr std::size_t max_request_head = 10240;
 // Lambda's limit for a synchronous invocation's event.
 constexpr std::size_t max_invoke_payload = 6 * 1024 * 1024;
 // JWKS documents are small; anything larger is not one.
@@ -77,6 +81,14 @@ std::optional<std::string> host_api_id(std::string_view host) {
     std::string_view rest = host.substr(dot + 1);
     if (!rest.starts_with("execute-api.") && rest != "execute-api") return std::nullopt;
     return std::string(host.substr(0, dot));
+}
+
+// The request line ("GET /path?query HTTP/1.1") and the header values, as AWS counts them
+// against max_request_head (names and separators are not counted).
+std::size_t head_size(const core::Request& head) {
+    std::size_t n = head.method.size() + 1 + head.target.size() + 1 + 8;
+    for (auto& [name, value] : head.headers.entries()) n += value.size();
+    return n;
 }
 
 // "/dev/items" -> ("dev", "/items"); "/dev" -> ("dev", "/").
@@ -132,10 +144,12 @@ Resolution resolve(const Snapshot& s, const core::Request& head, std::string_vie
         r.type = api->spec.type;
         r.api = api;
         r.stage = api->spec.stage;
-        if (r.type == ApiType::rest && stage_in_path) {
+        if (!at_root(api->spec) && stage_in_path) {
             auto [stage, rest] = split_first(rel);
             if (stage != r.stage) {
-                r.failure = Failure::forbidden;  // an unknown stage: execute-api's 403 Forbidden
+                // An unknown stage: execute-api's 403 Forbidden for a REST API; an HTTP API
+                // has no route there (404).
+                r.failure = r.type == ApiType::rest ? Failure::forbidden : Failure::no_route;
                 return r;
             }
             r.api_path = std::move(rest);
@@ -145,10 +159,14 @@ Resolution resolve(const Snapshot& s, const core::Request& head, std::string_vie
         table = &api->table;
     } else {
         auto [first, rest] = split_first(rel);
-        auto stage = s.rest_stages.find(first);
+        auto stage = s.stages.find(first);
         merged = true;
-        if (stage != s.rest_stages.end()) {
-            r.type = ApiType::rest;
+        if (stage != s.stages.end()) {
+            // A named stage of REST APIs, HTTP APIs or both: the matched route's API says
+            // which; without one, REST's answer if any REST API has this stage.
+            r.type = ApiType::http;
+            for (auto& [id, a] : s.apis)
+                if (a->spec.type == ApiType::rest && a->spec.stage == first) r.type = ApiType::rest;
             r.stage = std::move(first);
             r.api_path = std::move(rest);
             table = &stage->second;
@@ -165,14 +183,6 @@ Resolution resolve(const Snapshot& s, const core::Request& head, std::string_vie
             return r;
         }
     }
-    if (mounted) r.event_path = r.context_path = head.path;
-    else if (r.type == ApiType::rest) {
-        r.event_path = r.api_path;
-        r.context_path = "/" + r.stage + (r.api_path == "/" ? "/" : r.api_path);
-    } else {
-        r.event_path = r.context_path = head.path;
-    }
-
     auto path = RequestPath::split(r.api_path);
     if (!path) {
         r.failure = Failure::bad_request;
@@ -188,15 +198,16 @@ Resolution resolve(const Snapshot& s, const core::Request& head, std::string_vie
     if (auto m = table->match(head.method, *path)) {
         auto [a, route] = route_of(m->payload);
         r.api = a;
+        r.type = a->spec.type;
         r.route = route;
         r.params = std::move(m->params);
     } else if (merged && r.type == ApiType::http) {
         // No route: the CORS settings that answer are those of the API owning the path,
-        // else of an HTTP API that has any.
+        // else of an HTTP API at the same stage that has any.
         if (!resource.empty()) r.api = route_of(resource.front()).first;
         else
             for (auto& [id, a] : s.apis)
-                if (!r.api && a->spec.type == ApiType::http && a->spec.cors) r.api = a.get();
+                if (!r.api && a->spec.type == ApiType::http && a->spec.stage == r.stage && a->spec.cors) r.api = a.get();
     } else if (merged) {
         // REST: the stage's API answers (its gateway responses apply) when it is the only
         // one at that stage.
@@ -207,6 +218,15 @@ Resolution resolve(const Snapshot& s, const core::Request& head, std::string_vie
                 ++n;
             }
         if (n != 1) r.api = nullptr;
+    }
+    // REST events show the path within the stage, and the stage in requestContext.path; an
+    // HTTP API's the path as sent (a named stage's included: rawPath "/dev/items").
+    if (mounted) r.event_path = r.context_path = head.path;
+    else if (r.type == ApiType::rest) {
+        r.event_path = r.api_path;
+        r.context_path = "/" + r.stage + (r.api_path == "/" ? "/" : r.api_path);
+    } else {
+        r.event_path = r.context_path = head.path;
     }
     if (!r.route && !(r.type == ApiType::rest && head.method == "OPTIONS")) r.failure = Failure::no_route;
     return r;
@@ -361,7 +381,7 @@ public:
         auto it = s->apis.find(id);
         if (it == s->apis.end()) return {};
         std::lock_guard lock(endpoint_mutex_);
-        if (it->second->spec.type == ApiType::rest) return "http://" + endpoint_ + "/" + it->second->spec.stage;
+        if (!at_root(it->second->spec)) return "http://" + endpoint_ + "/" + it->second->spec.stage;
         return "http://" + endpoint_;
     }
 
@@ -386,6 +406,7 @@ private:
         auto ex = std::make_shared<Exchange>();
         ex->snapshot = snapshot_.load();
         ex->res = resolve(*ex->snapshot, head, prefix, api_id);
+        if (head_size(head) > max_request_head) ex->res.failure = Failure::request_too_large;
         ex->event_request.time_ms = now_ms();
         if (ex->res.type == ApiType::rest) {
             ex->ids.request_id = core::random_uuid();
@@ -419,6 +440,8 @@ private:
     void start(const std::shared_ptr<Exchange>& ex) {
         Resolution& res = ex->res;
         const core::Request& req = ex->request;
+        if (res.failure == Failure::request_too_large)
+            return fail(*ex, {*res.failure, "request line and header values over 10240 bytes", {}});
         // REST: an OPTIONS request to a resource with CORS, and no OPTIONS method of its
         // own, is the mock integration's.
         if (res.type == ApiType::rest && req.method == "OPTIONS" && !res.failure &&

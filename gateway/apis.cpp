@@ -123,6 +123,8 @@ std::unique_ptr<CompiledAuthorizer> compile_authorizer(const AuthorizerSpec& a, 
 
 }  // namespace
 
+bool at_root(const ApiSpec& spec) { return spec.type == ApiType::http && spec.stage == "$default"; }
+
 std::shared_ptr<const CompiledApi> compile_api(ApiSpec spec) {
     auto api = std::make_shared<CompiledApi>();
     bool rest = spec.type == ApiType::rest;
@@ -134,9 +136,10 @@ std::shared_ptr<const CompiledApi> compile_api(ApiSpec spec) {
         if (!all_of_chars(spec.stage, "-_", true))
             throw bad_request("Stage name only allows a-zA-Z0-9_-: " + spec.stage);
     } else {
+        // $default is served at the root, a named stage at /{stage}/..., as on AWS.
         if (spec.stage.empty()) spec.stage = "$default";
-        // Named stages of HTTP APIs (/{stage}/...) are not served: apps use $default.
-        if (spec.stage != "$default") throw bad_request("stratus serves HTTP APIs on their $default stage only");
+        if (spec.stage != "$default" && !all_of_chars(spec.stage, "-_", true))
+            throw bad_request("Stage name only allows a-zA-Z0-9_-, or is $default: " + spec.stage);
     }
     for (auto& [k, v] : spec.stage_variables)
         if (!all_of_chars(k, "_", true)) throw bad_request("Stage variable names only allow a-zA-Z0-9_: " + k);
@@ -229,8 +232,8 @@ std::shared_ptr<Snapshot> Snapshot::build(std::map<std::string, std::shared_ptr<
         for (auto& r : api->routes) {
             int payload = static_cast<int>(s->targets.size());
             s->targets.push_back({api.get(), &r});
-            if (api->spec.type == ApiType::rest) s->rest_stages[api->spec.stage].add(r.spec.method, r.path, payload);
-            else s->http.add(r.spec.method, r.path, payload);
+            if (at_root(api->spec)) s->http.add(r.spec.method, r.path, payload);
+            else s->stages[api->spec.stage].add(r.spec.method, r.path, payload);
         }
     return s;
 }
@@ -251,20 +254,21 @@ std::shared_ptr<const Snapshot> Snapshot::with(std::shared_ptr<const CompiledApi
     for (auto& [id, other] : apis) {
         if (id == mine.id) continue;
         const ApiSpec& theirs = other->spec;
-        if (theirs.type == mine.type && (mine.type == ApiType::http || theirs.stage == mine.stage)) {
+        if (at_root(theirs) == at_root(mine) && (at_root(mine) || theirs.stage == mine.stage)) {
             for (auto& [k, route_key] : route_keys(*other))
                 if (my_keys.count(k))
                     throw conflict(fmt::format("Route {} of API {} is also declared by API {} ({})", my_keys[k], mine.id,
                                                theirs.id, route_key));
         }
-        // A REST stage owns its first path segment on the shared listener.
-        const CompiledApi* rest_api = mine.type == ApiType::rest ? api.get() : other.get();
-        const CompiledApi* http_api = mine.type == ApiType::rest ? other.get() : api.get();
-        if (rest_api->spec.type == ApiType::rest && http_api->spec.type == ApiType::http)
-            for (auto& r : http_api->routes)
-                if (first_literal(r) == rest_api->spec.stage)
-                    throw conflict(fmt::format("Route {} of HTTP API {} lies under stage /{} of REST API {}", r.route_key,
-                                               http_api->spec.id, rest_api->spec.stage, rest_api->spec.id));
+        // A named stage owns its first path segment on the shared listener.
+        if (at_root(mine) == at_root(theirs)) continue;
+        const CompiledApi* staged = at_root(mine) ? other.get() : api.get();
+        const CompiledApi* root = at_root(mine) ? api.get() : other.get();
+        for (auto& r : root->routes)
+            if (first_literal(r) == staged->spec.stage)
+                throw conflict(fmt::format("Route {} of HTTP API {} lies under stage /{} of {} API {}", r.route_key,
+                                           root->spec.id, staged->spec.stage,
+                                           staged->spec.type == ApiType::rest ? "REST" : "HTTP", staged->spec.id));
     }
     auto next = apis;
     next[mine.id] = std::move(api);

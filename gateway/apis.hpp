@@ -52,8 +52,13 @@ std::string new_api_id();
 // the id (10 random lowercase letters / digits) and the stage when empty.
 std::shared_ptr<const CompiledApi> compile_api(ApiSpec spec);
 
+// Whether the API is served at the root (/{path}: an HTTP API's $default stage) rather than
+// under its stage (/{stage}/{path}: REST APIs, and HTTP APIs with a named stage).
+bool at_root(const ApiSpec& spec);
+
 // Everything declared, and the merged route tables the listener serves from when no Host
-// names an API: REST APIs by stage (/{stage}/...), HTTP APIs at the root.
+// names an API: REST APIs and HTTP APIs with a named stage by stage (/{stage}/...), HTTP
+// APIs on their $default stage at the root.
 struct Snapshot {
     struct Target {
         const CompiledApi* api;
@@ -61,11 +66,12 @@ struct Snapshot {
     };
     std::map<std::string, std::shared_ptr<const CompiledApi>> apis;
     std::vector<Target> targets;  // payloads of the merged tables
-    std::map<std::string, RouteTable, std::less<>> rest_stages;
-    RouteTable http;
+    std::map<std::string, RouteTable, std::less<>> stages;  // named stages, of either type
+    RouteTable http;                                        // $default HTTP APIs
 
     // A new snapshot with `api` added or replaced; ConflictException when one of its
-    // routes is also another API's (same stage for REST; an HTTP route under a REST stage).
+    // routes is also another API's at the same place (the root, or one named stage), or
+    // a root route lies under a named stage's first segment.
     std::shared_ptr<const Snapshot> with(std::shared_ptr<const CompiledApi> api) const;
     std::shared_ptr<const Snapshot> without(const std::string& id) const;
 

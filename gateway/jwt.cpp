@@ -170,11 +170,11 @@ JwtVerdict validate_jwt(std::string_view token, const KeySet& keys, const Author
     auto nbf = numeric(*claims, "nbf", ok);
     auto iat = numeric(*claims, "iat", ok);
     if (!ok) return reject("token is malformed: a time claim is not a number");
-    double t = static_cast<double>(now);
+    double t = static_cast<double>(now), skew = static_cast<double>(jwt_clock_skew_seconds);
     if (!exp) return reject("the token has no expiry");
-    if (*exp <= t) return reject("the token has expired");
-    if (nbf && *nbf > t) return reject("the token is not valid yet");
-    if (iat && *iat > t) return reject("the token was issued in the future");
+    if (*exp + skew <= t) return reject("the token has expired");
+    if (nbf && *nbf - skew > t) return reject("the token is not valid yet");
+    if (iat && *iat - skew > t) return reject("the token was issued in the future");
 
     auto scopes = token_scopes(*claims);
     JwtVerdict v;

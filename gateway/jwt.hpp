@@ -47,9 +47,16 @@ struct JwtVerdict {
 // The token from an Authorization-style value ("Bearer x" or just "x").
 std::string_view bearer_token(std::string_view value);
 
+// The tolerance for clocks that disagree, on exp, nbf and iat alike. AWS documents none
+// for HTTP API JWT authorizers ("exp: must be after the current time in UTC"; nbf and
+// iat "before"), yet a token minted the very second it is checked would then fail at
+// random on iat; we allow 5 minutes, AWS's usual tolerance (SigV4's, for one). Our
+// choice, not verified against AWS.
+constexpr std::int64_t jwt_clock_skew_seconds = 300;
+
 // Everything but fetching keys: the token's structure, algorithm (RS*, PS*, ES*; never
-// none or HS*), kid, signature, issuer, audience, times (no clock skew, as AWS documents
-// none), and the route's scopes (any one of them).
+// none or HS*), kid, signature, issuer, audience, times (within jwt_clock_skew_seconds),
+// and the route's scopes (any one of them).
 JwtVerdict validate_jwt(std::string_view token, const KeySet& keys, const AuthorizerSpec& authorizer,
                         const std::vector<std::string>& route_scopes, std::int64_t now_seconds);
 

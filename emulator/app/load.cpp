@@ -382,6 +382,8 @@ public:
         return api("ServerlessRestApi", gateway::ApiType::rest, app_.service, "Prod");
     }
     gateway::ApiSpec& http_api() {
+        // The Serverless Framework deploys its HTTP API on the $default stage only (provider.httpApi
+        // has no stage setting; the service's stage names the API, not the URL).
         if (app_.kind == "serverless") return api("HttpApi", gateway::ApiType::http, app_.stage + "-" + app_.service, "$default");
         return api("ServerlessHttpApi", gateway::ApiType::http, app_.service, "$default");
     }
@@ -816,7 +818,14 @@ public:
                 notice(p, "API " + id + ": " + proto + " APIs are not emulated");
                 continue;
             }
-            auto& a = api(id, gateway::ApiType::http, opt_str(child(p, "Name")).value_or(id), "$default");
+            // Served on its $default stage at the root when it has one (or none declared),
+            // else at /{stage} of the first named one.
+            std::string stage;
+            for (auto& s : of_type({"AWS::ApiGatewayV2::Stage"}))
+                if (opt_str(res_ptr(s) + "/Properties/ApiId") == physical_name(id))
+                    if (auto name = opt_str(res_ptr(s) + "/Properties/StageName"); name && (stage.empty() || *name == "$default"))
+                        stage = *name;
+            auto& a = api(id, gateway::ApiType::http, opt_str(child(p, "Name")).value_or(id), stage);
             if (at(child(p, "CorsConfiguration"))) a.cors = cors_from(child(p, "CorsConfiguration"), {"*"});
             if (auto target = opt_str(child(p, "Target"))) {  // quick create
                 gateway::RouteSpec r;
@@ -1635,7 +1644,9 @@ void build_sam(Document& doc, App& app, const LoadOptions& o) {
         json merged = globals.value("HttpApi", json::object());
         if (props.is_object())
             for (auto& [k, v] : props.items()) merged[k] = v;
-        auto& a = b.api(id, gateway::ApiType::http, merged.value("Name", id), merged.value("StageName", "$default"));
+        // StageName: that stage, at /{stage} (SAM's default is $default, at the root).
+        std::string stage = merged.value("StageName", json("$default")).is_string() ? merged.value("StageName", "$default") : "$default";
+        auto& a = b.api(id, gateway::ApiType::http, merged.value("Name", id), stage);
         sam_http_api_config(b, a, merged, p, default_auth);
     }
     bool implicit_rest = false, implicit_http = false;

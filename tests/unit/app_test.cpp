@@ -621,3 +621,47 @@ TEST_CASE("app: layer directories (serverless layers:, SAM / CloudFormation Laye
           std::vector<std::string>{std::string(layer_arn_marker) + "raw", std::string(layer_arn_marker) + "Shared"});
     CHECK(s.notices.empty());
 }
+
+TEST_CASE("app: HTTP API stages (SAM StageName, raw ApiGatewayV2 stages)") {
+    // A named stage is served at /{stage}/...; $default (or none declared) at the root.
+    test::TempDir dir;
+    write(dir.path + "/handler.js", "exports.main = async () => 1;\n");
+    write(dir.path + "/template.yaml", R"(
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Named:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      StageName: v1
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs20.x
+      Handler: handler.main
+      Events:
+        Get:
+          Type: HttpApi
+          Properties: { ApiId: !Ref Named, Path: /items, Method: GET }
+  Raw:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: { Name: raw, ProtocolType: HTTP, Target: !GetAtt Fn.Arn }
+  RawStage:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties: { ApiId: !Ref Raw, StageName: dev, AutoDeploy: true }
+  Both:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: { Name: both, ProtocolType: HTTP, Target: !GetAtt Fn.Arn }
+  BothDev:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties: { ApiId: !Ref Both, StageName: dev }
+  BothDefault:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties: { ApiId: !Ref Both, StageName: $default }
+)");
+    App a = load_app(dir.path + "/template.yaml", {});
+    std::map<std::string, std::string> stages;
+    for (auto& x : a.apis) stages[x.name] = x.stage;
+    CHECK(stages.at("Named") == "v1");
+    CHECK(stages.at("raw") == "dev");
+    CHECK(stages.at("both") == "$default");
+}

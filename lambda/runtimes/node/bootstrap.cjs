@@ -4,7 +4,10 @@
 // stratus hands this bootstrap the Runtime API as a socket on fd 3 (_STRATUS_RUNTIME_FD):
 // the same calls and answers as HTTP to AWS_LAMBDA_RUNTIME_API, as framed messages (u32 LE
 // head length, u32 LE body length, a JSON head, the body), without an HTTP round trip per
-// call. Without it (run by hand against a Runtime API) it speaks HTTP.
+// call. Without it (run by hand against a Runtime API) it speaks HTTP. The handler's child
+// processes do not inherit fd 3: node marks fds 0-15 close-on-exec at startup, before any
+// JavaScript runs (libuv's uv_disable_stdio_inheritance, called by node's PlatformInit);
+// tests/integration/lambda/test_runtime_channel.py checks it.
 "use strict";
 const http = require("node:http");
 const path = require("node:path");

@@ -254,8 +254,10 @@ class JwtTest(unittest.TestCase):
             "unknown kid": self.rsa.sign(self.claims(), "RS256", {"kid": "nope"}),
             "no kid": self.rsa.sign(self.claims(), "RS256", {"kid": None}),
             "wrong key": self.stranger.sign(self.claims(), "RS256"),
-            "expired": self.rsa.sign(self.claims(exp=now - 1), "RS256"),
-            "not yet valid": self.rsa.sign(self.claims(nbf=now + 600), "RS256"),
+            # Past the 300 s clock skew tolerance (see test_clock_skew).
+            "expired": self.rsa.sign(self.claims(exp=now - 400), "RS256"),
+            "not yet valid": self.rsa.sign(self.claims(nbf=now + 400), "RS256"),
+            "issued in the future": self.rsa.sign(self.claims(iat=now + 400, exp=now + 900), "RS256"),
             "wrong issuer": self.rsa.sign(self.claims(iss="https://evil.example"), "RS256"),
             "wrong audience": self.rsa.sign(self.claims(aud="someone-else"), "RS256"),
             "no expiry": self.rsa.sign(self.claims(exp=None), "RS256"),
@@ -269,10 +271,23 @@ class JwtTest(unittest.TestCase):
         r = self.call("/ext")
         self.assertEqual(r.status, 401)
         # The built-in issuer's tokens: expired and wrong audience.
-        self.assertEqual(self.call("/builtin", common.token(self.d, aud="app", ttl=-5)).status, 401)
+        self.assertEqual(self.call("/builtin", common.token(self.d, aud="app", ttl=-400)).status, 401)
         self.assertEqual(self.call("/builtin", common.token(self.d, aud="other")).status, 401)
         # client_id stands in for a missing aud.
         self.assertEqual(self.call("/ext", self.rsa.sign(self.claims(aud=None, client_id="app2"), "RS256")).status, 200)
+
+    # exp, nbf and iat are checked with a 300 s tolerance for clocks that disagree. AWS
+    # documents none (exp "must be after the current time", nbf and iat "before"); the
+    # tolerance and its size are our choice (see jwt_clock_skew_seconds). Tokens a minute
+    # off are accepted, from openssl-made keys and the built-in issuer alike; those past
+    # the tolerance are rejected in test_rejections.
+    def test_clock_skew(self):
+        now = int(time.time())
+        for claims in ({"exp": now - 60}, {"nbf": now + 60}, {"iat": now + 60}):
+            tok = self.rsa.sign(self.claims(**claims), "RS256")
+            self.assertEqual(self.call("/ext", tok).status, 200, claims)
+        self.assertEqual(self.call("/ext", self.es256.sign(self.claims(exp=now - 60), "ES256")).status, 200)
+        self.assertEqual(self.call("/builtin", common.token(self.d, aud="app", ttl=-60)).status, 200)
 
     # Route scopes: any one of them in scope / scp, else 403.
     def test_scopes(self):

@@ -1,4 +1,5 @@
-"""Routing on the API port: REST APIs at /{stage}/{path}, HTTP APIs at /{path}, AWS's route
+"""Routing on the API port: REST APIs at /{stage}/{path}, HTTP APIs at /{path} ($default)
+or /{stage}/{path} (a named stage), AWS's route
 priority, greedy and root paths, URL-decoded parameters, the HTTP $default route, Host
 selection, conflicts, and atomic re-declaration. One daemon for the file; every route
 lands on the echo handler, whose event says which route matched."""
@@ -88,6 +89,40 @@ class RoutingTest(unittest.TestCase):
         self.assertEqual(self.route("GET", "/")["routeKey"], "$default")
         e = self.route("GET", "/h/v1")
         self.assertEqual((e["version"], e["resource"]), ("1.0", "/h/v1"))
+
+    # An HTTP API with a named stage is reached at /{stage}/{path}, as on AWS, where rawPath
+    # and requestContext.http.path keep the stage ("/v2/items/5": documented only by
+    # example; a known trait of named stages) and routeKey does not. Payload 1.0's path
+    # keeps it too (our reading: the path as sent). The root and its $default route stay
+    # the other HTTP API's.
+    def test_named_http_stage(self):
+        d = self.d
+        staged = common.api(d, {"type": "http", "stage": "v2", "routes": [
+            {"method": "GET", "path": "/items/{id}", "function": self.echo},
+            {"method": "GET", "path": "/old", "function": self.echo, "payload_format_version": "1.0"}]})
+        e = self.route("GET", "/v2/items/5?a=1")
+        self.assertEqual((e["rawPath"], e["rawQueryString"], e["routeKey"]), ("/v2/items/5", "a=1", "GET /items/{id}"))
+        ctx = e["requestContext"]
+        self.assertEqual((ctx["stage"], ctx["http"]["path"], ctx["apiId"]), ("v2", "/v2/items/5", staged))
+        self.assertEqual(e["pathParameters"], {"id": "5"})
+        e = self.route("GET", "/v2/old")
+        self.assertEqual((e["resource"], e["path"], e["requestContext"]["stage"]), ("/old", "/v2/old", "v2"))
+        self.assertEqual(e["requestContext"]["path"], "/v2/old")
+        r = common.call(d, "GET", "/v2/nothing")
+        self.assertEqual((r.status, r.body), (404, b'{"message":"Not Found"}'))
+        self.assertEqual(self.route("GET", "/items/5")["routeKey"], "$default")  # the root API's
+        host = "%s.execute-api.localhost" % staged
+        self.assertEqual(self.route("GET", "/v2/items/5", host=host)["requestContext"]["stage"], "v2")
+        self.assertEqual(common.call(d, "GET", "/items/5", host=host).status, 404)
+        self.assertEqual(common.call(d, "GET", "/v3/items/5", host=host).status, 404)
+        # A stage owns its first segment and its routes, whatever the other API's type.
+        for spec in ({"type": "rest", "stage": "v2", "routes": [{"method": "GET", "path": "/items/{x}", "function": self.echo}]},
+                     {"type": "http", "routes": [{"method": "GET", "path": "/v2/y", "function": self.echo}]}):
+            status, out = common.declare_status(d, spec)
+            self.assertEqual(status, 409, out)
+        status, out = common.declare_status(d, {"type": "http", "stage": "no/slash", "routes": []})
+        self.assertEqual(status, 400, out)
+        common.internal(d, "DELETE", "/_stratus/test/gateway/apis/" + staged)
 
     # Unknown routes: REST 403 Missing Authentication Token, an unknown stage 403 Forbidden.
     def test_unknown_routes(self):

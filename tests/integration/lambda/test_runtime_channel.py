@@ -1,5 +1,6 @@
 """The invoke hot path: stratus's own node and python runtimes reach the Runtime API over a
-socket pair with framed messages, which handlers must not notice; custom runtimes keep the
+socket pair with framed messages, which handlers (and the processes they spawn) must not
+notice; custom runtimes keep the
 HTTP Runtime API; function lookups are cached (a configuration change is seen at once);
 log lines are written in batches (and still survive a kill -9 that comes a little after
 them); sandboxes beyond the number of cores start only for handlers waiting on I/O."""
@@ -24,6 +25,15 @@ PY_ENV = ("import os\n"
           "def h(e, c):\n"
           "    return {'fd': os.environ.get('_STRATUS_RUNTIME_FD'), 'api': os.environ.get('AWS_LAMBDA_RUNTIME_API'),"
           " 'e': e, 'id': c.aws_request_id}\n")
+# What a handler's child process holds open: its stdio and the directory ls reads. libuv's
+# spawn closes nothing (a child gets every descriptor that is not close-on-exec);
+# close_fds=False makes python's subprocess do the same (as os.system and os.exec* do).
+NODE_CHILD_FDS = ('const { execFileSync } = require("node:child_process");\n'
+                  'exports.handler = async () => execFileSync("ls", ["-l", "/proc/self/fd"]).toString();')
+PY_CHILD_FDS = ("import subprocess\n"
+                "def h(e, c):\n"
+                "    return subprocess.run(['ls', '-l', '/proc/self/fd'], capture_output=True, text=True,"
+                "                          close_fds=False).stdout\n")
 # A custom runtime: the documented Runtime API over HTTP, with the standard library only.
 CUSTOM = """#!/usr/bin/env python3
 import http.client, json, os
@@ -69,6 +79,22 @@ class RuntimeChannelTest(unittest.TestCase):
                 self.assertIsNone(body["fd"])
                 self.assertRegex(body["api"], r"^127\.0\.0\.1:\d+$")
                 self.assertEqual(body["e"], event)
+
+    def test_child_processes_do_not_inherit_the_channel(self):
+        # The channel is an inherited fd 3: python's bootstrap marks it close-on-exec, and
+        # node does so itself at startup (libuv's uv_disable_stdio_inheritance, called in
+        # node's PlatformInit, marks fds 0-15 and any contiguous ones above). A handler's
+        # children must never hold the Runtime API socket.
+        node = self.create({"index.js": NODE_CHILD_FDS})
+        py = self.create({"m.py": PY_CHILD_FDS}, handler="m.h", runtime="python3.12")
+        for name in (node, py):
+            for _ in range(2):  # cold, then warm
+                r, listing = self.invoke(name)
+                self.assertNotIn("FunctionError", r, listing)
+                fds = dict(line.split()[-3::2] for line in listing.splitlines() if " -> " in line)
+                self.assertIn("3", fds, listing)  # ls's own directory
+                # stdio may be sockets (node's pipes are socket pairs); nothing else may.
+                self.assertFalse([n for n, target in fds.items() if int(n) > 2 and "socket:" in target], listing)
 
     def test_custom_runtime_speaks_http(self):
         buf = io.BytesIO()
