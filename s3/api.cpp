@@ -531,10 +531,10 @@ public:
                 }
         });
         if (!b) {
-            // AWS answers NoSuchBucket here; stratus keeps answering an unsigned request for
-            // a bucket that does not exist AccessDenied, as it did before ACLs and policies
-            // (tests/integration/core/test_sigv4.py relies on it).
-            if (anonymous) throw access_denied();
+            // A bucket that does not exist has no policy to consult: S3 answers anyone
+            // NoSuchBucket (404), signed or not. Creating one needs an account, though.
+            if (anonymous && level == 1 && request.method == "PUT" && t.sub.empty()) throw access_denied();
+            if (anonymous) throw no_such_bucket(t.bucket);
             return;  // NoSuchBucket, from the operation
         }
         if (anonymous) {
