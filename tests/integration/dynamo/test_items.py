@@ -177,8 +177,21 @@ class ItemsTest(unittest.TestCase):
                               self.put, item={"pk": S(k), "n": N("1E+126")})
         self.assertValidation("Number underflow. Attempting to store a number with magnitude smaller than supported range",
                               self.put, item={"pk": S(k), "n": N("1E-131")})
-        self.assertValidation("A value provided cannot be converted into a number",
+        # Unparseable numbers: AWS's wording as dynalite and moto (both written against
+        # DynamoDB) have it, the same for item and key values; an expression value's error
+        # names its placeholder, a starting key's keeps the bare number message.
+        self.assertValidation("The parameter cannot be converted to a numeric value: 12abc",
                               self.put, item={"pk": S(k), "n": N("12abc")})
+        self.assertValidation("The parameter cannot be converted to a numeric value",
+                              self.put, item={"pk": S(k), "n": {"NS": ["1", ""]}})
+        self.assertValidation("ExpressionAttributeValues contains invalid value: The parameter cannot be converted to "
+                              "a numeric value: 1x for key :v",
+                              self.put, item={"pk": S(k)}, ConditionExpression="n = :v",
+                              ExpressionAttributeValues={":v": N("1x")})
+        self.assertValidation("ExpressionAttributeValues contains invalid value: One or more parameter values were "
+                              "invalid: An number set  may not be empty for key :v",
+                              self.put, item={"pk": S(k)}, ConditionExpression="n = :v",
+                              ExpressionAttributeValues={":v": {"NS": []}})
         # DynamoDB's message really has the double space.
         self.assertValidation("One or more parameter values were invalid: An string set  may not be empty",
                               self.put, item={"pk": S(k), "s": {"SS": []}})

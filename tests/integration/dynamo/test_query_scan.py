@@ -164,6 +164,13 @@ class QueryScanTest(unittest.TestCase):
                               values={":h": S("h1")}, IndexName="nope")
         self.assertValidation("The provided starting key is invalid: The provided key element does not match the schema",
                               self.q, cond="pk = :h", values={":h": S("h1")}, ExclusiveStartKey={"pk": S("h1")})
+        # A bad value in the starting key: prefixed, except the number messages (as
+        # dynalite, written against DynamoDB, has it; AWS does not document these).
+        self.assertValidation("The provided starting key is invalid: One or more parameter values were invalid: "
+                              "Null attribute value types must have the value of true", self.q, cond="pk = :h",
+                              values={":h": S("h1")}, ExclusiveStartKey={"pk": S("h1"), "sk": {"NULL": False}})
+        self.assertValidation("The parameter cannot be converted to a numeric value: x1", self.q, cond="pk = :h",
+                              values={":h": S("h1")}, ExclusiveStartKey={"pk": S("h1"), "sk": N("x1")})
         err = self.error(self.q, cond="pk = :h", values={":h": S("h1")}, table=uid("missing"))
         self.assertEqual(err["Code"], "ResourceNotFoundException")
 
