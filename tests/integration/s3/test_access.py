@@ -486,6 +486,14 @@ class UsersTest(unittest.TestCase):
         self.assertEqual(self.owner.get_object(Bucket=b, Key="secret/x")["Body"].read(), b"s")
         # The anonymous caller gets nothing of what bob was granted.
         self.assertEqual(self.code(self.anon.get_object, Bucket=b, Key="doc"), denied)
+        # A browser form bob signed is his request too: s3:PutObject is not his.
+        import requests
+        p = self.bob.generate_presigned_post(b, "form-upload")
+        r = requests.post(p["url"], data=p["fields"], files={"file": ("f", b"x")}, timeout=10)
+        self.assertEqual(r.status_code, 403, r.text)
+        p = self.owner.generate_presigned_post(b, "form-upload")
+        r = requests.post(p["url"], data=p["fields"], files={"file": ("f", b"x")}, timeout=10)
+        self.assertEqual(r.status_code, 204, r.text)
 
     def test_acl_grants_to_authenticated_users(self):
         b = name()
