@@ -408,9 +408,14 @@ private:
     // (dynalite's grammar, written against DynamoDB: "(a) = :v" passes, "((a)) = :v" not).
     Node parse_operand() {
         const Token& t = cur();
-        if (t.kind == Tok::lparen && kind_ != Kind::update) {
+        if (t.kind == Tok::lparen) {
             ++i_;
-            if (cur().kind == Tok::lparen) fail(kind_, "The expression has redundant parentheses;");
+            if (cur().kind == Tok::lparen) {
+                // Updates have no redundant-parentheses rule: a second pair is simply not
+                // in their grammar (dynalite's update grammar).
+                if (kind_ == Kind::update) syntax_error();
+                fail(kind_, "The expression has redundant parentheses;");
+            }
             Node n = parse_operand();
             expect(Tok::rparen);
             return n;
@@ -422,7 +427,29 @@ private:
 
     // ---- update values
 
+    // A SET value may also stand in parentheses as a whole: "SET a = (b + :n)" (its
+    // operands may too, one pair each), as dynalite's update grammar has it.
     Node parse_set_value() {
+        if (cur().kind == Tok::lparen) {
+            std::size_t depth = 0, k = 0;
+            for (;; ++k) {
+                Tok tk = ahead(k).kind;
+                if (tk == Tok::eof) break;
+                if (tk == Tok::lparen) ++depth;
+                if (tk == Tok::rparen && --depth == 0) break;
+            }
+            Tok after = ahead(k + 1).kind;
+            if (ahead(k).kind == Tok::rparen && after != Tok::plus && after != Tok::minus) {
+                ++i_;
+                Node n = parse_arithmetic();
+                expect(Tok::rparen);
+                return n;
+            }
+        }
+        return parse_arithmetic();
+    }
+
+    Node parse_arithmetic() {
         Node left = parse_operand();
         if (cur().kind != Tok::plus && cur().kind != Tok::minus) return left;
         Node n;

@@ -227,6 +227,11 @@ class FidelityTest(unittest.TestCase):
                                     ConditionExpression="(size(a)) = (:v) OR b IN ((:v))",
                                     ExpressionAttributeValues={":v": {"N": "1"}})["Error"]["Code"],
                          "ConditionalCheckFailedException")
+        # Updates: one pair around a SET value and one around each operand (same source).
+        key = self.key()
+        out = self.ddb.update_item(TableName=self.table, Key=key, UpdateExpression="SET a = ((:v)), b = (if_not_exists(b, (:v)) + :v)",
+                                   ExpressionAttributeValues={":v": {"N": "1"}}, ReturnValues="UPDATED_NEW")
+        self.assertEqual(out["Attributes"], {"a": {"N": "1"}, "b": {"N": "2"}})
 
     def test_names_that_are_not_tokens(self):
         self.assertEqual(self.condition_error("_x = :v", {":v": {"N": "1"}}),
