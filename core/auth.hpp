@@ -30,7 +30,13 @@ struct AuthProblem {
 // or a credentials file in the AWS CLI's format): access key id -> secret.
 class Credentials {
 public:
-    void add(std::string access_key_id, std::string secret) { secrets_[std::move(access_key_id)] = std::move(secret); }
+    void add(std::string access_key_id, std::string secret) {
+        if (secrets_.empty()) owner_ = access_key_id;
+        secrets_[std::move(access_key_id)] = std::move(secret);
+    }
+    // The first pair added: the account's owner (root). Services may treat the others as
+    // other principals (S3: IAM users of the same account, see s3/access.hpp).
+    const std::string& owner() const { return owner_; }
     // The secret of `access_key_id`, or nullptr when it is not one of ours.
     const std::string* secret(std::string_view access_key_id) const {
         auto it = secrets_.find(access_key_id);
@@ -41,6 +47,7 @@ public:
 
 private:
     std::map<std::string, std::string, std::less<>> secrets_;
+    std::string owner_;
 };
 
 // The key pairs of a credentials file in the AWS CLI's format (~/.aws/credentials): INI

@@ -52,7 +52,10 @@ nlohmann::json parse_input(const core::Request& request) {
     if (too_deep(request.body)) throw core::AwsError::serialization("Request nesting too deep");
     nlohmann::json input = nlohmann::json::parse(request.body.empty() ? std::string_view("{}") : std::string_view(request.body),
                                                  nullptr, false);
-    if (input.is_discarded()) throw core::AwsError::serialization("Malformed JSON in request body");
+    // DynamoDB answers text that is not JSON with a bare
+    // {"__type":"com.amazon.coral.service#SerializationException"}: no message, no position
+    // (dynalite, written against DynamoDB, answers so; AWS does not document it).
+    if (input.is_discarded()) throw core::AwsError::serialization("");
     return input;
 }
 

@@ -363,20 +363,62 @@ std::string action_of(int level, std::string_view method, std::string_view sub, 
     return {};
 }
 
+namespace {
+constexpr std::string_view account_id = "000000000000";
+
+bool principal_allowed(const Bucket& b, std::string_view key, std::string_view action, const Grants* object_grants,
+                       const core::Request& req, std::string_view user);
+}  // namespace
+
+std::string user_arn(std::string_view user) {
+    return "arn:aws:iam::" + std::string(account_id) + ":user/" + std::string(user);
+}
+
 bool anonymous_allowed(const Bucket& b, std::string_view key, std::string_view action, const Grants* object_grants,
                        const core::Request& req) {
+    return principal_allowed(b, key, action, object_grants, req, "");
+}
+
+bool user_allowed(const Bucket& b, std::string_view key, std::string_view action, const Grants* object_grants,
+                  const core::Request& req, std::string_view user) {
+    return principal_allowed(b, key, action, object_grants, req, user);
+}
+
+namespace {
+
+// Whether an ACL grant to one of the groups (AllUsers, and for a signed user
+// AuthenticatedUsers too) gives `permission`.
+bool group_grants(const Grants* g, std::string_view permission, bool user) {
+    return grants(g, "AllUsers", permission) || (user && grants(g, "AuthenticatedUsers", permission));
+}
+
+// user: empty for the anonymous principal, else the access key id of an IAM user of the
+// owner's account (see user_allowed in access.hpp).
+bool principal_allowed(const Bucket& b, std::string_view key, std::string_view action, const Grants* object_grants,
+                       const core::Request& req, std::string_view user) {
     if (action.empty()) return false;
+    bool signed_user = !user.empty();
     PublicAccessBlock pab = public_access_block(b);
     if (auto p = stored_policy(b)) {
         policy::Request r;
-        r.anonymous = true;
+        r.anonymous = !signed_user;
+        if (signed_user) {
+            r.principal_arn = user_arn(user);
+            r.account = std::string(account_id);
+        }
         r.action = std::string(action);
         r.resource = "arn:aws:s3:::" + b.name + (key.empty() ? "" : "/" + std::string(key));
         auto& c = r.context;
         c["aws:sourceip"] = {req.remote_address.empty() ? std::string("127.0.0.1") : req.remote_address};
         // Plain HTTP: stratus serves no TLS.
         c["aws:securetransport"] = {"false"};
-        c["aws:principaltype"] = {"Anonymous"};
+        c["aws:principaltype"] = {signed_user ? "User" : "Anonymous"};
+        if (signed_user) {
+            c["aws:username"] = {std::string(user)};
+            c["aws:userid"] = {std::string(user)};
+            c["aws:principalarn"] = {r.principal_arn};
+            c["aws:principalaccount"] = {std::string(account_id)};
+        }
         if (auto ref = req.headers.get("referer")) c["aws:referer"] = {std::string(*ref)};
         if (auto ua = req.headers.get("user-agent")) c["aws:useragent"] = {std::string(*ua)};
         auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -391,23 +433,29 @@ bool anonymous_allowed(const Bucket& b, std::string_view key, std::string_view a
         if (auto acl = req.headers.get("x-amz-acl")) c["s3:x-amz-acl"] = {std::string(*acl)};
         auto d = policy::evaluate(*p, r);
         if (d == policy::Decision::deny) return false;
-        // RestrictPublicBuckets: a public policy grants the public nothing.
-        if (d == policy::Decision::allow && !(pab.restrict_public_buckets && policy::is_public(*p))) return true;
+        // RestrictPublicBuckets: a public policy grants the public (and other accounts)
+        // nothing; users of the owner's account keep what it grants them.
+        if (d == policy::Decision::allow &&
+            !(pab.restrict_public_buckets && !signed_user && policy::is_public(*p)))
+            return true;
     }
     if (pab.ignore_public_acls || object_ownership(b) == "BucketOwnerEnforced") return false;
-    // ACLs: the object's for reading it and its ACL, the bucket's for the rest.
-    if (action == "s3:GetObject" || action == "s3:GetObjectVersion") return grants(object_grants, "AllUsers", "READ");
-    if (action == "s3:GetObjectAcl") return grants(object_grants, "AllUsers", "READ_ACP");
-    if (action == "s3:PutObjectAcl") return grants(object_grants, "AllUsers", "WRITE_ACP");
+    // ACLs: the object's for reading it and its ACL, the bucket's for the rest. Grants to
+    // the owner's canonical id are the account's: its users' identity policies would decide.
+    if (action == "s3:GetObject" || action == "s3:GetObjectVersion") return group_grants(object_grants, "READ", signed_user);
+    if (action == "s3:GetObjectAcl") return group_grants(object_grants, "READ_ACP", signed_user);
+    if (action == "s3:PutObjectAcl") return group_grants(object_grants, "WRITE_ACP", signed_user);
     Grants bucket_grants;
     if (auto it = b.configs.find("grants"); it != b.configs.end()) bucket_grants = decode_grants(it->second);
     if (action == "s3:ListBucket" || action == "s3:ListBucketVersions" || action == "s3:ListBucketMultipartUploads")
-        return grants(&bucket_grants, "AllUsers", "READ");
+        return group_grants(&bucket_grants, "READ", signed_user);
     if (action == "s3:PutObject" || action == "s3:DeleteObject" || action == "s3:DeleteObjectVersion")
-        return grants(&bucket_grants, "AllUsers", "WRITE");
-    if (action == "s3:GetBucketAcl") return grants(&bucket_grants, "AllUsers", "READ_ACP");
-    if (action == "s3:PutBucketAcl") return grants(&bucket_grants, "AllUsers", "WRITE_ACP");
+        return group_grants(&bucket_grants, "WRITE", signed_user);
+    if (action == "s3:GetBucketAcl") return group_grants(&bucket_grants, "READ_ACP", signed_user);
+    if (action == "s3:PutBucketAcl") return group_grants(&bucket_grants, "WRITE_ACP", signed_user);
     return false;
 }
+
+}  // namespace
 
 }  // namespace stratus::s3

@@ -2,8 +2,8 @@
 // without a signature (the anonymous principal): the bucket policy (an explicit Deny wins,
 // an Allow grants), the ACLs of the bucket and of the object (grants to AllUsers), Object
 // Ownership (BucketOwnerEnforced disables ACLs) and the bucket's Block Public Access
-// settings (IgnorePublicAcls, RestrictPublicBuckets) over both. Signed requests are the one
-// account's, which owns every bucket: they are not judged here. Without
+// settings (IgnorePublicAcls, RestrictPublicBuckets) over both. Signed requests by the
+// owner's key pair are not judged here; those by other key pairs are (user_allowed). Without
 // --verify-signatures nothing is judged at all.
 //
 // Stored with the bucket (Bucket::configs, in the bucket's LMDB record like CORS and
@@ -89,5 +89,19 @@ std::string action_of(int level, std::string_view method, std::string_view sub, 
 // PutObjectAcl), nullptr otherwise.
 bool anonymous_allowed(const Bucket& b, std::string_view key, std::string_view action, const Grants* object_grants,
                        const core::Request& req);
+
+// Several key pairs under --verify-signatures: the first is the account's owner (root),
+// which owns every bucket and is not restricted; each other pair is an IAM user of the
+// same account, named by its access key id (arn:aws:iam::000000000000:user/<access key
+// id>), with no identity-based policies (none are modelled). As on AWS, such a user may do
+// what the bucket policy allows it (Principal "*" or its ARN; a policy naming the account
+// delegates to identity policies, so grants nothing, while a Deny naming the account
+// applies) or what ACL grants to AllUsers / AuthenticatedUsers allow, unless an explicit
+// Deny applies; Block Public Access's IgnorePublicAcls and BucketOwnerEnforced take the
+// ACL grants away. RestrictPublicBuckets does not: it spares "authorized users within the
+// bucket owner's account" (S3 User Guide, Block Public Access).
+std::string user_arn(std::string_view user);
+bool user_allowed(const Bucket& b, std::string_view key, std::string_view action, const Grants* object_grants,
+                  const core::Request& req, std::string_view user);
 
 }  // namespace stratus::s3

@@ -430,9 +430,15 @@ public:
         // Access control comes first: an anonymous caller learns nothing of what it may
         // not do. Form uploads carry their own signature, checked in post_object.
         bool anonymous = keys_ && request.access_key.empty();
+        // A signed request by a key pair other than the first: an IAM user of the owner's
+        // account, judged by the bucket's policy and ACLs (s3/access.hpp).
+        std::string user = keys_ && !request.access_key.empty() && request.access_key != keys_->owner() &&
+                                   request.access_key != internal_caller
+                               ? request.access_key
+                               : std::string();
         bool form = it != operations_.end() && it->second.fn == post_object;
-        if (!form && (anonymous || request.headers.has("x-amz-acl") || has_grant_headers(request)))
-            authorize(request, t, anonymous);
+        if (!form && (anonymous || !user.empty() || request.headers.has("x-amz-acl") || has_grant_headers(request)))
+            authorize(request, t, anonymous, user);
         if (it == operations_.end()) {
             if (t.resource != Resource::service && (request.method == "GET" || request.method == "PUT" ||
                                                     request.method == "DELETE" || request.method == "HEAD" ||
@@ -476,7 +482,8 @@ public:
         } catch (const core::AwsError& e) {
             // An anonymous reader may not learn that a key is missing unless it may list
             // the bucket: S3 answers 403 then, not 404.
-            if (anonymous && e.code() == "NoSuchKey" && !may(request, t.bucket, "", "s3:ListBucket"))
+            if ((anonymous || !user.empty()) && e.code() == "NoSuchKey" &&
+                !may(request, t.bucket, "", "s3:ListBucket", user))
                 throw access_denied();
             if (e.status() != 304) throw;
             // Not Modified: headers only, no error document.
@@ -499,18 +506,28 @@ public:
 
     // Whether the anonymous `request` may do `action` on bucket/key (bucket ACL and policy
     // only); true when the bucket does not exist (the operation answers NoSuchBucket).
-    bool may(const core::Request& request, const std::string& bucket, std::string_view key, std::string_view action) {
+    bool may(const core::Request& request, const std::string& bucket, std::string_view key, std::string_view action,
+             std::string_view user) {
         auto b = store_.env().read([&](core::lmdb::ReadTxn& txn) { return store_.get_bucket(txn, bucket); });
-        return !b || anonymous_allowed(*b, key, action, nullptr, request);
+        return !b || allowed(*b, key, action, nullptr, request, user);
+    }
+
+    // The anonymous principal (user empty) or an IAM user of the owner's account.
+    static bool allowed(const Bucket& b, std::string_view key, std::string_view action, const Grants* object_grants,
+                        const core::Request& request, std::string_view user) {
+        return user.empty() ? anonymous_allowed(b, key, action, object_grants, request)
+                            : user_allowed(b, key, action, object_grants, request, user);
     }
 
     // Access control before an operation runs: what an anonymous request may do (under
     // --verify-signatures), and whether the bucket takes the ACL a request sets (Object
     // Ownership, BlockPublicAcls) for everyone. Throws S3's errors.
-    void authorize(const core::Request& request, const Target& t, bool anonymous) {
+    void authorize(const core::Request& request, const Target& t, bool anonymous, const std::string& user) {
         int level = t.resource == Resource::service ? 0 : t.resource == Resource::bucket ? 1 : 2;
+        bool judged = anonymous || !user.empty();
         if (level == 0) {
-            if (anonymous) throw access_denied();
+            // ListBuckets: an identity-based permission, which neither has.
+            if (judged) throw access_denied();
             return;
         }
         std::optional<Bucket> b;
@@ -520,7 +537,7 @@ public:
                                                action == "s3:GetObjectAcl" || action == "s3:PutObjectAcl");
         store_.env().read([&](core::lmdb::ReadTxn& txn) {
             b = store_.get_bucket(txn, t.bucket);
-            if (!b || !anonymous || !reads_object_acl) return;
+            if (!b || !judged || !reads_object_acl) return;
             auto e = store_.get_entry(txn, t.bucket, t.key);
             if (!e) return;
             auto vid = request.query_param("versionId");
@@ -531,24 +548,27 @@ public:
                 }
         });
         if (!b) {
-            // AWS answers NoSuchBucket here; stratus keeps answering an unsigned request for
-            // a bucket that does not exist AccessDenied, as it did before ACLs and policies
-            // (tests/integration/core/test_sigv4.py relies on it).
-            if (anonymous) throw access_denied();
+            // A bucket that does not exist has no policy to consult: S3 answers anyone
+            // NoSuchBucket (404), signed or not. Creating one needs an account, though.
+            if (anonymous && level == 1 && request.method == "PUT" && t.sub.empty()) throw access_denied();
+            if (anonymous) throw no_such_bucket(t.bucket);
+            // An IAM user without identity-based permissions may do nothing with a bucket
+            // that does not exist: IAM refuses before S3 looks.
+            if (!user.empty()) throw access_denied();
             return;  // NoSuchBucket, from the operation
         }
-        if (anonymous) {
-            if (!anonymous_allowed(*b, t.key, action, object_grants ? &*object_grants : nullptr, request)) {
+        if (judged) {
+            if (!allowed(*b, t.key, action, object_grants ? &*object_grants : nullptr, request, user)) {
                 // A key that is not there has no ACL: whoever may list the bucket learns
                 // it is missing (404), anyone else gets 403.
                 bool missing_read = reads_object_acl && !object_grants && action != "s3:PutObjectAcl";
-                if (!missing_read || !anonymous_allowed(*b, "", "s3:ListBucket", nullptr, request))
+                if (!missing_read || !allowed(*b, "", "s3:ListBucket", nullptr, request, user))
                     throw access_denied();
             }
             // CopyObject and UploadPartCopy read their source too.
             if (auto src = request.headers.get("x-amz-copy-source"); src && request.method == "PUT") {
                 CopySource cs = parse_copy_source(*src);
-                if (!may(request, cs.bucket, cs.key, cs.version_id ? "s3:GetObjectVersion" : "s3:GetObject"))
+                if (!may(request, cs.bucket, cs.key, cs.version_id ? "s3:GetObjectVersion" : "s3:GetObject", user))
                     throw access_denied();
             }
         }

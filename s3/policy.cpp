@@ -362,11 +362,19 @@ bool condition_holds(const Condition& c, const Request& r) {
 }
 
 bool principal_matches(const Statement& st, const Request& r) {
-    bool everyone = std::find(st.principals.begin(), st.principals.end(), "*") != st.principals.end();
-    // Only anonymous requests are judged by policies here (signed requests are the one
-    // account's, which owns every bucket): the wildcard alone matches them.
-    (void)r;
-    bool hit = everyone;
+    // Anonymous requests match the wildcard alone; an IAM user of the owner's account also
+    // matches its own ARN, and (in a Deny) its account.
+    bool hit = false;
+    for (const std::string& p : st.principals) {
+        if (p == "*") hit = true;
+        else if (!r.principal_arn.empty() && p.starts_with("AWS:")) {
+            std::string_view id = std::string_view(p).substr(4);
+            if (id == r.principal_arn) hit = true;
+            bool account = id == r.account || id == "arn:aws:iam::" + r.account + ":root";
+            // NotPrincipal naming the account does not exempt its users (AWS: name them).
+            if (account && !st.allow && !st.not_principal) hit = true;
+        }
+    }
     return st.not_principal ? !hit : hit;
 }
 

@@ -51,6 +51,13 @@ Policy parse(std::string_view json, std::string_view bucket);
 // The request as a policy sees it.
 struct Request {
     bool anonymous = true;       // unsigned: matches only the "*" principal
+    // A signed request by an IAM user of the bucket owner's account (not the owner
+    // itself, which policies do not restrict here): its ARN and its account. An Allow
+    // grants it when it names "*" or the user's ARN; naming the account delegates to the
+    // account's identity policies, which are not modelled (none), so it grants nothing,
+    // while a Deny naming the account applies to the user.
+    std::string principal_arn;   // "arn:aws:iam::000000000000:user/NAME"
+    std::string account;         // "000000000000"
     std::string action;          // "s3:GetObject"
     std::string resource;        // "arn:aws:s3:::bucket/key"
     // Condition keys present in the request, lowercased ("aws:sourceip" -> "127.0.0.1").

@@ -162,7 +162,7 @@ std::optional<std::pair<std::int64_t, std::int64_t>> check_conditions(const json
 
 // The policy's signature (SigV4: x-amz-algorithm, -credential, -date, -signature; SigV2:
 // AWSAccessKeyId and signature) checked against the accepted keys. Returns the signer.
-void check_signature(const Form& form, const std::string& policy_b64, const core::Credentials& keys) {
+std::string check_signature(const Form& form, const std::string& policy_b64, const core::Credentials& keys) {
     auto field = [&](const char* name) -> const std::string* {
         auto it = form.fields.find(name);
         return it == form.fields.end() ? nullptr : &it->second;
@@ -195,7 +195,7 @@ void check_signature(const Form& form, const std::string& policy_b64, const core
         std::string key = core::sigv4::signing_key(*secret, scope[1], scope[2], scope[3]);
         if (!crypto::constant_time_equal(crypto::hex(crypto::hmac_sha256(key, policy_b64)), core::ascii_lower(*sig)))
             throw s3_error("SignatureDoesNotMatch");
-        return;
+        return scope[0];
     }
     if (const std::string* akid = field("awsaccesskeyid")) {
         const std::string* sig = field("signature");
@@ -206,7 +206,7 @@ void check_signature(const Form& form, const std::string& policy_b64, const core
                 .with("AWSAccessKeyId", *akid);
         if (!crypto::constant_time_equal(core::base64_encode(crypto::hmac_sha1(*secret, policy_b64)), *sig))
             throw s3_error("SignatureDoesNotMatch");
-        return;
+        return *akid;
     }
     // Unsigned: anonymous, which no bucket allows here (no public-write ACL or policy).
     throw access_denied("Access Denied");
@@ -283,6 +283,7 @@ core::Response post_object(Context& ctx, Call& call) {
     if (!form.file) throw invalid_argument("POST requires exactly one file upload per request.", "file", "0");
 
     std::optional<std::pair<std::int64_t, std::int64_t>> length_range;
+    std::string signer;  // the access key id that signed the policy
     auto policy_field = form.fields.find("policy");
     if (policy_field != form.fields.end()) {
         auto decoded = core::base64_decode(policy_field->second);
@@ -295,7 +296,7 @@ core::Response post_object(Context& ctx, Call& call) {
         if (!expires) throw invalid_policy("Invalid 'expiration' value: '" + policy["expiration"].get<std::string>() + "'");
         if (!policy.contains("conditions") || !policy["conditions"].is_array())
             throw invalid_policy("Policy missing conditions.");
-        if (ctx.keys) check_signature(form, policy_field->second, *ctx.keys);
+        if (ctx.keys) signer = check_signature(form, policy_field->second, *ctx.keys);
         if (*expires < ctx.now_ms()) throw access_denied("Invalid according to Policy: Policy expired.");
         length_range = check_conditions(policy["conditions"], form, call.bucket);
     }
@@ -330,6 +331,10 @@ core::Response post_object(Context& ctx, Call& call) {
     {
         auto b = ctx.store.env().read([&](core::lmdb::ReadTxn& txn) { return require_bucket(txn, ctx, call.bucket); });
         if (anonymous && !anonymous_allowed(b, key, "s3:PutObject", nullptr, call.req)) throw access_denied("Access Denied");
+        // A form signed by a key pair other than the owner's: an IAM user (s3/access.hpp).
+        if (ctx.keys && !signer.empty() && signer != ctx.keys->owner() &&
+            !user_allowed(b, key, "s3:PutObject", nullptr, call.req, signer))
+            throw access_denied("Access Denied");
         if (auto g = request_grants(as_put, false)) check_acl_allowed(b, *g);
     }
 

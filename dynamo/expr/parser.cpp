@@ -279,7 +279,7 @@ private:
 
     // "((a = :v))": DynamoDB refuses parentheses directly around a parenthesised condition.
     Node parse_primary() {
-        if (cur().kind != Tok::lparen) return parse_predicate();
+        if (cur().kind != Tok::lparen || parenthesized_operand_ahead()) return parse_predicate();
         ++i_;
         Node n = parse_or();
         expect(Tok::rparen);
@@ -387,10 +387,39 @@ private:
                                 fn.text));
     }
 
+    // Whether the '(' here opens an operand ("(a) = :v", "(size(a)) > :n") rather than a
+    // condition: the token after its matching ')' is a comparator, BETWEEN or IN.
+    bool parenthesized_operand_ahead() const {
+        std::size_t depth = 0, k = 0;
+        for (;; ++k) {
+            Tok t = ahead(k).kind;
+            if (t == Tok::eof) return false;
+            if (t == Tok::lparen) ++depth;
+            if (t == Tok::rparen && --depth == 0) break;
+        }
+        const Token& after = ahead(k + 1);
+        Cmp cmp;
+        return comparator(after.kind, cmp) || keyword(after, "BETWEEN") || keyword(after, "IN");
+    }
+
     // path | :value | function call, in every kind; parse_call decides which functions the
-    // kind admits (size in conditions, if_not_exists / list_append in updates).
+    // kind admits (size in conditions, if_not_exists / list_append in updates). Outside
+    // updates an operand may stand in one pair of parentheses; two pairs are redundant
+    // (dynalite's grammar, written against DynamoDB: "(a) = :v" passes, "((a)) = :v" not).
     Node parse_operand() {
         const Token& t = cur();
+        if (t.kind == Tok::lparen) {
+            ++i_;
+            if (cur().kind == Tok::lparen) {
+                // Updates have no redundant-parentheses rule: a second pair is simply not
+                // in their grammar (dynalite's update grammar).
+                if (kind_ == Kind::update) syntax_error();
+                fail(kind_, "The expression has redundant parentheses;");
+            }
+            Node n = parse_operand();
+            expect(Tok::rparen);
+            return n;
+        }
         if (t.kind == Tok::value_ref) return value_node();
         if (t.kind == Tok::name && !grammar_keyword(t) && ahead(1).kind == Tok::lparen) return parse_call();
         return parse_path();
@@ -398,7 +427,29 @@ private:
 
     // ---- update values
 
+    // A SET value may also stand in parentheses as a whole: "SET a = (b + :n)" (its
+    // operands may too, one pair each), as dynalite's update grammar has it.
     Node parse_set_value() {
+        if (cur().kind == Tok::lparen) {
+            std::size_t depth = 0, k = 0;
+            for (;; ++k) {
+                Tok tk = ahead(k).kind;
+                if (tk == Tok::eof) break;
+                if (tk == Tok::lparen) ++depth;
+                if (tk == Tok::rparen && --depth == 0) break;
+            }
+            Tok after = ahead(k + 1).kind;
+            if (ahead(k).kind == Tok::rparen && after != Tok::plus && after != Tok::minus) {
+                ++i_;
+                Node n = parse_arithmetic();
+                expect(Tok::rparen);
+                return n;
+            }
+        }
+        return parse_arithmetic();
+    }
+
+    Node parse_arithmetic() {
         Node left = parse_operand();
         if (cur().kind != Tok::plus && cur().kind != Tok::minus) return left;
         Node n;

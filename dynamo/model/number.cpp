@@ -26,8 +26,12 @@ constexpr std::int64_t min_exponent = -129;
 // overflow however many digits a hostile request sends.
 constexpr std::int64_t exponent_clamp = std::int64_t{1} << 50;
 
-[[noreturn]] void malformed() {
-    throw core::AwsError::validation("A value provided cannot be converted into a number");
+// AWS's wording, as dynalite (written against DynamoDB) and moto have it: the text follows
+// unless it is empty. The same for item values, key values and expression values (these
+// get ExpressionAttributeValues' prefix, ops/items_common.cpp).
+[[noreturn]] void malformed(std::string_view text) {
+    if (text.empty()) throw core::AwsError::validation("The parameter cannot be converted to a numeric value");
+    throw core::AwsError::validation("The parameter cannot be converted to a numeric value: " + std::string(text));
 }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -104,19 +108,19 @@ Number Number::parse(std::string_view text) {
         }
     }
     // At least one mantissa digit, zero or not: "", "-", "." and ".e1" are malformed.
-    if (i - mantissa_start == (seen_point ? 1u : 0u)) malformed();
+    if (i - mantissa_start == (seen_point ? 1u : 0u)) malformed(text);
 
     std::int64_t exponent = 0;
     if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
         ++i;
         bool exp_negative = false;
         if (i < text.size() && (text[i] == '+' || text[i] == '-')) exp_negative = text[i++] == '-';
-        if (i == text.size()) malformed();
+        if (i == text.size()) malformed(text);
         for (; i < text.size() && is_digit(text[i]); ++i)
             exponent = std::min(exponent * 10 + (text[i] - '0'), exponent_clamp);
         if (exp_negative) exponent = -exponent;
     }
-    if (i != text.size()) malformed();
+    if (i != text.size()) malformed(text);
     // Trailing zeros of the mantissa are trimmed by from_parts; count only matters after.
     return from_parts(negative, digits, point + exponent);
 }

@@ -25,6 +25,21 @@ struct TableRequest {
     expr::Projection projection;
     bool consistent = false;
 };
+// A list of keys as the Java front end prints it: [{pk=...AttributeValue@hash}, ...].
+std::string key_list(const json& keys) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        out += i ? ", {" : "{";
+        bool first = true;
+        if (keys[i].is_object())
+            for (auto& [name, v] : keys[i].items()) {
+                out += (first ? "" : ", ") + name + "=" + input::java_object("AttributeValue", v);
+                first = false;
+            }
+        out += "}";
+    }
+    return out + "]";
+}
 }  // namespace
 
 json batch_get_item(Context& ctx, const json& in) {
@@ -33,16 +48,20 @@ json batch_get_item(Context& ctx, const json& in) {
     CapacityMode capacity = parse_capacity_mode(in);
     std::vector<TableRequest> requests;
     std::size_t total = 0;
+    input::Violations violations;
     for (auto& [table, spec] : request_items->items()) {
         if (!spec.is_object()) throw core::AwsError::serialization("Unexpected value for RequestItems");
         TableRequest r;
         r.name = input::table_name_from(table);
         r.original = &spec;
         const json* keys = input::opt_array(spec, "Keys");
-        if (!keys || keys->empty())
-            throw core::AwsError::validation("1 validation error detected: Value null at 'requestItems." + table +
-                                             ".member.keys' failed to satisfy constraint: Member must have length greater "
-                                             "than or equal to 1");
+        // The model's constraints on Keys (1..100 per table), reported as AWS words them;
+        // more than 100 keys over several tables is the custom check below.
+        std::string member = "requestItems." + table + ".member.keys";
+        if (!keys) violations.add_null(member);
+        else if (keys->empty()) violations.add("[]", member, "Member must have length greater than or equal to 1");
+        else if (keys->size() > 100) violations.add(key_list(*keys), member, "Member must have length less than or equal to 100");
+        if (!keys) continue;
         for (auto& k : *keys) {
             if (!k.is_object()) throw core::AwsError::serialization("Unexpected value in Keys");
             r.keys.push_back(item_from_json(k));
@@ -59,6 +78,9 @@ json batch_get_item(Context& ctx, const json& in) {
         ec.check_unused();
         requests.push_back(std::move(r));
     }
+    if (request_items->empty())
+        violations.add("{}", "requestItems", "Member must have length greater than or equal to 1");
+    violations.throw_if_any();
     if (total > 100) throw core::AwsError::validation("Too many items requested for the BatchGetItem call");
     if (requests.empty())
         throw core::AwsError::validation(

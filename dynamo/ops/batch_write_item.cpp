@@ -26,13 +26,30 @@ json batch_write_item(Context& ctx, const json& in) {
     const json* request_items = &require_member(in, "RequestItems", "requestItems");
     CapacityMode capacity = parse_capacity_mode(in);
     std::vector<WriteRequest> writes;
+    // The model's constraint on each table's list (1..25 requests) is checked on the whole
+    // map, and AWS prints the whole map in its message; more than 25 requests over several
+    // tables is the custom check below.
+    bool list_out_of_range = false;
+    for (auto& [table, list] : request_items->items())
+        if (list.is_array() && (list.empty() || list.size() > 25)) list_out_of_range = true;
+    if (list_out_of_range) {
+        std::string shown = "{";
+        bool first_table = true;
+        for (auto& [table, list] : request_items->items()) {
+            shown += (first_table ? "" : ", ") + table + "=[";
+            first_table = false;
+            if (list.is_array())
+                for (std::size_t i = 0; i < list.size(); ++i)
+                    shown += (i ? ", " : "") + input::java_object("WriteRequest", list[i]);
+            shown += "]";
+        }
+        throw core::AwsError::validation(
+            "1 validation error detected: Value '" + shown + "}' at 'requestItems' failed to satisfy constraint: "
+            "Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have "
+            "length greater than or equal to 1]");
+    }
     for (auto& [table, list] : request_items->items()) {
         if (!list.is_array()) throw core::AwsError::serialization("Unexpected value for RequestItems");
-        if (list.empty())
-            throw core::AwsError::validation(
-                "1 validation error detected: Value '{" + table + "=[]}' at 'requestItems' failed to satisfy constraint: "
-                "Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have "
-                "length greater than or equal to 1]");
         for (auto& req : list) {
             if (!req.is_object()) throw core::AwsError::serialization("Unexpected value in RequestItems");
             const json* put = input::opt_object(req, "PutRequest");

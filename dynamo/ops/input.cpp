@@ -48,6 +48,12 @@ void Violations::throw_if_any() const {
     throw core::AwsError::validation(msg);
 }
 
+std::string java_object(std::string_view cls, const json& v) {
+    std::uint32_t h = 2166136261u;  // FNV-1a
+    for (unsigned char c : v.dump()) h = (h ^ c) * 16777619u;
+    return fmt::format("com.amazonaws.dynamodb.v20120810.{}@{:x}", cls, h);
+}
+
 std::optional<std::string> opt_string(const json& j, std::string_view key) {
     const json* v = member(j, key);
     if (!v) return std::nullopt;

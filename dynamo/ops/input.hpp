@@ -43,6 +43,12 @@ void require_object(const json& body);
 // TableName / IndexName: 3..255 of [a-zA-Z0-9_.-]; adds violations (member e.g. "tableName").
 void check_table_name(Violations& v, const std::optional<std::string>& name, std::string_view member,
                       bool required = true);
+// How DynamoDB's Java front end prints a request object inside a constraint message
+// ("com.amazonaws.dynamodb.v20120810.WriteRequest@3b0ce1a0"): the class name and a hash
+// of the object. AWS's hash is the object's hashCode; ours is a hash of its JSON, stable
+// for one request like AWS's.
+std::string java_object(std::string_view cls, const json& v);
+
 // Accepts a table name or a table ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME).
 std::string table_name_from(std::string name_or_arn);
 

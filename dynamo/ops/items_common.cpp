@@ -186,7 +186,17 @@ std::map<std::string, AttributeValue> parse_expression_values(const json& in) {
     if (!values) return out;
     if (values->empty())
         throw core::AwsError::validation("ExpressionAttributeValues must not be empty");
-    for (auto& [k, v] : values->items()) out.emplace(k, value_from_json(v));
+    for (auto& [k, v] : values->items()) {
+        // A bad value is named with its key, as AWS does (dynalite and moto have the same
+        // wording): "ExpressionAttributeValues contains invalid value: <why> for key :v".
+        try {
+            out.emplace(k, value_from_json(v));
+        } catch (const core::AwsError& e) {
+            if (e.code() != "ValidationException") throw;
+            throw core::AwsError::validation(
+                fmt::format("ExpressionAttributeValues contains invalid value: {} for key {}", e.message(), k));
+        }
+    }
     return out;
 }
 

@@ -81,7 +81,20 @@ Select parse_select(const json& in, const TableDef& table, const IndexDef* index
 std::optional<std::string> parse_start_key(const json& in, Store& store, const TableDef& table, const IndexDef* index) {
     const json* start = input::opt_object(in, "ExclusiveStartKey");
     if (!start) return std::nullopt;
-    Item key = item_from_json(*start);
+    Item key;
+    try {
+        key = item_from_json(*start);
+    } catch (const core::AwsError& e) {
+        // AWS prefixes a bad starting key's value error, except the number and set
+        // messages (dynalite, written against DynamoDB, keeps the same exceptions).
+        const std::string& m = e.message();
+        bool bare = e.code() != "ValidationException";
+        for (const char* s : {"contains duplicates", "number set", "numeric value", "significant digits",
+                              "number with magnitude"})
+            bare = bare || m.find(s) != std::string::npos;
+        if (bare) throw;
+        throw core::AwsError::validation("The provided starting key is invalid: " + m);
+    }
     std::size_t expected = 1 + (table.key.range ? 1 : 0);
     auto has = [&](const KeyElement& k) {
         auto it = key.find(k.name);

@@ -751,6 +751,42 @@ TEST_CASE("expr: redundant parentheses are refused") {
     CHECK(cond_error("(NOT (a = :v))", v) == "<no error>");
 }
 
+TEST_CASE("expr: an operand may stand in one pair of parentheses") {
+    // dynalite's grammar (written against DynamoDB): "(a) = :v" passes, "((a)) = :v" is
+    // redundant; also in function arguments, BETWEEN bounds and IN lists.
+    expr::Values v{{":v", N("1")}};
+    const std::string redundant = "Invalid ConditionExpression: The expression has redundant parentheses;";
+    Item item{{"a", N("1")}, {"s", S("xy")}};
+    CHECK(cond("(a) = :v", item, v));
+    CHECK(cond("a = (:v)", item, v));
+    CHECK(cond("(size(s)) > (:v)", item, v));
+    CHECK(cond("size((s)) > :v", item, v));
+    CHECK(cond("(a) BETWEEN (:v) AND :v", item, v));
+    CHECK(cond("a IN ((:v))", item, v));
+    CHECK(cond("((a) = :v) AND (a = :v)", item, v));
+    CHECK(cond_error("((a)) = :v", v) == redundant);
+    CHECK(cond_error("a IN (((:v)))", v) == redundant);
+    CHECK(cond_error("(a)", v) != "<no error>");
+    CHECK(cond_error("(attribute_exists(a)) = :v", v) ==
+          "Invalid ConditionExpression: The function is not allowed to be used this way in an expression; "
+          "function: attribute_exists");
+}
+
+TEST_CASE("expr: update values and their operands may stand in parentheses") {
+    // dynalite's update grammar (written against DynamoDB): one pair around a SET value,
+    // one around each operand; no redundant-parentheses rule, a third pair is a syntax error.
+    expr::Values v{{":n", N("1")}};
+    Item item{{"n", N("5")}};
+    CHECK(update("SET a = (:n)", item, v).at("a") == N("1"));
+    CHECK(update("SET a = ((:n))", item, v).at("a") == N("1"));
+    CHECK(update("SET a = (n + :n)", item, v).at("a") == N("6"));
+    CHECK(update("SET a = (n) - (:n), b = (:n)", item, v).at("a") == N("4"));
+    CHECK(update("SET a = if_not_exists((x), (:n))", item, v).at("a") == N("1"));
+    CHECK(update_error("SET a = (((:n)))", item, v).starts_with("Invalid UpdateExpression: Syntax error;"));
+    CHECK(update_error("SET a = if_not_exists(((x)), :n)", item, v).starts_with("Invalid UpdateExpression: Syntax error;"));
+    CHECK(update_error("SET a = (n + :n) + :n", item, v).starts_with("Invalid UpdateExpression: Syntax error;"));
+}
+
 TEST_CASE("expr: an operator's first document path must not appear again among its operands") {
     expr::Values v{{":v", N("1")}};
     auto msg = [](const char* op, const char* path) {

@@ -60,10 +60,43 @@ class BatchTransactTest(unittest.TestCase):
             {"PutRequest": {"Item": {"pk": {"S": k}}}}, {"DeleteRequest": {"Key": {"pk": {"S": k}}}}]})
         self.assertEqual(err["Error"]["Message"], "Provided list of item keys contains duplicates")
         self.assertNotIn("Item", self.ddb.get_item(TableName=self.table, Key={"pk": {"S": k}}))
-        err = self.error(self.ddb.batch_get_item, RequestItems={self.table: {"Keys": [{"pk": {"S": str(i)}} for i in range(101)]}})
-        self.assertEqual(err["Error"]["Message"], "Too many items requested for the BatchGetItem call")
         err = self.error(self.ddb.batch_write_item, RequestItems={"no-such-table": [{"PutRequest": {"Item": {"pk": {"S": "x"}}}}]})
         self.assertEqual(err["Error"]["Code"], "ResourceNotFoundException")
+
+    def test_batch_limit_wording(self):
+        # AWS checks the model's constraints first (1..100 keys, 1..25 requests per table,
+        # a non-empty RequestItems), printing the offending value the way its Java front end
+        # does (request objects as class@hash: the hash is AWS's hashCode, not reproducible,
+        # so only the shape is compared); over the limit across several tables is the
+        # operation's own "Too many items" check. Wording as dynalite (written against
+        # DynamoDB) has it; AWS does not document these texts.
+        raw = self.d.client("dynamodb", parameter_validation=False)
+        other = "bt2-" + uuid.uuid4().hex[:8]
+        keys = lambda n, p="": [{"pk": {"S": p + str(i)}} for i in range(n)]
+        puts = lambda n: [{"PutRequest": {"Item": {"pk": {"S": str(i)}}}} for i in range(n)]
+        msg = self.error(raw.batch_get_item, RequestItems={self.table: {"Keys": keys(101)}})["Error"]["Message"]
+        self.assertRegex(msg, r"^1 validation error detected: Value '\[\{pk=com\.amazonaws\.dynamodb\.v20120810\."
+                              r"AttributeValue@[0-9a-f]+\}, .*\]' at 'requestItems\.%s\.member\.keys' failed to satisfy "
+                              r"constraint: Member must have length less than or equal to 100$" % self.table)
+        msg = self.error(raw.batch_get_item, RequestItems={self.table: {"Keys": keys(60)},
+                                                           other: {"Keys": keys(41)}})["Error"]["Message"]
+        self.assertEqual(msg, "Too many items requested for the BatchGetItem call")
+        msg = self.error(raw.batch_get_item, RequestItems={self.table: {"Keys": []}})["Error"]["Message"]
+        self.assertEqual(msg, "1 validation error detected: Value '[]' at 'requestItems.%s.member.keys' failed to "
+                              "satisfy constraint: Member must have length greater than or equal to 1" % self.table)
+        msg = self.error(raw.batch_get_item, RequestItems={})["Error"]["Message"]
+        self.assertEqual(msg, "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy constraint: "
+                              "Member must have length greater than or equal to 1")
+        msg = self.error(raw.batch_write_item, RequestItems={self.table: puts(26)})["Error"]["Message"]
+        self.assertRegex(msg, r"^1 validation error detected: Value '\{%s=\[com\.amazonaws\.dynamodb\.v20120810\."
+                              r"WriteRequest@[0-9a-f]+, .*\]\}' at 'requestItems' failed to satisfy constraint: Map value "
+                              r"must satisfy constraint: \[Member must have length less than or equal to 25, Member must "
+                              r"have length greater than or equal to 1\]$" % self.table)
+        msg = self.error(raw.batch_write_item, RequestItems={self.table: puts(13), other: puts(13)})["Error"]["Message"]
+        self.assertEqual(msg, "Too many items requested for the BatchWriteItem call")
+        msg = self.error(raw.batch_write_item, RequestItems={})["Error"]["Message"]
+        self.assertEqual(msg, "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy constraint: "
+                              "Member must have length greater than or equal to 1")
 
     def test_batch_write_rejects_whole_batch_on_bad_item(self):
         good, bad = self.key(), self.key()

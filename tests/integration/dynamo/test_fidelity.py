@@ -219,6 +219,19 @@ class FidelityTest(unittest.TestCase):
     def test_redundant_parentheses(self):
         self.assertEqual(self.condition_error("((a = :v))", {":v": {"N": "1"}}),
                          "Invalid ConditionExpression: The expression has redundant parentheses;")
+        # One pair around an operand is valid, two are redundant (dynalite's grammar, written
+        # against DynamoDB; AWS documents neither).
+        self.assertEqual(self.condition_error("((a)) = :v", {":v": {"N": "1"}}),
+                         "Invalid ConditionExpression: The expression has redundant parentheses;")
+        self.assertEqual(self.error(self.ddb.put_item, TableName=self.table, Item=self.key(),
+                                    ConditionExpression="(size(a)) = (:v) OR b IN ((:v))",
+                                    ExpressionAttributeValues={":v": {"N": "1"}})["Error"]["Code"],
+                         "ConditionalCheckFailedException")
+        # Updates: one pair around a SET value and one around each operand (same source).
+        key = self.key()
+        out = self.ddb.update_item(TableName=self.table, Key=key, UpdateExpression="SET a = ((:v)), b = (if_not_exists(b, (:v)) + :v)",
+                                   ExpressionAttributeValues={":v": {"N": "1"}}, ReturnValues="UPDATED_NEW")
+        self.assertEqual(out["Attributes"], {"a": {"N": "1"}, "b": {"N": "2"}})
 
     def test_names_that_are_not_tokens(self):
         self.assertEqual(self.condition_error("_x = :v", {":v": {"N": "1"}}),

@@ -428,6 +428,90 @@ class AccessTest(unittest.TestCase):
         self.assertRegex(text, r"<ServerTime>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ</ServerTime>")
 
 
+class UsersTest(unittest.TestCase):
+    """Several key pairs: the first is the account's owner, the others IAM users of the same
+    account without identity-based policies (stratus models none), so the bucket policy (a
+    statement naming "*" or the user's ARN; naming the account only delegates to identity
+    policies) and ACL grants to AllUsers / AuthenticatedUsers decide what a user may do, and
+    an explicit Deny (also one naming the account) wins, as S3 evaluates a request."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon("--verify-signatures", "--access-key-id", KEY, "--secret-access-key", SECRET,
+                       "--access-key-id", "AKIDBOB", "--secret-access-key", "bob-secret").start()
+        cls.owner = cls.d.client("s3", key=KEY, secret=SECRET)
+        cls.bob = cls.d.client("s3", key="AKIDBOB", secret="bob-secret")
+        cls.anon = cls.d.client("s3", signature_version=botocore.UNSIGNED)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+
+    def code(self, fn, **kw):
+        try:
+            fn(**kw)
+        except botocore.exceptions.ClientError as e:
+            return e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]
+        return None
+
+    def test_bucket_policy_decides_for_a_user(self):
+        b = name()
+        self.owner.create_bucket(Bucket=b)
+        self.owner.put_object(Bucket=b, Key="doc", Body=b"d")
+        self.owner.put_object(Bucket=b, Key="secret/x", Body=b"s")
+        denied = ("AccessDenied", 403)
+        # Nothing grants bob anything yet (AWS's defaults: ACLs disabled, no policy).
+        self.assertEqual(self.code(self.bob.get_object, Bucket=b, Key="doc"), denied)
+        self.assertEqual(self.code(self.bob.list_objects_v2, Bucket=b), denied)
+        self.assertEqual(self.code(self.bob.list_buckets), denied)
+        self.assertEqual(self.code(self.bob.create_bucket, Bucket=name()), denied)
+        self.assertEqual(self.code(self.bob.get_object, Bucket=name(), Key="k"), denied)
+        arn = "arn:aws:iam::000000000000:user/AKIDBOB"
+        self.owner.put_bucket_policy(Bucket=b, Policy=json.dumps({"Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": arn}, "Action": ["s3:GetObject", "s3:ListBucket"],
+             "Resource": ["arn:aws:s3:::%s" % b, "arn:aws:s3:::%s/*" % b]},
+            # Naming the account delegates to its identity policies: no grant for bob.
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:root"}, "Action": "s3:PutObject",
+             "Resource": "arn:aws:s3:::%s/*" % b},
+            # A Deny naming the account reaches its users (not the owner's root here).
+            {"Effect": "Deny", "Principal": {"AWS": "000000000000"}, "Action": "s3:GetObject",
+             "Resource": "arn:aws:s3:::%s/secret/*" % b}]}))
+        self.assertEqual(self.bob.get_object(Bucket=b, Key="doc")["Body"].read(), b"d")
+        self.assertEqual([o["Key"] for o in self.bob.list_objects_v2(Bucket=b)["Contents"]], ["doc", "secret/x"])
+        self.assertEqual(self.code(self.bob.get_object, Bucket=b, Key="nope"), ("NoSuchKey", 404))  # may list
+        self.assertEqual(self.code(self.bob.get_object, Bucket=b, Key="secret/x"), denied)
+        self.assertEqual(self.code(self.bob.put_object, Bucket=b, Key="new", Body=b"n"), denied)
+        self.assertEqual(self.code(self.bob.delete_object, Bucket=b, Key="doc"), denied)
+        self.assertEqual(self.code(self.bob.get_bucket_policy, Bucket=b), denied)
+        self.assertEqual(self.owner.get_object(Bucket=b, Key="secret/x")["Body"].read(), b"s")
+        # The anonymous caller gets nothing of what bob was granted.
+        self.assertEqual(self.code(self.anon.get_object, Bucket=b, Key="doc"), denied)
+        # A browser form bob signed is his request too: s3:PutObject is not his.
+        import requests
+        p = self.bob.generate_presigned_post(b, "form-upload")
+        r = requests.post(p["url"], data=p["fields"], files={"file": ("f", b"x")}, timeout=10)
+        self.assertEqual(r.status_code, 403, r.text)
+        p = self.owner.generate_presigned_post(b, "form-upload")
+        r = requests.post(p["url"], data=p["fields"], files={"file": ("f", b"x")}, timeout=10)
+        self.assertEqual(r.status_code, 204, r.text)
+
+    def test_acl_grants_to_authenticated_users(self):
+        b = name()
+        self.owner.create_bucket(Bucket=b, ObjectOwnership="ObjectWriter")
+        self.owner.delete_public_access_block(Bucket=b)
+        self.owner.put_object(Bucket=b, Key="shared", Body=b"s", ACL="authenticated-read")
+        self.owner.put_object(Bucket=b, Key="private", Body=b"p")
+        self.assertEqual(self.bob.get_object(Bucket=b, Key="shared")["Body"].read(), b"s")
+        self.assertEqual(self.code(self.anon.get_object, Bucket=b, Key="shared"), ("AccessDenied", 403))
+        self.assertEqual(self.code(self.bob.get_object, Bucket=b, Key="private"), ("AccessDenied", 403))
+        self.owner.put_bucket_acl(Bucket=b, ACL="authenticated-read")
+        self.assertEqual(len(self.bob.list_objects_v2(Bucket=b)["Contents"]), 2)
+        self.owner.put_public_access_block(Bucket=b, PublicAccessBlockConfiguration={
+            "BlockPublicAcls": False, "IgnorePublicAcls": True, "BlockPublicPolicy": False,
+            "RestrictPublicBuckets": False})
+        self.assertEqual(self.code(self.bob.get_object, Bucket=b, Key="shared"), ("AccessDenied", 403))
+
+
 class NoVerificationTest(unittest.TestCase):
     def test_no_verification_no_defaults(self):
         # Without --verify-signatures nothing is checked and new buckets get no defaults:

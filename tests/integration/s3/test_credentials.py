@@ -1,6 +1,7 @@
 """Several key pairs under --verify-signatures (issue 15): repeated --access-key-id /
 --secret-access-key (paired in order) and --credentials-file in the AWS CLI's format, so
 tests can act as different users; each pair signs S3 (SigV4, SigV2) and DynamoDB alike."""
+import json
 import os
 import subprocess
 import tempfile
@@ -37,7 +38,12 @@ class CredentialsTest(unittest.TestCase):
 
     def test_every_pair_signs(self):
         b = "cred-" + uuid.uuid4().hex[:10]
-        self.d.client("s3", key="AKIDONE", secret="secret-one").create_bucket(Bucket=b)
+        owner = self.d.client("s3", key="AKIDONE", secret="secret-one")
+        owner.create_bucket(Bucket=b)
+        # The other pairs are IAM users of the owner's account: the bucket policy lets them in.
+        owner.put_bucket_policy(Bucket=b, Policy=json.dumps({"Statement": [{
+            "Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"], "Resource": "arn:aws:s3:::%s/*" % b,
+            "Principal": {"AWS": ["arn:aws:iam::000000000000:user/" + k for k in ("AKIDTWO", "AKIDFILE1", "AKIDFILE2")]}}]}))
         for key, secret in [("AKIDONE", "secret-one"), ("AKIDTWO", "secret-two"), ("AKIDFILE1", "file-secret-1"),
                             ("AKIDFILE2", "file-secret-2")]:
             with self.subTest(key=key):
