@@ -4,6 +4,7 @@
 // nothing behind.
 #include <doctest/doctest.h>
 
+#include "aws_error.hpp"
 #include "temp_dir.hpp"
 
 #include <nlohmann/json.hpp>
@@ -13,6 +14,7 @@
 
 using namespace stratus::dynamo;
 namespace lmdb = stratus::core::lmdb;
+using stratus::test::message_of;
 using json = nlohmann::json;
 
 namespace {
@@ -62,15 +64,6 @@ struct Fixture {
         return out["Count"].get<std::size_t>();
     }
 };
-
-std::string message_of(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const stratus::core::AwsError& e) {
-        return e.message();
-    }
-    return "";
-}
 
 }  // namespace
 

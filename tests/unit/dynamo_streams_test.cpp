@@ -3,6 +3,7 @@
 // type, shard lineage, retention, iterator expiry, the Streams API's errors).
 #include <doctest/doctest.h>
 
+#include "aws_error.hpp"
 #include "temp_dir.hpp"
 
 #include <nlohmann/json.hpp>
@@ -15,6 +16,7 @@
 using namespace stratus::dynamo;
 using namespace stratus::dynamo::streams;
 namespace lmdb = stratus::core::lmdb;
+using stratus::test::message_of;
 using json = nlohmann::json;
 
 namespace {
@@ -64,15 +66,6 @@ std::string code_of(const std::function<void()>& fn) {
         return e.code();
     }
     return "none";
-}
-
-std::string message_of(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const stratus::core::AwsError& e) {
-        return e.message();
-    }
-    return "";
 }
 
 }  // namespace
