@@ -600,17 +600,7 @@ private:
 
     core::Response list_functions(const core::Request& request) {
         std::string marker = request.query_param("Marker").value_or("");
-        std::size_t max = 50;
-        if (auto mi = request.query_param("MaxItems")) {
-            int v = 0;
-            try {
-                v = std::stoi(*mi);
-            } catch (const std::exception&) {
-                throw AwsError::validation("MaxItems must be a number");
-            }
-            validate_range("maxItems", v, 1, 10000);
-            max = static_cast<std::size_t>(v);
-        }
+        std::size_t max = max_items(request);
         std::optional<std::string> next;
         auto fns = store_.list(marker, max, next);
         json out = {{"Functions", json::array()}};

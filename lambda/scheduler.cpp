@@ -930,11 +930,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         if (inv->streamed.size() + req.body.size() > max_payload) {
             // Buffered, a streamed response has the 6 MB limit of any other.
             if (sb->api.respond(route.request_id).status != 202) return;
-            finish(*sb,
-                   function_error_json("Function.ResponseSizeTooLarge",
-                                       fmt::format("Response payload size exceeded maximum allowed payload size ({} bytes).",
-                                                   max_payload)),
-                   true);
+            finish_too_large(*sb);
             kill(sb);
             return after_change(sb->fn.key());
         }
@@ -1187,15 +1183,20 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
         }
     }
 
-    void response_too_large(const std::shared_ptr<Sandbox>& sb, const std::string& path) {
-        auto route = parse_runtime_route("POST", path);
-        if (sb->dead || route.call != RuntimeCall::response) return;
-        if (sb->api.respond(route.request_id).status != 202) return;
-        finish(*sb,
+    // Ends the current invocation with Lambda's error for a response over max_payload.
+    void finish_too_large(Sandbox& sb) {
+        finish(sb,
                function_error_json("Function.ResponseSizeTooLarge",
                                    fmt::format("Response payload size exceeded maximum allowed payload size ({} bytes).",
                                                max_payload)),
                true);
+    }
+
+    void response_too_large(const std::shared_ptr<Sandbox>& sb, const std::string& path) {
+        auto route = parse_runtime_route("POST", path);
+        if (sb->dead || route.call != RuntimeCall::response) return;
+        if (sb->api.respond(route.request_id).status != 202) return;
+        finish_too_large(*sb);
         if (sb->retired) kill(sb);
         after_change(sb->fn.key());
     }
