@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "core/group_commit.hpp"
+#include "core/json_parse.hpp"
 #include "core/log.hpp"
 #include "core/protocol.hpp"
 #include <nlohmann/json.hpp>
@@ -50,8 +51,7 @@ bool too_deep(std::string_view body) {
 // A JSON 1.0 body as DynamoDB reads it: at most max_json_depth deep, an object.
 nlohmann::json parse_input(const core::Request& request) {
     if (too_deep(request.body)) throw core::AwsError::serialization("Request nesting too deep");
-    nlohmann::json input = nlohmann::json::parse(request.body.empty() ? std::string_view("{}") : std::string_view(request.body),
-                                                 nullptr, false);
+    nlohmann::json input = core::parse_json(request.body.empty() ? std::string_view("{}") : std::string_view(request.body));
     // DynamoDB answers text that is not JSON with a bare
     // {"__type":"com.amazon.coral.service#SerializationException"}: no message, no position
     // (dynalite, written against DynamoDB, answers so; AWS does not document it).

@@ -1,0 +1,80 @@
+// core::parse_json (simdjson, nlohmann's parser as the fallback) must answer exactly what
+// nlohmann::json::parse(text, nullptr, false) answers: the same tree with the same number
+// types, or a discarded value for the same texts.
+#include <doctest/doctest.h>
+
+#include "core/json_parse.hpp"
+
+#include <string>
+
+using nlohmann::json;
+using stratus::core::parse_json;
+
+namespace {
+
+// Equal values and equal types all the way down (nlohmann's == treats 1u and 1 as equal).
+bool same_tree(const json& a, const json& b) {
+    if (a.type() != b.type() || a.is_discarded() != b.is_discarded()) return false;
+    if (a.is_object()) {
+        if (a.size() != b.size()) return false;
+        for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib)
+            if (ia.key() != ib.key() || !same_tree(*ia, *ib)) return false;
+        return true;
+    }
+    if (a.is_array()) {
+        if (a.size() != b.size()) return false;
+        for (std::size_t i = 0; i < a.size(); ++i)
+            if (!same_tree(a[i], b[i])) return false;
+        return true;
+    }
+    if (a.is_number_float()) return a.dump() == b.dump();  // -0.0, NaN cannot appear
+    return a.is_discarded() || a == b;
+}
+
+void check_same(const std::string& text) {
+    json expected = json::parse(text, nullptr, false);
+    json got = parse_json(text);
+    INFO("text: ", text, " expected: ", expected.is_discarded() ? "<discarded>" : expected.dump(),
+         " got: ", got.is_discarded() ? "<discarded>" : got.dump());
+    CHECK(same_tree(expected, got));
+}
+
+}  // namespace
+
+TEST_CASE("parse_json: the trees nlohmann builds, number types included") {
+    for (const char* text : {
+             R"({"TableName":"bench","Key":{"pk":{"S":"a"},"sk":{"N":"12"}}})",
+             R"({"a":1,"b":-1,"c":0,"d":-0,"e":1.5,"f":-1.5e-3,"g":1E2,"h":0.0,"i":-0.0})",
+             R"([18446744073709551615, 9223372036854775807, -9223372036854775808, 9223372036854775808])",
+             R"([18446744073709551616, -9223372036854775809, 1e308, 4.9e-324, 123456789012345678901234567890])",
+             R"({"a":1,"a":2,"b":{"x":[1,2,{"y":null}]},"a":{"z":true}})",
+             R"({"s":"\u0000\u00e9\ud83d\ude00\"\\\/\b\f\n\r\t"})",
+             R"("just a string")", "42", "-7", "true", "false", "null", "[]", "{}", " \n\t{ } \r\n",
+             R"({"":""})", R"({"k":"é€😀"})",
+         })
+        check_same(text);
+}
+
+TEST_CASE("parse_json: what nlohmann refuses, refused alike") {
+    for (const char* text : {
+             "", " ", "{", "}", "[1,]", R"({"a":1,})", R"({"a" 1})", "{'a':1}", "01", "1.", ".5", "+1",
+             "-", "1e", "1e400", "-1e400", "NaN", "Infinity", "tru", "nul", R"({"a":1} x)", "{} {}",
+             R"("\x")", R"("\u12")", R"("\ud800")", "\"a\nb\"", "/*c*/{}", "[1]//c",
+         })
+        check_same(text);
+    check_same(std::string("{\"a\":\"\xff\"}"));        // invalid UTF-8
+    check_same(std::string("{\"a\":\"\xc3\"}"));        // truncated sequence
+    check_same(std::string("{\"a\":\"\xed\xa0\x80\"}"));  // an encoded surrogate
+    check_same(std::string("{\"a\":1}\0", 8));           // a NUL after the document
+}
+
+TEST_CASE("parse_json: deep nesting and large documents") {
+    std::string deep;
+    for (int i = 0; i < 3000; ++i) deep += '[';
+    for (int i = 0; i < 3000; ++i) deep += ']';
+    check_same(deep);  // beyond simdjson's depth: nlohmann's answer
+    std::string big = "{\"Items\":[";
+    for (int i = 0; i < 20000; ++i) big += (i ? "," : "") + std::string(R"({"pk":{"S":"item-)") + std::to_string(i) + "\"}}";
+    big += "]}";
+    check_same(big);  // over the reused parser's size: a parser of its own
+}
