@@ -12,6 +12,8 @@
 // varint is unsigned LEB128. Numbers reuse the key encoding: at most 22 bytes, canonical,
 // and already validated on decode. Maps and sets are written in their sorted order, and
 // decode insists on it, so encode(decode(x)) == x for every accepted x.
+#include "core/base64.hpp"
+#include "core/json_writer.hpp"
 #include "dynamo/model/codec_detail.hpp"
 #include "dynamo/model/value.hpp"
 
@@ -114,10 +116,12 @@ public:
         return static_cast<std::size_t>(n);
     }
 
-    std::string bytes() {
+    std::string bytes() { return std::string(bytes_view()); }
+
+    std::string_view bytes_view() {
         std::uint64_t n = varint();
         if (n > in_.size()) corrupt_item("length exceeds input");
-        std::string out(in_.substr(0, static_cast<std::size_t>(n)));
+        std::string_view out = in_.substr(0, static_cast<std::size_t>(n));
         in_.remove_prefix(static_cast<std::size_t>(n));
         return out;
     }
@@ -193,6 +197,110 @@ private:
     std::string_view in_;
 };
 
+// Writes what Reader would build, as append_item_json / append_value_json write it: the
+// same checks (order, emptiness, tags, depth), no AttributeValue in between.
+class JsonFromEncoded {
+public:
+    JsonFromEncoded(std::string& out, std::string_view in) : out_(out), r_(in) {}
+
+    void item() {
+        if (r_.byte() != format_v1) corrupt_item("unknown format");
+        map(0);
+        if (!r_.done()) corrupt_item("trailing bytes");
+    }
+
+private:
+    void map(int depth) {
+        out_ += '{';
+        std::size_t n = r_.count();
+        std::string_view previous;
+        for (std::size_t k = 0; k < n; ++k) {
+            std::string_view name = r_.bytes_view();
+            if (k > 0 && !(previous < name)) corrupt_item("map names out of order");
+            previous = name;
+            if (k > 0) out_ += ',';
+            core::append_json_string(out_, name);
+            out_ += ':';
+            value(depth);
+        }
+        out_ += '}';
+    }
+
+    template <class Read, class Write>
+    void set(Read&& read, Write&& write) {
+        std::size_t n = r_.count();
+        if (n == 0) corrupt_item("empty set");
+        out_ += '[';
+        decltype(read()) previous{};
+        for (std::size_t k = 0; k < n; ++k) {
+            auto e = read();
+            if (k > 0 && !(previous < e)) corrupt_item("set out of order");
+            if (k > 0) out_ += ',';
+            write(e);
+            previous = std::move(e);
+        }
+        out_ += ']';
+    }
+
+    void value(int depth) {
+        if (depth > decode_depth_limit) corrupt_item("nesting too deep");
+        unsigned char tag = r_.byte();
+        switch (tag) {
+            case static_cast<unsigned char>(Type::S):
+                out_ += "{\"S\":";
+                core::append_json_string(out_, r_.bytes_view());
+                break;
+            case static_cast<unsigned char>(Type::B):
+                out_ += "{\"B\":";
+                core::append_json_string(out_, core::base64_encode(r_.bytes_view()));
+                break;
+            case static_cast<unsigned char>(Type::N):
+                out_ += "{\"N\":";
+                core::append_json_string(out_, r_.number().to_string());
+                break;
+            case static_cast<unsigned char>(Type::BOOL): {
+                unsigned char b = r_.byte();
+                if (b > 1) corrupt_item("bad boolean");
+                out_ += b ? "{\"BOOL\":true" : "{\"BOOL\":false";
+                break;
+            }
+            case static_cast<unsigned char>(Type::NUL): out_ += "{\"NULL\":true"; break;
+            case static_cast<unsigned char>(Type::M):
+                out_ += "{\"M\":";
+                map(depth + 1);
+                break;
+            case static_cast<unsigned char>(Type::L): {
+                out_ += "{\"L\":[";
+                std::size_t n = r_.count();
+                for (std::size_t k = 0; k < n; ++k) {
+                    if (k > 0) out_ += ',';
+                    value(depth + 1);
+                }
+                out_ += ']';
+                break;
+            }
+            case static_cast<unsigned char>(Type::SS):
+                out_ += "{\"SS\":";
+                set([&] { return r_.bytes_view(); }, [&](std::string_view e) { core::append_json_string(out_, e); });
+                break;
+            case static_cast<unsigned char>(Type::BS):
+                out_ += "{\"BS\":";
+                set([&] { return r_.bytes_view(); },
+                    [&](std::string_view e) { core::append_json_string(out_, core::base64_encode(e)); });
+                break;
+            case static_cast<unsigned char>(Type::NS):
+                out_ += "{\"NS\":";
+                set([&] { return r_.number(); }, [&](const Number& e) { core::append_json_string(out_, e.to_string()); });
+                break;
+            default: corrupt_item(fmt::format("unknown type tag {}", tag));
+        }
+        out_ += '}';
+    }
+
+    std::string& out_;
+    Reader r_;
+};
+
 }  // namespace
 
 std::string encode_item(const Item& item) {
@@ -208,6 +316,10 @@ Item decode_item(std::string_view bytes) {
     Item item = r.map(0);
     if (!r.done()) corrupt_item("trailing bytes");
     return item;
+}
+
+void append_encoded_item_json(std::string& out, std::string_view bytes) {
+    JsonFromEncoded(out, bytes).item();
 }
 
 }  // namespace stratus::dynamo

@@ -1,6 +1,7 @@
 // Attribute values: factories, equality, the JSON wire form and AWS's item size rules.
 #include "dynamo/model/value.hpp"
 
+#include "core/base64.hpp"
 #include "core/error.hpp"
 #include "core/json_writer.hpp"
 
@@ -15,30 +16,9 @@ using nlohmann::json;
 
 namespace {
 
-// ---- base64 (RFC 4648 standard alphabet, padded) ----
+// ---- base64: core::base64_encode writes it; DynamoDB decodes strictly, with its own messages ----
 
-constexpr std::string_view base64_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string base64_encode(std::string_view in) {
-    std::string out;
-    out.reserve((in.size() + 2) / 3 * 4);
-    std::size_t k = 0;
-    for (; k + 3 <= in.size(); k += 3) {
-        std::uint32_t v = static_cast<std::uint32_t>(static_cast<unsigned char>(in[k])) << 16 |
-                          static_cast<std::uint32_t>(static_cast<unsigned char>(in[k + 1])) << 8 |
-                          static_cast<unsigned char>(in[k + 2]);
-        for (int shift = 18; shift >= 0; shift -= 6) out.push_back(base64_alphabet[(v >> shift) & 0x3F]);
-    }
-    if (std::size_t rest = in.size() - k; rest > 0) {
-        std::uint32_t v = static_cast<std::uint32_t>(static_cast<unsigned char>(in[k])) << 16;
-        if (rest == 2) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[k + 1])) << 8;
-        out.push_back(base64_alphabet[(v >> 18) & 0x3F]);
-        out.push_back(base64_alphabet[(v >> 12) & 0x3F]);
-        out.push_back(rest == 2 ? base64_alphabet[(v >> 6) & 0x3F] : '=');
-        out.push_back('=');
-    }
-    return out;
-}
+using core::base64_encode;
 
 int base64_digit(char c) {
     if (c >= 'A' && c <= 'Z') return c - 'A';

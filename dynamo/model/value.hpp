@@ -124,6 +124,9 @@ std::size_t item_size(const Item& item);
 // std::runtime_error on corrupt or truncated input, never crashes.
 std::string encode_item(const Item& item);
 Item decode_item(std::string_view bytes);
+// The stored bytes written straight as the JSON text append_item_json writes for
+// decode_item(bytes), with decode_item's checks, and without building the item.
+void append_encoded_item_json(std::string& out, std::string_view bytes);
 
 // Order-preserving encoding of a key attribute (S, N or B): memcmp order of the
 // encodings equals DynamoDB's order (N numerically, S and B by unsigned bytes). The

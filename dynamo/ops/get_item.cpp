@@ -36,6 +36,20 @@ auto get_item_as(Context& ctx, const json& in) {
         auto t_ref = require_table_ref(ctx, txn, table_name);
         const TableDef& t = *t_ref;
         Item key = parse_key(key_json, t);
+        if constexpr (Text) {
+            // The common case, the whole item and no capacity asked: its stored bytes
+            // written straight as JSON, no item built.
+            if (projection.empty() && capacity == CapacityMode::none) {
+                std::string body = "{";
+                if (auto bytes = ctx.store.get_encoded(txn, t, key)) {
+                    body.reserve(bytes->size() * 2 + 16);
+                    body += "\"Item\":";
+                    append_encoded_item_json(body, *bytes);
+                }
+                body += '}';
+                return body;
+            }
+        }
         auto item = ctx.store.get(txn, t, key);
         json out = json::object();
         add_capacity(out, capacity, t, read_units(item ? item_size(*item) : 0, consistent));

@@ -337,9 +337,14 @@ std::string Store::entry_key(const TableDef& table, const IndexDef* index, const
 }
 
 std::optional<Item> Store::get(const lmdb::Txn& txn, const TableDef& table, const Item& key) const {
-    auto v = txn.get(items_, item_key(table, key));
+    auto v = get_encoded(txn, table, key);
     if (!v) return std::nullopt;
     return decode_item(*v);
+}
+
+std::optional<std::string_view> Store::get_encoded(const lmdb::Txn& txn, const TableDef& table,
+                                                   const Item& key) const {
+    return txn.get(items_, item_key(table, key));
 }
 
 std::optional<Item> Store::project_for_index(const TableDef& table, const IndexDef& index, const Item& item) {

@@ -13,9 +13,9 @@ command -v ccache >/dev/null && launcher="ccache"
 flags=(-std=c++20 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -I.)
 # The sources the targets share, compiled once (two at a time: the machines have 2 cores):
 # the expression language (with PartiQL) and the data model (table.cpp needs nlohmann only;
-# value.cpp writes JSON text with core/json_writer).
+# value.cpp writes JSON text with core/json_writer and base64 with core/base64).
 mkdir -p "$out/obj"
-shared=(dynamo/expr/*.cpp dynamo/model/*.cpp core/json_writer.cpp)
+shared=(dynamo/expr/*.cpp dynamo/model/*.cpp core/json_writer.cpp core/base64.cpp)
 objs=()
 pids=()
 for s in "${shared[@]}"; do

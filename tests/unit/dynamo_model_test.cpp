@@ -791,6 +791,62 @@ TEST_CASE("dynamo codec: corrupt input throws std::runtime_error and never crash
     }
 }
 
+// GetItem writes the stored bytes straight as JSON: for every input, the same text as
+// decode_item + append_item_json, or the same refusal.
+TEST_CASE("dynamo codec: append_encoded_item_json writes what decode_item + append_item_json write") {
+    auto via_item = [](std::string_view bytes) -> std::optional<std::string> {
+        try {
+            std::string out = "x";
+            dynamo::append_item_json(out, dynamo::decode_item(bytes));
+            return out;
+        } catch (const std::runtime_error&) {
+            return std::nullopt;
+        }
+    };
+    auto direct = [](std::string_view bytes) -> std::optional<std::string> {
+        try {
+            std::string out = "x";
+            dynamo::append_encoded_item_json(out, bytes);
+            return out;
+        } catch (const std::runtime_error&) {
+            return std::nullopt;
+        }
+    };
+    Item fixed = dynamo::item_from_json(json::parse(R"({
+        "s": {"S": "q\"b\\s\n\u0001 \u00e9 \ud83d\ude00"}, "e": {"S": ""}, "n": {"N": "-1.50E-3"},
+        "b": {"B": "AP8A"}, "t": {"BOOL": true}, "f": {"BOOL": false}, "u": {"NULL": true},
+        "m": {"M": {"x": {"L": [{"N": "9.9999999999999999999999999999999999999E+125"}, {"M": {}}, {"L": []}]}}},
+        "ss": {"SS": ["b", "a"]}, "ns": {"NS": ["1E-130", "-3", "10"]}, "bs": {"BS": ["AA==", "/w=="]}
+    })"));
+    auto bytes = dynamo::encode_item(fixed);
+    REQUIRE(direct(bytes).has_value());
+    CHECK(direct(bytes) == via_item(bytes));
+    CHECK(direct(dynamo::encode_item({})) == "x{}");
+
+    std::mt19937_64 rng(7);
+    int compared = 0, differ = 0;
+    for (int k = 0; k < 300; ++k) {
+        auto encoded = dynamo::encode_item(random_item(rng));
+        std::vector<std::string> inputs{encoded};
+        for (std::size_t cut = 0; cut < encoded.size(); cut += 1 + encoded.size() / 16) inputs.push_back(encoded.substr(0, cut));
+        for (int m = 0; m < 10; ++m) {
+            std::string bad = encoded;
+            bad[rng() % bad.size()] = static_cast<char>(rng());
+            inputs.push_back(bad);
+        }
+        for (const auto& in : inputs) {
+            ++compared;
+            if (direct(in) != via_item(in)) ++differ;
+        }
+    }
+    std::string bomb("\x01\x01\x01" "a", 4);
+    for (int k = 0; k < 100000; ++k) bomb += std::string("\x06\x01", 2);
+    bomb += '\x04';
+    CHECK_FALSE(direct(bomb).has_value());
+    CHECK(compared > 3000);
+    CHECK(differ == 0);
+}
+
 // ---------------------------------------------------------------- key encoding
 
 namespace {
