@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
+#include <cstring>
+
 namespace stratus::core {
 
 namespace {
@@ -26,6 +29,20 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
     return n;
 }
 
+// True when none of the 8 bytes at p needs attention (a control character, '"', '\\' or a
+// byte of a multi-byte sequence): the word is copied as is. Each test is the classic
+// "has a byte below n / equal to c" bit trick, exact about whether such a byte exists
+// once bytes >= 0x80 are excluded.
+bool plain_word(const char* p) {
+    constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    std::uint64_t x;
+    std::memcpy(&x, p, 8);
+    std::uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
+    std::uint64_t hits = (x & highs) | ((x - ones * 0x20) & ~x & highs) | ((quote - ones) & ~quote & highs) |
+                         ((backslash - ones) & ~backslash & highs);
+    return hits == 0;
+}
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
@@ -38,6 +55,7 @@ void append_json_string(std::string& out, std::string_view s) {
         auto c = static_cast<unsigned char>(s[i]);
         if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
             ++i;
+            while (i + 8 <= s.size() && plain_word(s.data() + i)) i += 8;
             continue;
         }
         if (c >= 0x80) {

@@ -78,3 +78,30 @@ TEST_CASE("parse_json: deep nesting and large documents") {
     big += "]}";
     check_same(big);  // over the reused parser's size: a parser of its own
 }
+
+// core::append_json_string skips 8 plain bytes at a time: for every string it must write
+// what escaping one byte at a time writes (nlohmann's dump with the replace handler escapes
+// the same way: the 7 short escapes, \u00XX for other controls, U+FFFD for bytes that are
+// not valid UTF-8; a truncated multi-byte sequence is left out: nlohmann writes one U+FFFD
+// for it, we write one per byte, both allowed by Unicode).
+#include "core/json_writer.hpp"
+
+#include <random>
+
+TEST_CASE("append_json_string: the word-at-a-time skip writes what nlohmann's dump writes") {
+    std::mt19937_64 rng(11);
+    const std::string pieces[] = {"a", "Z", " ", "~", "\"", "\\", "/", "\n", "\x01", "\x1f", "\x7f", "é", "€", "😀",
+                                  "\xff", "\xc3", "\xed\xa0\x80", "0123456789abcdef"};
+    int differ = 0;
+    for (int k = 0; k < 20000; ++k) {
+        std::string s;
+        std::size_t n = rng() % 40;
+        for (std::size_t i = 0; i < n; ++i) s += pieces[rng() % std::size(pieces)];
+        if (k % 2) s = std::string(rng() % 24, 'x') + s;  // long plain runs before the rest
+        std::string out;
+        stratus::core::append_json_string(out, s);
+        std::string expected = json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+        if (out != expected && differ++ < 3) MESSAGE("in: ", s, " out: ", out, " expected: ", expected);
+    }
+    CHECK(differ == 0);
+}
