@@ -183,6 +183,13 @@ public:
             if (partiql_writes(input)) return write_grouped(std::move(input), request, it->second, op_name, std::move(reply));
             return reply(answer(it->second(ctx_, input), op_name));
         }
+        if (op_name == "GetItem") {
+            if (auto text = get_item_fast(ctx_, request.body)) {
+                core::Response r = core::json_response(protocol_, std::move(*text));
+                r.operation = "GetItem";
+                return reply(std::move(r));
+            }
+        }
         if (auto text = text_operations().find(op_name); text != text_operations().end()) {
             core::Response r = core::json_response(protocol_, text->second(ctx_, parse_input(request)));
             r.operation = std::string(op_name);

@@ -1,4 +1,5 @@
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 #include "core/error.hpp"
 #include "dynamo/ops/input.hpp"
@@ -78,5 +79,94 @@ auto get_item_as(Context& ctx, const json& in) {
 json get_item(Context& ctx, const json& in) { return get_item_as<false>(ctx, in); }
 
 std::string get_item_text(Context& ctx, const json& in) { return get_item_as<true>(ctx, in); }
+
+namespace {
+
+// Table names as check_table_name accepts them, ARNs excluded.
+bool plain_table_name(std::string_view name) {
+    if (name.size() < 3 || name.size() > 255) return false;
+    for (char c : name)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+              c == '.'))
+            return false;
+    return true;
+}
+
+struct KeyPart {
+    std::string_view name;
+    bool number = false;
+    std::string_view text;
+};
+
+// {"S": "..."} or {"N": "..."}, nothing else.
+bool key_part(simdjson::dom::element e, KeyPart& part) {
+    simdjson::dom::object v;
+    if (e.get_object().get(v) != simdjson::SUCCESS || v.size() != 1) return false;
+    auto m = *v.begin();
+    if (m.key != "S" && m.key != "N") return false;
+    part.number = m.key == "N";
+    return m.value.get_string().get(part.text) == simdjson::SUCCESS;
+}
+
+}  // namespace
+
+std::optional<std::string> get_item_fast(Context& ctx, std::string_view body) {
+    if (body.size() > 8192) return std::nullopt;
+    thread_local simdjson::dom::parser parser;
+    simdjson::dom::object obj;
+    if (parser.parse(body.data(), body.size()).get_object().get(obj) != simdjson::SUCCESS) return std::nullopt;
+    std::string_view table_name;
+    simdjson::dom::object key_obj;
+    bool have_table = false, have_key = false, have_consistent = false, have_capacity = false;
+    for (auto field : obj) {
+        if (field.key == "TableName" && !have_table) {
+            if (field.value.get_string().get(table_name) != simdjson::SUCCESS) return std::nullopt;
+            have_table = true;
+        } else if (field.key == "Key" && !have_key) {
+            if (field.value.get_object().get(key_obj) != simdjson::SUCCESS) return std::nullopt;
+            have_key = true;
+        } else if (field.key == "ConsistentRead" && !have_consistent) {
+            if (!field.value.is_bool()) return std::nullopt;
+            have_consistent = true;
+        } else if (field.key == "ReturnConsumedCapacity" && !have_capacity) {
+            std::string_view mode;
+            if (field.value.get_string().get(mode) != simdjson::SUCCESS || mode != "NONE") return std::nullopt;
+            have_capacity = true;
+        } else {
+            return std::nullopt;  // anything else, or a member given twice
+        }
+    }
+    if (!have_table || !have_key || !plain_table_name(table_name)) return std::nullopt;
+    KeyPart parts[2];
+    std::size_t n = 0;
+    for (auto field : key_obj) {
+        if (n == 2) return std::nullopt;
+        parts[n].name = field.key;
+        if (!key_part(field.value, parts[n])) return std::nullopt;
+        ++n;
+    }
+    if (n == 2 && parts[0].name == parts[1].name) return std::nullopt;
+    try {
+        Item key;
+        for (std::size_t i = 0; i < n; ++i)
+            key.emplace(std::string(parts[i].name), parts[i].number ? AttributeValue::number(Number::parse(parts[i].text))
+                                                                    : AttributeValue::string(std::string(parts[i].text)));
+        return ctx.store.env().read([&](lmdb::ReadTxn& txn) -> std::optional<std::string> {
+            auto t = ctx.store.table(txn, table_name);
+            if (!t) return std::nullopt;
+            validate_key(key, *t);
+            std::string out = "{";
+            if (auto bytes = ctx.store.get_encoded(txn, *t, key)) {
+                out.reserve(bytes->size() * 2 + 16);
+                out += "\"Item\":";
+                append_encoded_item_json(out, *bytes);
+            }
+            out += '}';
+            return out;
+        });
+    } catch (const core::AwsError&) {
+        return std::nullopt;  // a bad number, a key not matching the schema: get_item_text words it
+    }
+}
 
 }  // namespace stratus::dynamo

@@ -91,6 +91,12 @@ nlohmann::json update_item(Context&, const nlohmann::json&);
 nlohmann::json query(Context&, const nlohmann::json&);
 nlohmann::json scan(Context&, const nlohmann::json&);
 std::string get_item_text(Context&, const nlohmann::json&);
+// GetItem's common request answered from its text, with no tree built: a table named
+// plainly, a key of S / N values, optionally ConsistentRead and ReturnConsumedCapacity
+// NONE, nothing else. Answers exactly what get_item_text answers, or nullopt whenever the
+// request is anything else or anything is wrong with it (get_item_text then answers,
+// errors included).
+std::optional<std::string> get_item_fast(Context&, std::string_view body);
 std::string query_text(Context&, const nlohmann::json&);
 std::string scan_text(Context&, const nlohmann::json&);
 nlohmann::json batch_get_item(Context&, const nlohmann::json&);

@@ -1,0 +1,127 @@
+// GetItem's fast path (get_item_fast) must answer exactly what the general path
+// (get_item_text on nlohmann's tree) answers, or step aside: for every request below, and
+// for random mutations of them, either it answers nullopt or its text equals the general
+// path's, and whenever the general path fails it answers nullopt.
+#include <doctest/doctest.h>
+
+#include "temp_dir.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "dynamo/ops/ops.hpp"
+
+#include <random>
+
+using namespace stratus::dynamo;
+namespace lmdb = stratus::core::lmdb;
+using json = nlohmann::json;
+
+namespace {
+
+struct Fixture {
+    stratus::test::TempDir dir;
+    lmdb::Env env = lmdb::Env::open(dir.path);
+    Store store{env};
+    Context ctx{store, "us-east-1", "000000000000", "localhost:4566", [] { return 1700000000.0; },
+                std::make_shared<TransactionTokens>(), [] {}};
+
+    Fixture() {
+        create_table(ctx, {{"TableName", "composite"},
+                           {"KeySchema", {{{"AttributeName", "pk"}, {"KeyType", "HASH"}}, {{"AttributeName", "sk"}, {"KeyType", "RANGE"}}}},
+                           {"AttributeDefinitions", {{{"AttributeName", "pk"}, {"AttributeType", "S"}}, {{"AttributeName", "sk"}, {"AttributeType", "N"}}}},
+                           {"BillingMode", "PAY_PER_REQUEST"}});
+        create_table(ctx, {{"TableName", "simple.t-1"},
+                           {"KeySchema", {{{"AttributeName", "id"}, {"KeyType", "HASH"}}}},
+                           {"AttributeDefinitions", {{{"AttributeName", "id"}, {"AttributeType", "S"}}}},
+                           {"BillingMode", "PAY_PER_REQUEST"}});
+        put_item(ctx, {{"TableName", "composite"},
+                       {"Item", json::parse(R"({"pk":{"S":"a"},"sk":{"N":"1.50"},"s":{"S":"q\"\\\n é"},"n":{"N":"-3e2"},
+                           "b":{"B":"AP8="},"l":{"L":[{"NULL":true},{"BOOL":false},{"M":{"x":{"SS":["b","a"]}}}]},
+                           "ns":{"NS":["2","1"]},"bs":{"BS":["AQ=="]}})")}});
+        put_item(ctx, {{"TableName", "simple.t-1"}, {"Item", {{"id", {{"S", "k"}}}, {"v", {{"N", "7"}}}}}});
+    }
+
+    // The general path's answer, or nullopt when it fails.
+    std::optional<std::string> general(const std::string& body) {
+        json in = json::parse(body, nullptr, false);
+        if (in.is_discarded()) return std::nullopt;
+        try {
+            return get_item_text(ctx, in);
+        } catch (const stratus::core::AwsError&) {
+            return std::nullopt;
+        }
+    }
+};
+
+}  // namespace
+
+TEST_CASE("get_item_fast answers what get_item_text answers, or steps aside") {
+    Fixture f;
+    const std::vector<std::string> bodies = {
+        R"({"TableName":"composite","Key":{"pk":{"S":"a"},"sk":{"N":"1.5"}}})",
+        R"({"Key":{"sk":{"N":"15e-1"},"pk":{"S":"a"}},"TableName":"composite","ConsistentRead":true})",
+        R"({"TableName":"composite","Key":{"pk":{"S":"a"},"sk":{"N":"2"}},"ReturnConsumedCapacity":"NONE"})",
+        R"({"TableName":"simple.t-1","Key":{"id":{"S":"k"}},"ConsistentRead":false})",
+        R"({"TableName":"simple.t-1","Key":{"id":{"S":"missing"}}})",
+        // Each of these must go to the general path (answered or refused there).
+        R"({"TableName":"composite","Key":{"pk":{"S":"a"},"sk":{"N":"1.5"}},"ReturnConsumedCapacity":"TOTAL"})",
+        R"({"TableName":"composite","Key":{"pk":{"S":"a"},"sk":{"N":"1.5"}},"ProjectionExpression":"s"})",
+        R"({"TableName":"composite","Key":{"pk":{"S":"a"},"sk":{"N":"1.5"}},"AttributesToGet":["s"]})",
+        R"({"TableName":"composite","Key":{"pk":{"S":"a"},"sk":{"N":"x"}}})",
+        R"({"TableName":"composite","Key":{"pk":{"S":"a"}}})",
+        R"({"TableName":"composite","Key":{"pk":{"S":""},"sk":{"N":"1"}}})",
+        R"({"TableName":"composite","Key":{"pk":{"S":"a"},"sk":{"S":"1"}}})",
+        R"({"TableName":"composite","Key":{"pk":{"S":"a"},"sk":{"N":"1"},"x":{"S":"1"}}})",
+        R"({"TableName":"composite","Key":{"pk":{"S":"a","N":null},"sk":{"N":"1"}}})",
+        R"({"TableName":"composite","Key":{"pk":{"B":"AA=="},"sk":{"N":"1"}}})",
+        R"({"TableName":"nope","Key":{"pk":{"S":"a"}}})",
+        R"({"TableName":"arn:aws:dynamodb:us-east-1:000000000000:table/composite","Key":{"pk":{"S":"a"},"sk":{"N":"1.5"}}})",
+        R"({"TableName":"composite","TableName":"simple.t-1","Key":{"id":{"S":"k"}}})",
+        R"({"TableName":"composite","Key":{"pk":{"S":"a"},"sk":{"N":"1.5"}},"ConsistentRead":"yes"})",
+        R"({"TableName":"composite","Key":{"pk":{"S":"a"},"sk":{"N":"1.5"}},"ConsistentRead":null})",
+        R"({"TableName":null,"Key":{"pk":{"S":"a"}}})",
+        R"({"TableName":"ab","Key":{"pk":{"S":"a"}}})",
+        R"({"TableName":"composite","Key":[]})",
+        R"({"TableName":"composite"})",
+        R"([])",
+        R"({"TableName":"composite","Key":{"pk":{"S":"a"},"pk":{"S":"b"}}})",
+    };
+    int fast = 0, checked = 0, wrong = 0;
+    auto check = [&](const std::string& body) {
+        std::optional<std::string> quick;
+        try {
+            quick = get_item_fast(f.ctx, body);
+        } catch (const std::exception&) {
+            ++wrong;  // the fast path never throws for a request
+            return;
+        }
+        auto slow = f.general(body);
+        ++checked;
+        if (quick) {
+            ++fast;
+            if (quick != slow) {
+                ++wrong;
+                MESSAGE("differs: ", body, " fast: ", *quick, " general: ", slow.value_or("<error>"));
+            }
+        }
+    };
+    for (const auto& body : bodies) check(body);
+    CHECK(fast == 5);  // the first five, and only they
+    std::mt19937_64 rng(5);
+    const std::string alphabet = "{}[]\":,0123456789.eE-+ aSNBpksidxTableNameKy\\";
+    for (int k = 0; k < 4000; ++k) {
+        std::string body = bodies[rng() % bodies.size()];
+        for (int m = 1 + rng() % 3; m > 0 && !body.empty(); --m) {
+            std::size_t at = rng() % body.size();
+            switch (rng() % 3) {
+                case 0: body[at] = alphabet[rng() % alphabet.size()]; break;
+                case 1: body.erase(at, 1); break;
+                default: body.insert(at, 1, alphabet[rng() % alphabet.size()]);
+            }
+        }
+        check(body);
+    }
+    CHECK(checked > 4000);
+    CHECK(wrong == 0);
+}
