@@ -177,6 +177,12 @@ public:
             // DynamoDB answers an unknown target with a bare UnknownOperationException.
             throw core::AwsError::unknown_operation();
         }
+        if (op_name == "PutItem") {
+            if (auto put = put_item_fast(request.body))
+                return write_grouped(nlohmann::json(), request,
+                                     [put = std::move(put)](Context& ctx, const nlohmann::json&) { return put(ctx); },
+                                     op_name, std::move(reply));
+        }
         if (grouped(op_name)) return write_grouped(parse_input(request), request, it->second, op_name, std::move(reply));
         if (op_name == "ExecuteStatement" || op_name == "BatchExecuteStatement" || op_name == "ExecuteTransaction") {
             nlohmann::json input = parse_input(request);
@@ -272,14 +278,15 @@ private:
         return false;
     }
 
-    void write_grouped(nlohmann::json input, const core::Request& request, const Operation& op, std::string_view op_name,
+    void write_grouped(nlohmann::json input, const core::Request& request,
+                       std::function<nlohmann::json(Context&, const nlohmann::json&)> op, std::string_view op_name,
                        core::Reply reply) {
         auto w = std::make_shared<GroupedWrite>();
         w->input = std::move(input);
         w->meta.method = request.method;
         w->meta.request_id = request.request_id;
         commits_.submit(
-            [this, w, op](core::lmdb::WriteTxn& txn) {
+            [this, w, op = std::move(op)](core::lmdb::WriteTxn& txn) {
                 // The operation's own env.write runs in the group's transaction.
                 core::lmdb::JoinWrites join(txn);
                 std::uint64_t before = txn.writes();

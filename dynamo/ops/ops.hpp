@@ -97,6 +97,12 @@ std::string get_item_text(Context&, const nlohmann::json&);
 // request is anything else or anything is wrong with it (get_item_text then answers,
 // errors included).
 std::optional<std::string> get_item_fast(Context&, std::string_view body);
+// PutItem's common request (a plainly named table, an item of S / N / BOOL / NULL values,
+// ReturnValues / ReturnConsumedCapacity / ReturnItemCollectionMetrics NONE, nothing else)
+// parsed from its text with no tree built: the write to run (in a write transaction, or
+// the group committer's), which answers what put_item answers for the same request, or
+// an empty function when the request is anything else (put_item then parses it).
+std::function<nlohmann::json(Context&)> put_item_fast(std::string_view body);
 std::string query_text(Context&, const nlohmann::json&);
 std::string scan_text(Context&, const nlohmann::json&);
 nlohmann::json batch_get_item(Context&, const nlohmann::json&);
