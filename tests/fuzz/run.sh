@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds="${1:-20}"
-targets=(expr partiql form filter_pattern policy)
+targets=(expr partiql form filter_pattern policy json)
 each=$(( seconds / ${#targets[@]} ))
 (( each >= 1 )) || each=1
 out=build-fuzz
@@ -41,6 +41,10 @@ for t in "${targets[@]}"; do
     # The bucket policy parser (s3/policy.cpp) needs the standard library and nlohmann.
     $launcher clang++ "${flags[@]}" -c s3/policy.cpp -o "$out/obj/s3_policy.cpp.o"
     deps=("$out/obj/s3_policy.cpp.o")
+  elif [[ $t == json ]]; then
+    # core::parse_json: simdjson (a Debian library, linked) and nlohmann.
+    $launcher clang++ "${flags[@]}" -c core/json_parse.cpp -o "$out/obj/core_json_parse.cpp.o"
+    deps=("$out/obj/core_json_parse.cpp.o" -lsimdjson)
   else
     deps=("${objs[@]}")
   fi
@@ -69,3 +73,8 @@ printf '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","
 "$out/policy_fuzz" -max_len=2048 -timeout=5 -max_total_time="$each" -print_final_stats=1 -dict=tests/fuzz/policy.dict \
   "$out/corpus-policy" 2>&1 | tail -12
 echo "fuzz: policy_fuzz ran ${each}s without a finding"
+mkdir -p "$out/corpus-json"
+printf '{"TableName":"t","Key":{"pk":{"S":"a\\u00e9"},"n":{"N":"-0"}},"L":[1,-2,3.5e-3,true,null,18446744073709551616]}' \
+  > "$out/corpus-json/seed"
+"$out/json_fuzz" -max_len=4096 -timeout=5 -max_total_time="$each" -print_final_stats=1 "$out/corpus-json" 2>&1 | tail -12
+echo "fuzz: json_fuzz ran ${each}s without a finding"
