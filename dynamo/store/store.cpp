@@ -387,14 +387,17 @@ void Store::erase_index_entries(lmdb::WriteTxn& txn, const TableDef& table, cons
 
 void Store::put(lmdb::WriteTxn& txn, const TableDef& table, const Item& item, const std::optional<Item>& old) {
     std::string k = item_key(table, item);
+    // One update of the table's statistics: a replaced item changes its size only.
+    std::int64_t count = 1, size = static_cast<std::int64_t>(item_size(item));
     if (old) {
         erase_index_entries(txn, table, *old);
-        add_stats(txn, table.id, -1, -static_cast<std::int64_t>(item_size(*old)));
+        count = 0;
+        size -= static_cast<std::int64_t>(item_size(*old));
         if (auto tk = ttl_key(table, *old, k)) txn.del(ttl_, *tk);
     }
     std::string bytes = encode_item(item);
     txn.put(items_, k, bytes);
-    add_stats(txn, table.id, 1, static_cast<std::int64_t>(item_size(item)));
+    add_stats(txn, table.id, count, size);
     put_index_entries(txn, table, item);
     if (auto tk = ttl_key(table, item, k)) txn.put(ttl_, *tk, k);
     streams_.append(txn, table, old ? &*old : nullptr, &item, bytes, false);

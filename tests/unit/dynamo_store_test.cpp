@@ -136,3 +136,20 @@ TEST_CASE("a GSI deleted while it is being backfilled stops its backfill") {
     CHECK(f.entries("ddb_items") == static_cast<std::size_t>(n));
     CHECK_FALSE(describe_table(f.ctx, {{"TableName", "tbl"}})["Table"].contains("GlobalSecondaryIndexes"));
 }
+
+TEST_CASE("table statistics follow puts, replacements and deletions") {
+    Fixture f;
+    f.create("tbl");
+    auto stats = [&] {
+        json t = describe_table(f.ctx, {{"TableName", "tbl"}})["Table"];
+        return std::pair{t["ItemCount"].get<long>(), t["TableSizeBytes"].get<long>()};
+    };
+    put_item(f.ctx, {{"TableName", "tbl"}, {"Item", {{"pk", {{"S", "a"}}}, {"v", {{"S", "12345"}}}}}});
+    CHECK(stats() == std::pair{1L, 2L + 1 + 1 + 5});  // "pk" + "a", "v" + "12345"
+    put_item(f.ctx, {{"TableName", "tbl"}, {"Item", {{"pk", {{"S", "a"}}}, {"v", {{"S", "1234567890"}}}}}});
+    CHECK(stats() == std::pair{1L, 3L + 1 + 10});  // replaced: one item, its new size
+    put_item(f.ctx, {{"TableName", "tbl"}, {"Item", {{"pk", {{"S", "b"}}}}}});
+    CHECK(stats() == std::pair{2L, 14L + 2 + 1});
+    delete_item(f.ctx, {{"TableName", "tbl"}, {"Key", {{"pk", {{"S", "a"}}}}}});
+    CHECK(stats() == std::pair{1L, 3L});
+}
