@@ -294,7 +294,17 @@ json update_time_to_live(Context& ctx, const json& in) {
                                              t.ttl_attribute);
         t.ttl_attribute = *enabled ? *attr : "";
         ctx.store.save_table(txn, t);
-        ctx.store.rebuild_ttl(txn, t);
+        // A big table's TTL entries are built in bounded steps off the I/O threads (its
+        // items expire once their entry exists); a small one's now. Disabling erases them
+        // now.
+        if (*enabled && ctx.store.stats(txn, t.id).count > sync_backfill_items) {
+            ctx.store.schedule_ttl_build(txn, t);
+            txn.after_commit([wake = ctx.wake_maintenance] {
+                if (wake) wake();
+            });
+        } else {
+            ctx.store.rebuild_ttl(txn, t);
+        }
     });
     return {{"TimeToLiveSpecification", {{"Enabled", *enabled}, {"AttributeName", *attr}}}};
 }

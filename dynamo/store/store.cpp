@@ -187,8 +187,11 @@ namespace {
 // ddb_meta keys of pending long work (maintenance_step):
 //   "bf" + u32be(index id) -> table name + '\0' + the last item key backfilled (none yet: empty)
 //   "purge" + db + u32be(id) -> "" : entries of id left to erase in db ('i' items, 'x' index, 't' ttl)
+//   "ttlbuild" + u32be(table id) -> table name + '\0' + TTL attribute + '\0' + the last item key done
 constexpr std::string_view backfill_prefix = "bf";
 constexpr std::string_view purge_prefix = "purge";
+constexpr std::string_view ttl_build_prefix = "ttlbuild";
+constexpr std::string_view pending_prefixes[] = {backfill_prefix, purge_prefix, ttl_build_prefix};
 }  // namespace
 
 void Store::schedule_purge(lmdb::WriteTxn& txn, char db, std::uint32_t id) {
@@ -220,7 +223,7 @@ void Store::schedule_backfill(lmdb::WriteTxn& txn, const TableDef& table, const 
 
 bool Store::maintenance_pending(const lmdb::Txn& txn) const {
     auto c = lmdb::Cursor::open(txn, meta_);
-    for (std::string_view p : {backfill_prefix, purge_prefix})
+    for (std::string_view p : pending_prefixes)
         if (c.seek(p) && c.key().starts_with(p)) return true;
     return false;
 }
@@ -229,7 +232,7 @@ bool Store::maintenance_step(lmdb::WriteTxn& txn, std::size_t budget) {
     std::string key, value;
     {
         auto c = lmdb::Cursor::open(txn, meta_);
-        for (std::string_view p : {backfill_prefix, purge_prefix})
+        for (std::string_view p : pending_prefixes)
             if (c.seek(p) && c.key().starts_with(p)) {
                 key = c.key();
                 value = c.value();
@@ -239,6 +242,10 @@ bool Store::maintenance_step(lmdb::WriteTxn& txn, std::size_t budget) {
     if (key.empty()) return false;
     if (key.starts_with(backfill_prefix)) {
         backfill_step(txn, key, value, budget);
+        return true;
+    }
+    if (key.starts_with(ttl_build_prefix)) {
+        ttl_build_step(txn, key, value, budget);
         return true;
     }
     char db = key[purge_prefix.size()];
@@ -422,8 +429,49 @@ std::optional<std::string> Store::ttl_key(const TableDef& table, const Item& ite
     return k;
 }
 
+void Store::schedule_ttl_build(lmdb::WriteTxn& txn, const TableDef& table) {
+    erase_prefix(txn, ttl_, u32be(table.id));
+    txn.put(meta_, std::string(ttl_build_prefix) + u32be(table.id), table.name + '\0' + table.ttl_attribute + '\0');
+}
+
+void Store::ttl_build_step(lmdb::WriteTxn& txn, std::string_view meta_key, std::string_view state, std::size_t budget) {
+    std::uint32_t id = read_u32be(meta_key.substr(ttl_build_prefix.size()));
+    auto nul = state.find('\0'), nul2 = state.find('\0', nul + 1);
+    std::string name(state.substr(0, nul));
+    std::string attribute(state.substr(nul + 1, nul2 - nul - 1));
+    std::string last(state.substr(nul2 + 1));
+    auto table = find_table(txn, name);
+    if (!table || table->id != id || table->ttl_attribute != attribute) {  // dropped or changed meanwhile
+        txn.del(meta_, meta_key);
+        return;
+    }
+    std::string prefix = u32be(id);
+    std::vector<std::pair<std::string, std::string>> entries;
+    std::string at;
+    bool more = false;
+    {
+        auto c = lmdb::Cursor::open(txn, items_);
+        bool ok = c.seek(last.empty() ? prefix : last);
+        if (ok && !last.empty() && c.key() == last) ok = c.next();
+        for (std::size_t n = 0; ok && c.key().starts_with(prefix); ok = c.next(), ++n) {
+            if (n == budget) {
+                more = true;
+                break;
+            }
+            at = c.key();
+            // An entry written meanwhile by a write is the same key and value: putting it
+            // again changes nothing.
+            if (auto tk = ttl_key(*table, decode_item(c.value()), c.key())) entries.emplace_back(std::move(*tk), at);
+        }
+    }
+    for (auto& [tk, k] : entries) txn.put(ttl_, tk, k);
+    if (more) txn.put(meta_, meta_key, name + '\0' + attribute + '\0' + at);
+    else txn.del(meta_, meta_key);
+}
+
 void Store::rebuild_ttl(lmdb::WriteTxn& txn, const TableDef& table) {
     std::string prefix = u32be(table.id);
+    txn.del(meta_, std::string(ttl_build_prefix) + prefix);
     erase_prefix(txn, ttl_, prefix);
     if (table.ttl_attribute.empty()) return;
     std::vector<std::pair<std::string, std::string>> entries;

@@ -101,8 +101,12 @@ public:
     Stats stats(const core::lmdb::Txn& txn, std::uint32_t id) const;
 
     // --- TTL. Rebuilds the table's TTL entries after its TTL attribute changed (none
-    // when TTL is disabled).
+    // when TTL is disabled), now, in txn; drops a pending build of them.
     void rebuild_ttl(core::lmdb::WriteTxn& txn, const TableDef& table);
+    // The same for a big table: its entries erased now, built from its items by
+    // maintenance_step (writes maintain the entries of the items they touch meanwhile, as
+    // the definition, saved in the same txn, names the attribute already).
+    void schedule_ttl_build(core::lmdb::WriteTxn& txn, const TableDef& table);
     // Item keys (as item_key gives them) of items whose TTL attribute is a number in
     // [from, to], in expiry order, at most `limit`.
     std::vector<std::string> ttl_due(const core::lmdb::Txn& txn, const TableDef& table, const Number& from,
@@ -155,6 +159,8 @@ private:
     void schedule_purge(core::lmdb::WriteTxn& txn, char db, std::uint32_t id);
     void backfill_step(core::lmdb::WriteTxn& txn, std::string_view meta_key, std::string_view state,
                        std::size_t budget);
+    void ttl_build_step(core::lmdb::WriteTxn& txn, std::string_view meta_key, std::string_view state,
+                        std::size_t budget);
     // Whether the index can hold the item's entry: writes refuse items whose index key is
     // empty or too long, so a backfill leaves such items out (as AWS's does).
     static bool indexable(const IndexDef& index, const Item& item);

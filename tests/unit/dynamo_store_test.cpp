@@ -153,3 +153,33 @@ TEST_CASE("table statistics follow puts, replacements and deletions") {
     delete_item(f.ctx, {{"TableName", "tbl"}, {"Key", {{"pk", {{"S", "a"}}}}}});
     CHECK(stats() == std::pair{1L, 3L});
 }
+
+TEST_CASE("a big table's TTL entries are built in steps when TTL is enabled, writes kept meanwhile") {
+    Fixture f;
+    f.create("tbl");
+    const int n = static_cast<int>(sync_backfill_items) + 200;
+    for (int i = 0; i < n; ++i) f.put("tbl", i, "g");
+    auto ttl = [&](bool on) {
+        update_time_to_live(f.ctx, {{"TableName", "tbl"}, {"TimeToLiveSpecification", {{"Enabled", on}, {"AttributeName", "ttl"}}}});
+    };
+    ttl(true);
+    CHECK(f.wakes == 1);
+    CHECK(f.entries("ddb_ttl") == 0);  // nothing built in UpdateTimeToLive's transaction
+    CHECK(f.env.write([&](lmdb::WriteTxn& txn) { return f.store.maintenance_step(txn, 100); }));
+    CHECK(f.entries("ddb_ttl") == 100);
+    // Meanwhile: a new item (its entry written by the put), an item not yet reached deleted.
+    f.put("tbl", n, "g");
+    delete_item(f.ctx, {{"TableName", "tbl"}, {"Key", {{"pk", {{"S", "k" + std::to_string(n - 1)}}}}}});
+    f.steps(100);
+    CHECK(f.entries("ddb_ttl") == static_cast<std::size_t>(n));  // n - 1 old items + the new one
+    CHECK_FALSE(f.env.read([&](lmdb::ReadTxn& txn) { return f.store.maintenance_pending(txn); }));
+
+    // Disabled while a build is pending: the build is dropped, nothing is left.
+    ttl(false);
+    CHECK(f.entries("ddb_ttl") == 0);
+    ttl(true);
+    CHECK(f.env.write([&](lmdb::WriteTxn& txn) { return f.store.maintenance_step(txn, 100); }));
+    ttl(false);
+    CHECK(f.steps(100) == 0);
+    CHECK(f.entries("ddb_ttl") == 0);
+}
