@@ -105,39 +105,51 @@ function channel(fd) {
     have = buf.length;
     need = headLen < 0 ? 8 : headLen + bodyLen;
   });
-  // A deferred call's frame goes out with the next call's (a response and the next poll
-  // in one write).
+  // One frame: u32 LE head length, u32 LE body length, the head (JSON), the body; in one
+  // buffer.
+  const frame = (method, p, body, headers) => {
+    const head = `{"method":${JSON.stringify(method)},"path":${JSON.stringify("/2018-06-01/runtime/" + p)},"headers":${JSON.stringify(headers)}}`;
+    const headLen = Buffer.byteLength(head);
+    const bodyLen = body === undefined ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.length;
+    const out = Buffer.allocUnsafe(8 + headLen + bodyLen);
+    out.writeUInt32LE(headLen, 0);
+    out.writeUInt32LE(bodyLen, 4);
+    out.write(head, 8);
+    if (bodyLen) {
+      if (typeof body === "string") out.write(body, 8 + headLen);
+      else body.copy(out, 8 + headLen);
+    }
+    return out;
+  };
+  // Frames that go out with the next call's (a response and the next poll in one write).
   let deferred = [];
-  // A frame that gets no answer (a streamed piece of a response), after what is deferred.
-  send = (method, p, body, headers = {}) => {
-    const head = Buffer.from(JSON.stringify({ method, path: "/2018-06-01/runtime/" + p, headers }));
-    const frame = Buffer.allocUnsafe(8);
-    frame.writeUInt32LE(head.length, 0);
-    frame.writeUInt32LE(body.length, 4);
-    deferred.push(frame, head, body);
-    const out = Buffer.concat(deferred);
-    deferred = [];
+  const flush = (last) => {
+    let out = last;
+    if (deferred.length) {
+      deferred.push(last);
+      out = Buffer.concat(deferred);
+      deferred = [];
+    }
     sock.write(out);
   };
-  return (method, p, body, headers = {}, defer = false) =>
+  // A frame that gets no answer (a streamed piece of a response), after what is deferred.
+  send = (method, p, body, headers = {}) => flush(frame(method, p, body, headers));
+  // A response or error call: stratus does not answer it (x-stratus-noreply) and it goes
+  // out with the next poll, which follows at once.
+  post = (method, p, body, headers = {}) => {
+    deferred.push(frame(method, p, body, { ...headers, "x-stratus-noreply": "1" }));
+  };
+  const nextFrame = frame("GET", "invocation/next", undefined, {});
+  return (method, p, body, headers = {}) =>
     new Promise((resolve, reject) => {
-      const head = Buffer.from(JSON.stringify({ method, path: "/2018-06-01/runtime/" + p, headers }));
-      const data = body === undefined ? null : Buffer.from(body);
-      const frame = Buffer.allocUnsafe(8);
-      frame.writeUInt32LE(head.length, 0);
-      frame.writeUInt32LE(data ? data.length : 0, 4);
       if (waiting.length === 0) sock.ref();
       waiting.push({ resolve, reject });
-      deferred.push(frame, head);
-      if (data) deferred.push(data);
-      if (defer) return;
-      const out = deferred.length === 1 ? deferred[0] : Buffer.concat(deferred);
-      deferred = [];
-      sock.write(out);
+      flush(method === "GET" && p === "invocation/next" ? nextFrame : frame(method, p, body, headers));
     });
 }
 
 let send = null;  // set by channel()
+let post = null;  // set by channel()
 const call = channelFd ? channel(Number(channelFd)) : httpCall;
 
 // Response streaming, as AWS's nodejs runtimes offer it: awslambda.streamifyResponse marks
@@ -333,9 +345,9 @@ function run(handler, event, ctx) {
     else done();
   });
   const handler = await load();
-  // Over the channel the answer to a response is not awaited before the next poll goes out
-  // (both answers come back in order); over HTTP each call waits for the previous one.
-  const post = channelFd ? (m, p, b, h = {}) => { call(m, p, b, h, true).catch(() => {}); } : call;
+  // Over the channel a response or error is not answered and goes out with the next poll;
+  // over HTTP each call waits for the previous one.
+  if (!post) post = call;
   for (;;) {
     const next = await call("GET", "invocation/next");
     const id = next.headers["lambda-runtime-aws-request-id"];

@@ -29,14 +29,20 @@ if channel_fd:
             sys.exit(1)  # stratus is gone
         return data
 
-    def call(method, path, body=None, headers=None):
+    def call(method, path, body=None, headers=None, answered=True):
         head = json.dumps({"method": method, "path": "/2018-06-01/runtime/" + path,
                            "headers": headers or {}}).encode()
         data = body.encode() if isinstance(body, str) else (body or b"")
         channel.sendall(struct.pack("<II", len(head), len(data)) + head + data)
+        if not answered:
+            return None
         head_len, body_len = struct.unpack("<II", read_exact(8))
         answer = json.loads(read_exact(head_len))
         return answer["status"], answer["headers"], read_exact(body_len) if body_len else b""
+
+    def post(method, path, body, headers=None):
+        """A response or error: stratus does not answer it (x-stratus-noreply)."""
+        call(method, path, body, {**(headers or {}), "x-stratus-noreply": "1"}, answered=False)
 else:
     host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
     conn = http.client.HTTPConnection(host, int(port))
@@ -46,6 +52,7 @@ else:
         r = conn.getresponse()
         return r.status, dict((k.lower(), v) for k, v in r.getheaders()), r.read()
 
+    post = call
 
 class LambdaFormatter(logging.Formatter):
     # "[INFO]\t2024-01-01T00:00:00.000Z\t<request id>\tmessage", as the real runtime prints.
@@ -119,11 +126,11 @@ def main():
         try:
             event = json.loads(body) if body else None
             result = fn(event, Context(headers))
-            call("POST", "invocation/%s/response" % current_id, json.dumps(result))
+            post("POST", "invocation/%s/response" % current_id, json.dumps(result))
         except Exception as e:  # noqa: BLE001 - every handler error goes back to Lambda
             err = error_body(e)
             print("[ERROR] %s: %s" % (err["errorType"], err["errorMessage"]), flush=True)
-            call("POST", "invocation/%s/error" % current_id, json.dumps(err),
+            post("POST", "invocation/%s/error" % current_id, json.dumps(err),
                  {"Lambda-Runtime-Function-Error-Type": err["errorType"]})
 
 

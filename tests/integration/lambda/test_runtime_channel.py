@@ -139,6 +139,28 @@ class RuntimeChannelTest(unittest.TestCase):
         self.assertEqual(len(ids), callers * per_caller)
         return len(set(ids))
 
+    def test_runtime_runs_sched_batch_and_answers_back_to_back(self):
+        # The runtime's main thread runs SCHED_BATCH (policy 3, field 41 of /proc/self/stat):
+        # woken with an invocation it does not preempt the daemon's event loop. Responses and
+        # errors go unanswered on the channel (x-stratus-noreply): invocations back to back,
+        # answers and failures mixed, each gets its own result.
+        node = self.create({"index.js": "const fs = require('fs');\n"
+                            "exports.handler = async (e) => { if (e.fail) throw new Error('no ' + e.i);\n"
+                            "  return { i: e.i, policy: fs.readFileSync('/proc/self/stat', 'utf8')"
+                            ".split(') ')[1].split(' ')[38] }; };"})
+        py = self.create({"m.py": "def h(e, c):\n    if e['fail']:\n        raise ValueError('no %d' % e['i'])\n"
+                          "    return {'i': e['i'], 'policy': open('/proc/self/stat').read().split(') ')[1].split()[38]}\n"},
+                         handler="m.h", runtime="python3.12")
+        for name in (node, py):
+            for i in range(6):
+                r, body = self.invoke(name, {"i": i, "fail": i % 3 == 2})
+                if i % 3 == 2:
+                    self.assertEqual(r.get("FunctionError"), "Unhandled", body)
+                    self.assertEqual(body["errorMessage"], "no %d" % i)
+                else:
+                    self.assertNotIn("FunctionError", r, body)
+                    self.assertEqual(body, {"i": i, "policy": "3"})
+
     def test_quick_handlers_get_one_sandbox_per_core(self):
         # 8 callers of a handler answering at once: more processes than cores would only
         # compete for them (a machine this busy makes handlers look slow, never asleep).
