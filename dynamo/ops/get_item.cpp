@@ -82,16 +82,6 @@ std::string get_item_text(Context& ctx, const json& in) { return get_item_as<tru
 
 namespace {
 
-// Table names as check_table_name accepts them, ARNs excluded.
-bool plain_table_name(std::string_view name) {
-    if (name.size() < 3 || name.size() > 255) return false;
-    for (char c : name)
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-              c == '.'))
-            return false;
-    return true;
-}
-
 struct KeyPart {
     std::string_view name;
     bool number = false;

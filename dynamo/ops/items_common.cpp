@@ -328,6 +328,15 @@ void check_members(const json& in, std::initializer_list<std::string_view> membe
     v.throw_if_any();
 }
 
+bool plain_table_name(std::string_view name) {
+    if (name.size() < 3 || name.size() > 255) return false;
+    for (char c : name)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+              c == '.'))
+            return false;
+    return true;
+}
+
 std::string parse_table_name(const json& in) {
     input::Violations v;
     auto name = input::opt_string(in, "TableName");

@@ -82,6 +82,8 @@ expr::Condition parse_write_condition(const nlohmann::json& in);
 void check_members(const nlohmann::json& in, std::initializer_list<std::string_view> members);
 
 // Loads a table by the request's TableName (name or ARN), with AWS's validation.
+// A table name as check_table_name accepts it, ARNs excluded (the fast paths' test).
+bool plain_table_name(std::string_view name);
 std::string parse_table_name(const nlohmann::json& in);
 
 }  // namespace stratus::dynamo

@@ -42,16 +42,6 @@ json put_parsed(Context& ctx, const PutInput& in) {
     });
 }
 
-// Table names as check_table_name accepts them, ARNs excluded.
-bool plain_table_name(std::string_view name) {
-    if (name.size() < 3 || name.size() > 255) return false;
-    for (char c : name)
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-              c == '.'))
-            return false;
-    return true;
-}
-
 // {"S": "..."}, {"N": "..."}, {"BOOL": b} or {"NULL": true}, nothing else.
 bool simple_value(simdjson::dom::element e, AttributeValue& out) {
     simdjson::dom::object v;
