@@ -4,7 +4,7 @@
 // path's, and whenever the general path fails it answers nullopt.
 #include <doctest/doctest.h>
 
-#include "temp_dir.hpp"
+#include "dynamo_fixture.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -19,10 +19,7 @@ using json = nlohmann::json;
 
 namespace {
 
-struct Fixture {
-    stratus::test::TempDir dir;
-    lmdb::Env env = lmdb::Env::open(dir.path);
-    Store store{env};
+struct Fixture : stratus::test::DynamoStore {
     Context ctx{store, "us-east-1", "000000000000", "localhost:4566", [] { return 1700000000.0; },
                 std::make_shared<TransactionTokens>(), [] {}};
 
@@ -53,6 +50,19 @@ struct Fixture {
         }
     }
 };
+
+// One to three characters of `body` replaced, removed or inserted (from `alphabet`).
+std::string mutated(std::string body, const std::string& alphabet, std::mt19937_64& rng) {
+    for (int m = 1 + rng() % 3; m > 0 && !body.empty(); --m) {
+        std::size_t at = rng() % body.size();
+        switch (rng() % 3) {
+            case 0: body[at] = alphabet[rng() % alphabet.size()]; break;
+            case 1: body.erase(at, 1); break;
+            default: body.insert(at, 1, alphabet[rng() % alphabet.size()]);
+        }
+    }
+    return body;
+}
 
 }  // namespace
 
@@ -111,16 +121,7 @@ TEST_CASE("get_item_fast answers what get_item_text answers, or steps aside") {
     std::mt19937_64 rng(5);
     const std::string alphabet = "{}[]\":,0123456789.eE-+ aSNBpksidxTableNameKy\\";
     for (int k = 0; k < 4000; ++k) {
-        std::string body = bodies[rng() % bodies.size()];
-        for (int m = 1 + rng() % 3; m > 0 && !body.empty(); --m) {
-            std::size_t at = rng() % body.size();
-            switch (rng() % 3) {
-                case 0: body[at] = alphabet[rng() % alphabet.size()]; break;
-                case 1: body.erase(at, 1); break;
-                default: body.insert(at, 1, alphabet[rng() % alphabet.size()]);
-            }
-        }
-        check(body);
+        check(mutated(bodies[rng() % bodies.size()], alphabet, rng));
     }
     CHECK(checked > 4000);
     CHECK(wrong == 0);
@@ -190,16 +191,7 @@ TEST_CASE("put_item_fast writes and answers what put_item does, or steps aside")
     std::mt19937_64 rng(9);
     const std::string alphabet = "{}[]\":,0123456789.eE-+ aSNBOLUpkidvxTableNameItem\\";
     for (int k = 0; k < 3000; ++k) {
-        std::string body = bodies[rng() % bodies.size()];
-        for (int m = 1 + rng() % 3; m > 0 && !body.empty(); --m) {
-            std::size_t at = rng() % body.size();
-            switch (rng() % 3) {
-                case 0: body[at] = alphabet[rng() % alphabet.size()]; break;
-                case 1: body.erase(at, 1); break;
-                default: body.insert(at, 1, alphabet[rng() % alphabet.size()]);
-            }
-        }
-        check(body);
+        check(mutated(bodies[rng() % bodies.size()], alphabet, rng));
     }
     CHECK(wrong == 0);
     for (const char* table : {"composite", "simple.t-1"}) {

@@ -5,7 +5,7 @@
 #include <doctest/doctest.h>
 
 #include "aws_error.hpp"
-#include "temp_dir.hpp"
+#include "dynamo_fixture.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -19,10 +19,7 @@ using json = nlohmann::json;
 
 namespace {
 
-struct Fixture {
-    stratus::test::TempDir dir;
-    lmdb::Env env = lmdb::Env::open(dir.path);
-    Store store{env};
+struct Fixture : stratus::test::DynamoStore {
     int wakes = 0;
     Context ctx{store, "us-east-1", "000000000000", "localhost:4566", [] { return 1700000000.0; }, std::make_shared<TransactionTokens>(),
                 [this] { ++wakes; }};

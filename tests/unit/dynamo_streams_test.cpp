@@ -4,7 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "aws_error.hpp"
-#include "temp_dir.hpp"
+#include "dynamo_fixture.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -22,10 +22,7 @@ using json = nlohmann::json;
 namespace {
 
 // A store on a fresh environment whose clock the test moves.
-struct Fixture {
-    stratus::test::TempDir dir;
-    lmdb::Env env = lmdb::Env::open(dir.path);
-    Store store{env};
+struct Fixture : stratus::test::DynamoStore {
     std::int64_t now = 1700000000000;  // ms
     Context ctx{store, "us-east-1", "000000000000", "localhost:4566", [this] { return now / 1000.0; }};
     ApiContext api{store.streams(), env};

@@ -4,32 +4,15 @@
 #include <doctest/doctest.h>
 
 #include "core/json_parse.hpp"
+#include "json_same_tree.hpp"
 
 #include <string>
 
 using nlohmann::json;
 using stratus::core::parse_json;
+using stratus::test::same_tree;
 
 namespace {
-
-// Equal values and equal types all the way down (nlohmann's == treats 1u and 1 as equal).
-bool same_tree(const json& a, const json& b) {
-    if (a.type() != b.type() || a.is_discarded() != b.is_discarded()) return false;
-    if (a.is_object()) {
-        if (a.size() != b.size()) return false;
-        for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib)
-            if (ia.key() != ib.key() || !same_tree(*ia, *ib)) return false;
-        return true;
-    }
-    if (a.is_array()) {
-        if (a.size() != b.size()) return false;
-        for (std::size_t i = 0; i < a.size(); ++i)
-            if (!same_tree(a[i], b[i])) return false;
-        return true;
-    }
-    if (a.is_number_float()) return a.dump() == b.dump();  // -0.0, NaN cannot appear
-    return a.is_discarded() || a == b;
-}
 
 void check_same(const std::string& text) {
     json expected = json::parse(text, nullptr, false);
