@@ -69,6 +69,7 @@ private:
     std::vector<std::function<void()>> reset_hooks_;
     std::chrono::steady_clock::time_point started_;
     std::string health_services_ = "{}";  // cached {"dynamodb":"running",...}
+    std::string health_version_;           // the version as a JSON string, for the health body
 };
 
 }  // namespace stratus::core
