@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
 #include <cctype>
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -193,6 +194,24 @@ TEST_CASE("new_request_id is shaped like each service's") {
             CHECK(id[14] == '4');
             CHECK(std::string_view("89ab").find(id[19]) != std::string_view::npos);
         }
+    }
+}
+
+TEST_CASE("UUIDs use every random digit") {
+    // Each of the 30 random hex digits varies across draws (a digit stuck at one value, or
+    // two positions copying each other, would show); the version and variant stay fixed.
+    std::array<std::string, 36> seen;
+    for (int n = 0; n < 400; ++n) {
+        auto id = new_request_id(Wire::json11);
+        for (std::size_t i = 0; i < id.size(); ++i)
+            if (seen[i].find(id[i]) == std::string::npos) seen[i] += id[i];
+    }
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+        CAPTURE(i);
+        if (i == 8 || i == 13 || i == 18 || i == 23) CHECK(seen[i] == "-");
+        else if (i == 14) CHECK(seen[i] == "4");
+        else if (i == 19) CHECK(seen[i].size() == 4);
+        else CHECK(seen[i].size() >= 12);
     }
 }
 
