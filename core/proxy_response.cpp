@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base64.hpp"
+#include "core/json_parse.hpp"
 
 namespace stratus::core {
 
@@ -96,7 +97,7 @@ bool proxy_set_headers(Response& r, const json& in, bool multi_too, std::string&
 }  // namespace
 
 std::optional<Response> response_v1(std::string_view payload, bool decode_base64, std::string& why) {
-    json in = json::parse(payload, nullptr, false);
+    json in = parse_json(payload);
     if (in.is_discarded() || !in.is_object()) {
         why = "the result is not a JSON object";
         return std::nullopt;
@@ -119,7 +120,7 @@ std::optional<Response> response_v1(std::string_view payload, bool decode_base64
 }
 
 std::optional<Response> response_v2(std::string_view payload, std::string& why) {
-    json in = json::parse(payload, nullptr, false);
+    json in = parse_json(payload);
     if (in.is_discarded()) {
         why = "the result is not JSON";
         return std::nullopt;

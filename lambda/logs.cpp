@@ -9,6 +9,7 @@
 #include <cctype>
 #include <charconv>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -108,7 +109,9 @@ std::string LogBook::Stream::record(const Entry& e, std::string_view text) {
     }
     r += std::to_string(e.time_ms);
     if (e.ingest_ms != e.time_ms) r += "," + std::to_string(e.ingest_ms);
-    bool escaped = text.find_first_of("\n\\") != std::string_view::npos;
+    // Two memchr passes: find_first_of with a set calls memchr once per character.
+    bool escaped = !text.empty() &&
+                   (std::memchr(text.data(), '\n', text.size()) || std::memchr(text.data(), '\\', text.size()));
     if (escaped) r += ",e";
     r.push_back(' ');
     if (escaped) r += escape(text);

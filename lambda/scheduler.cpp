@@ -24,6 +24,7 @@
 
 #include "core/base64.hpp"
 #include "core/http_handler.hpp"
+#include "core/json_parse.hpp"
 #include "core/json_writer.hpp"
 #include "core/log.hpp"
 #include "core/net.hpp"
@@ -845,7 +846,7 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
 
     // A frame head the runtime sent: {"method": ..., "path": ..., "headers": {...}}.
     static std::optional<core::Request> channel_request(std::string_view head) {
-        auto j = json::parse(head, nullptr, false);
+        auto j = core::parse_json(head);
         if (!j.is_object()) return std::nullopt;
         auto m = j.find("method");
         auto p = j.find("path");

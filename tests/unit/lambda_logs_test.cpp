@@ -69,6 +69,17 @@ TEST_CASE("persisted lines come back after a restart, in order, with fresh seque
     CHECK(later[0].seq > b[0].seq);
 }
 
+TEST_CASE("lines with newlines and backslashes survive a restart unchanged") {
+    TempDir dir;
+    const std::vector<std::string> lines = {"two\nlines", "a \\ backslash", "\\n is not a newline", "", "plain", "end\n"};
+    {
+        LogBook book(1 << 20, dir.path.string());
+        for (auto& l : lines) book.append("fn", l);
+    }
+    LogBook again(1 << 20, dir.path.string());
+    CHECK(texts(again.read("fn", 0, 0, 10)) == lines);
+}
+
 TEST_CASE("buffered lines are readable at once and reach the file at flush (or destruction)") {
     TempDir dir;
     std::string path = (dir.path / "f.log").string();
