@@ -137,16 +137,34 @@ std::optional<std::string> get_item_fast(Context& ctx, std::string_view body) {
     }
     if (n == 2 && parts[0].name == parts[1].name) return std::nullopt;
     try {
-        Item key;
-        for (std::size_t i = 0; i < n; ++i)
-            key.emplace(std::string(parts[i].name), parts[i].number ? AttributeValue::number(Number::parse(parts[i].text))
-                                                                    : AttributeValue::string(std::string(parts[i].text)));
         return ctx.store.env().read([&](lmdb::ReadTxn& txn) -> std::optional<std::string> {
             auto t = ctx.store.table(txn, table_name);
             if (!t) return std::nullopt;
-            validate_key(key, *t);
+            // Exactly the schema's attributes with the schema's types (validate_key's rule),
+            // the key built from them with no Item in between. An empty or long string key
+            // goes to the general path, which words its error.
+            if (n != (t->key.range ? 2u : 1u)) return std::nullopt;
+            const KeyPart* hash = nullptr;
+            const KeyPart* range = nullptr;
+            for (std::size_t i = 0; i < n; ++i) {
+                if (parts[i].name == t->key.hash.name) hash = &parts[i];
+                else if (t->key.range && parts[i].name == t->key.range->name) range = &parts[i];
+            }
+            if (!hash || (t->key.range && !range)) return std::nullopt;
+            auto value = [](const KeyPart& p, const KeyElement& k) -> std::optional<AttributeValue> {
+                if (p.number) {
+                    if (k.type != Type::N) return std::nullopt;
+                    return AttributeValue::number(Number::parse(p.text));
+                }
+                if (k.type != Type::S || p.text.empty() || p.text.size() > 1024) return std::nullopt;
+                return AttributeValue::string(std::string(p.text));
+            };
+            auto hash_value = value(*hash, t->key.hash);
+            if (!hash_value) return std::nullopt;
+            std::optional<AttributeValue> range_value;
+            if (range && !(range_value = value(*range, *t->key.range))) return std::nullopt;
             std::string out = "{";
-            if (auto bytes = ctx.store.get_encoded(txn, *t, key)) {
+            if (auto bytes = ctx.store.get_encoded(txn, *t, *hash_value, range_value ? &*range_value : nullptr)) {
                 out.reserve(bytes->size() * 2 + 16);
                 out += "\"Item\":";
                 append_encoded_item_json(out, *bytes);

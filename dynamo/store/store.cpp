@@ -318,12 +318,17 @@ std::string Store::id_prefix(std::uint32_t id) const { return u32be(id); }
 std::string Store::item_key(const TableDef& table, const Item& key) const {
     auto hash = key_value(key, table.key.hash);
     if (!hash) throw core::AwsError::validation("The provided key element does not match the schema");
-    std::string k = partition_prefix(table.id, *hash);
+    const AttributeValue* range = nullptr;
     if (table.key.range) {
-        auto range = key_value(key, *table.key.range);
+        range = key_value(key, *table.key.range);
         if (!range) throw core::AwsError::validation("The provided key element does not match the schema");
-        k += stored_part(*range, range_budget(k.size(), false));
     }
+    return item_key(table, *hash, range);
+}
+
+std::string Store::item_key(const TableDef& table, const AttributeValue& hash, const AttributeValue* range) const {
+    std::string k = partition_prefix(table.id, hash);
+    if (range) k += stored_part(*range, range_budget(k.size(), false));
     return k;
 }
 
@@ -352,6 +357,11 @@ std::optional<Item> Store::get(const lmdb::Txn& txn, const TableDef& table, cons
 std::optional<std::string_view> Store::get_encoded(const lmdb::Txn& txn, const TableDef& table,
                                                    const Item& key) const {
     return txn.get(items_, item_key(table, key));
+}
+
+std::optional<std::string_view> Store::get_encoded(const lmdb::Txn& txn, const TableDef& table,
+                                                   const AttributeValue& hash, const AttributeValue* range) const {
+    return txn.get(items_, item_key(table, hash, range));
 }
 
 std::optional<Item> Store::project_for_index(const TableDef& table, const IndexDef& index, const Item& item) {

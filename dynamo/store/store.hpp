@@ -67,10 +67,15 @@ public:
 
     // --- items. A key is an Item holding exactly the key attributes (validated by the caller).
     std::string item_key(const TableDef& table, const Item& key) const;
+    // The same from the key's values (the range one null for a hash-only table), checked
+    // against the schema by the caller.
+    std::string item_key(const TableDef& table, const AttributeValue& hash, const AttributeValue* range) const;
     std::optional<Item> get(const core::lmdb::Txn& txn, const TableDef& table, const Item& key) const;
     // The stored bytes of the item (encode_item's form), valid while `txn` lives.
     std::optional<std::string_view> get_encoded(const core::lmdb::Txn& txn, const TableDef& table,
                                                 const Item& key) const;
+    std::optional<std::string_view> get_encoded(const core::lmdb::Txn& txn, const TableDef& table,
+                                                const AttributeValue& hash, const AttributeValue* range) const;
     // Stores `item`, replacing `old` (the item currently stored under the same key, if any),
     // and keeps every index, the statistics and the table's stream in step (a stream
     // record when the item changed).

@@ -37,6 +37,9 @@ struct Fixture : stratus::test::DynamoStore {
                            "b":{"B":"AP8="},"l":{"L":[{"NULL":true},{"BOOL":false},{"M":{"x":{"SS":["b","a"]}}}]},
                            "ns":{"NS":["2","1"]},"bs":{"BS":["AQ=="]}})")}});
         put_item(ctx, {{"TableName", "simple.t-1"}, {"Item", {{"id", {{"S", "k"}}}, {"v", {{"N", "7"}}}}}});
+        // String keys at and past the fast path's 1,024 bytes (the general path takes longer ones).
+        put_item(ctx, {{"TableName", "simple.t-1"}, {"Item", {{"id", {{"S", std::string(1024, 'x')}}}, {"v", {{"N", "1"}}}}}});
+        put_item(ctx, {{"TableName", "simple.t-1"}, {"Item", {{"id", {{"S", std::string(1500, 'y')}}}, {"v", {{"N", "2"}}}}}});
     }
 
     // The general path's answer, or nullopt when it fails.
@@ -68,7 +71,7 @@ std::string mutated(std::string body, const std::string& alphabet, std::mt19937_
 
 TEST_CASE("get_item_fast answers what get_item_text answers, or steps aside") {
     Fixture f;
-    const std::vector<std::string> bodies = {
+    std::vector<std::string> bodies = {
         R"({"TableName":"composite","Key":{"pk":{"S":"a"},"sk":{"N":"1.5"}}})",
         R"({"Key":{"sk":{"N":"15e-1"},"pk":{"S":"a"}},"TableName":"composite","ConsistentRead":true})",
         R"({"TableName":"composite","Key":{"pk":{"S":"a"},"sk":{"N":"2"}},"ReturnConsumedCapacity":"NONE"})",
@@ -96,7 +99,16 @@ TEST_CASE("get_item_fast answers what get_item_text answers, or steps aside") {
         R"({"TableName":"composite"})",
         R"([])",
         R"({"TableName":"composite","Key":{"pk":{"S":"a"},"pk":{"S":"b"}}})",
+        R"({"TableName":"composite","Key":{"pk":{"N":"1"},"sk":{"N":"1.5"}}})",
+        R"({"TableName":"composite","Key":{"pk":{"S":"a"},"sk2":{"N":"1.5"}}})",
+        R"({"TableName":"simple.t-1","Key":{"id":{"N":"1"}}})",
+        R"({"TableName":"simple.t-1","Key":{"idx":{"S":"k"}}})",
+        R"({"TableName":"simple.t-1","Key":{"id":{"S":"k"},"sk":{"N":"1"}}})",
+        R"({"TableName":"simple.t-1","Key":{"id":{"S":")" + std::string(1500, 'y') + R"("}}})",
+        R"({"TableName":"simple.t-1","Key":{"id":{"S":")" + std::string(3000, 'z') + R"("}}})",
     };
+    // A 1,024-byte key: still the fast path's.
+    bodies.insert(bodies.begin() + 5, R"({"TableName":"simple.t-1","Key":{"id":{"S":")" + std::string(1024, 'x') + R"("}}})");
     int fast = 0, checked = 0, wrong = 0;
     auto check = [&](const std::string& body) {
         std::optional<std::string> quick;
@@ -117,7 +129,7 @@ TEST_CASE("get_item_fast answers what get_item_text answers, or steps aside") {
         }
     };
     for (const auto& body : bodies) check(body);
-    CHECK(fast == 5);  // the first five, and only they
+    CHECK(fast == 6);  // the first six, and only they
     std::mt19937_64 rng(5);
     const std::string alphabet = "{}[]\":,0123456789.eE-+ aSNBpksidxTableNameKy\\";
     for (int k = 0; k < 4000; ++k) {
