@@ -33,6 +33,7 @@ public:
     // Appends without touching existing values.
     void add(std::string name, std::string value);
     void erase(std::string_view name);
+    void reserve(std::size_t n) { entries_.reserve(n); }
 
     const std::vector<Entry>& entries() const { return entries_; }
     bool empty() const { return entries_.empty(); }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
 #include <cerrno>
 #include <cstdio>
 #include <csignal>
@@ -330,6 +331,7 @@ void Session::on_header(beast::error_code ec) {
     auto q = request_.target.find('?');
     request_.path = request_.target.substr(0, q);
     if (q != std::string::npos) request_.query = request_.target.substr(q + 1);
+    request_.headers.reserve(static_cast<std::size_t>(std::distance(msg.begin(), msg.end())));
     for (const auto& field : msg) request_.headers.add(std::string(field.name_string()), std::string(field.value()));
     if (!remote_known_) {
         beast::error_code ep_ec;
