@@ -84,16 +84,21 @@ class CliEventTest(unittest.TestCase):
         follow = subprocess.Popen([BIN, "logs", name, "--port", str(self.d.port), "--tail"],
                                   stdout=subprocess.PIPE)
         try:
-            time.sleep(0.5)
-            lam.invoke(FunctionName=name, Payload=json.dumps({"k": 5}))
-            deadline = time.time() + 10
-            seen = ""
             import select
-            while "saw 5" not in seen and time.time() < deadline:
-                # Raw reads: a buffered readline could hold the line select() no longer sees.
-                if select.select([follow.stdout], [], [], 0.5)[0]:
-                    seen += os.read(follow.stdout.fileno(), 65536).decode()
-            self.assertIn("saw 5", seen)
+            seen = ""
+            def read_until(text):
+                nonlocal seen
+                deadline = time.time() + 20
+                while text not in seen and time.time() < deadline:
+                    # Raw reads: a buffered readline could hold the line select() no longer sees.
+                    if select.select([follow.stdout], [], [], 0.5)[0]:
+                        seen += os.read(follow.stdout.fileno(), 65536).decode()
+                self.assertIn(text, seen)
+            # The follower prints the lines so far first: once it has, it is following (a
+            # fixed sleep here raced the follower's start on a loaded machine).
+            read_until("saw 21")
+            lam.invoke(FunctionName=name, Payload=json.dumps({"k": 5}))
+            read_until("saw 5")
         finally:
             follow.kill()
             follow.wait()
@@ -141,9 +146,11 @@ class CliEventTest(unittest.TestCase):
                    "fs.appendFileSync(%s, ctx.awsRequestId + '\\n'); };" % json.dumps(marks))
             with open(self.zipfile(src), "rb") as f:
                 lam.create_function(FunctionName=name, Runtime="nodejs20.x", Role="arn:aws:iam::000000000000:role/r",
-                                    Handler="index.handler", Code={"ZipFile": f.read()}, Timeout=10)
+                                    Handler="index.handler", Code={"ZipFile": f.read()}, Timeout=30)
+            # Each handler waits 8 s before it marks: the kill must come while all three
+            # run, and three cold starts on a loaded machine can be seconds apart.
             ids = [lam.invoke(FunctionName=name, InvocationType="Event",
-                              Payload=json.dumps({"ms": 3000}))["ResponseMetadata"]["RequestId"] for _ in range(3)]
+                              Payload=json.dumps({"ms": 8000}))["ResponseMetadata"]["RequestId"] for _ in range(3)]
             # Killed once all three are running in their sandboxes (each logged its START),
             # however long the cold starts take on a busy machine.
             deadline = time.time() + 20
@@ -165,7 +172,7 @@ class CliEventTest(unittest.TestCase):
         self.assertFalse(os.path.exists(marks))
         d = Daemon(data_dir=data.name).start()
         try:
-            deadline = time.time() + 20
+            deadline = time.time() + 45
             while time.time() < deadline:
                 if os.path.exists(marks) and len(open(marks).read().splitlines()) >= 3:
                     break
