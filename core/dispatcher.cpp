@@ -1,7 +1,5 @@
 #include "core/dispatcher.hpp"
 
-
-
 #include <atomic>
 #include <charconv>
 #include <nlohmann/json.hpp>

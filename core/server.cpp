@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <iterator>
 #include <cerrno>
 #include <cstdio>
 #include <csignal>
@@ -12,6 +11,7 @@
 #include <limits>
 #include <atomic>
 #include <ctime>
+#include <iterator>
 #include <list>
 #include <mutex>
 #include <optional>

@@ -14,6 +14,19 @@ namespace lmdb = core::lmdb;
 
 namespace {
 
+// GetItem's answer for the whole item, no capacity asked: the stored bytes (if the item
+// exists) written straight as JSON, no item built.
+std::string whole_item_answer(std::optional<std::string_view> bytes) {
+    std::string out = "{";
+    if (bytes) {
+        out.reserve(bytes->size() * 2 + 16);
+        out += "\"Item\":";
+        append_encoded_item_json(out, *bytes);
+    }
+    out += '}';
+    return out;
+}
+
 // The answer as a JSON tree or as response text; Item written straight (no tree) in text.
 template <bool Text>
 auto get_item_as(Context& ctx, const json& in) {
@@ -38,18 +51,9 @@ auto get_item_as(Context& ctx, const json& in) {
         const TableDef& t = *t_ref;
         Item key = parse_key(key_json, t);
         if constexpr (Text) {
-            // The common case, the whole item and no capacity asked: its stored bytes
-            // written straight as JSON, no item built.
-            if (projection.empty() && capacity == CapacityMode::none) {
-                std::string body = "{";
-                if (auto bytes = ctx.store.get_encoded(txn, t, key)) {
-                    body.reserve(bytes->size() * 2 + 16);
-                    body += "\"Item\":";
-                    append_encoded_item_json(body, *bytes);
-                }
-                body += '}';
-                return body;
-            }
+            // The common case: the whole item, no capacity asked.
+            if (projection.empty() && capacity == CapacityMode::none)
+                return whole_item_answer(ctx.store.get_encoded(txn, t, key));
         }
         auto item = ctx.store.get(txn, t, key);
         json out = json::object();
@@ -163,14 +167,8 @@ std::optional<std::string> get_item_fast(Context& ctx, std::string_view body) {
             if (!hash_value) return std::nullopt;
             std::optional<AttributeValue> range_value;
             if (range && !(range_value = value(*range, *t->key.range))) return std::nullopt;
-            std::string out = "{";
-            if (auto bytes = ctx.store.get_encoded(txn, *t, *hash_value, range_value ? &*range_value : nullptr)) {
-                out.reserve(bytes->size() * 2 + 16);
-                out += "\"Item\":";
-                append_encoded_item_json(out, *bytes);
-            }
-            out += '}';
-            return out;
+            return whole_item_answer(
+                ctx.store.get_encoded(txn, *t, *hash_value, range_value ? &*range_value : nullptr));
         });
     } catch (const core::AwsError&) {
         return std::nullopt;  // a bad number, a key not matching the schema: get_item_text words it

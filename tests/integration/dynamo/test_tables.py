@@ -191,13 +191,17 @@ class TablesTest(unittest.TestCase):
         # The sweeper reads a TTL index kept with the items: items written before TTL was
         # enabled are covered, updates that move or remove the expiry are followed, many
         # due items are all deleted (several sweep batches), and disabling TTL stops it.
+        # With more than 1,000 items the index is built in steps after UpdateTimeToLive
+        # returns, so the updates below land while it is being built.
         import time
         table, _ = self.create()
         now = int(time.time())
-        put = lambda pk, sk, exp: self.ddb.put_item(TableName=table, Item=dict(
-            {"pk": {"S": pk}, "sk": {"N": str(sk)}}, **({"exp": {"N": str(exp)}} if exp is not None else {})))
-        for i in range(600):  # written before TTL is on: due at once when it is
-            put("bulk", i, now - 100 + (i % 50))
+        item = lambda pk, sk, exp: dict(
+            {"pk": {"S": pk}, "sk": {"N": str(sk)}}, **({"exp": {"N": str(exp)}} if exp is not None else {}))
+        put = lambda pk, sk, exp: self.ddb.put_item(TableName=table, Item=item(pk, sk, exp))
+        bulk = [item("bulk", i, now - 100 + (i % 50)) for i in range(1200)]  # due at once when TTL is on
+        for i in range(0, len(bulk), 25):
+            self.ddb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": it}} for it in bulk[i:i + 25]]})
         put("moved", 0, now - 10)
         put("removed", 0, now - 10)
         put("kept", 0, now + 3600)
@@ -206,7 +210,7 @@ class TablesTest(unittest.TestCase):
                              UpdateExpression="SET exp = :e", ExpressionAttributeValues={":e": {"N": str(now + 3600)}})
         self.ddb.update_item(TableName=table, Key={"pk": {"S": "removed"}, "sk": {"N": "0"}}, UpdateExpression="REMOVE exp")
         put("later", 0, now + 2)  # becomes due while we watch
-        deadline = time.time() + 10
+        deadline = time.time() + 20
         while time.time() < deadline:
             left = {it["pk"]["S"] for it in self.ddb.scan(TableName=table)["Items"]}
             if left == {"moved", "removed", "kept"}:
