@@ -139,7 +139,7 @@ void Authorizers::lambda_authorizer(const AuthRequest& r, std::function<void(Aut
     if (!ids) return done(fail(Failure::unauthorized, "identity source missing"));
     bool rest = r.api->spec.type == ApiType::rest;
     bool token = a.spec.kind == AuthorizerSpec::Kind::token;
-    if (token && a.validation && !std::regex_match((*ids)[0], *a.validation))
+    if (token && a.validation && !a.validation->full_match((*ids)[0]))
         return done(fail(Failure::unauthorized, "the token does not match the validation expression"));
 
     std::string key = r.api->spec.id + '\0' + a.spec.name;

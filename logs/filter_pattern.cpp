@@ -1,5 +1,6 @@
 #include "logs/filter_pattern.hpp"
 
+#include "core/regex.hpp"
 #include "core/text.hpp"
 
 #include <string.h>
@@ -9,7 +10,6 @@
 #include <cmath>
 #include <map>
 #include <optional>
-#include <regex>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -36,30 +36,26 @@ std::optional<double> number_of(std::string_view s) {
 
 bool glob(std::string_view pattern, std::string_view text) { return core::wildcard_match(pattern, text); }
 
-std::shared_ptr<const std::regex> compile_regex(std::string_view body) {
+// RE2 (core/regex.hpp): a user's pattern cannot make matching a log line take exponential
+// time, as std::regex's backtracking did on (a*)*b.
+std::shared_ptr<const core::Regex> compile_regex(std::string_view body) {
     if (body.empty()) bad("empty regular expression");
     if (body.size() > 256) bad("regular expression too long");
     try {
-        return std::make_shared<const std::regex>(std::string(body), std::regex::ECMAScript | std::regex::optimize);
-    } catch (const std::regex_error& e) {
+        return std::make_shared<const core::Regex>(body);
+    } catch (const std::invalid_argument& e) {
         bad(std::string("invalid regular expression: ") + e.what());
     }
 }
 
-bool regex_find(const std::regex& re, std::string_view text) {
-    try {
-        return std::regex_search(text.begin(), text.end(), re);
-    } catch (const std::regex_error&) {
-        return false;  // libstdc++'s executor gives up on pathological input: no match
-    }
-}
+bool regex_find(const core::Regex& re, std::string_view text) { return re.search(text); }
 
 // ---- the terms of unstructured patterns ----
 
 struct Term {
     enum Kind { must, any, exclude } kind = must;
     std::string text;                        // a term or phrase
-    std::shared_ptr<const std::regex> regex;  // %...%
+    std::shared_ptr<const core::Regex> regex;  // %...%
     bool found(std::string_view message) const {
         if (regex) return regex_find(*regex, message);
         // glibc's memmem: the scan of a million lines is mostly this (bench/logs.py). Never
@@ -172,7 +168,7 @@ struct Value {
     enum Kind { text, regex, is_true, is_false, is_null, not_exists } kind = text;
     std::string literal;
     std::optional<double> number;  // the literal, when it is a number
-    std::shared_ptr<const std::regex> re;
+    std::shared_ptr<const core::Regex> re;
 };
 
 struct Expr {

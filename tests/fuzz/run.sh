@@ -34,9 +34,11 @@ for t in "${targets[@]}"; do
     $launcher clang++ "${flags[@]}" -c s3/form.cpp -o "$out/obj/s3_form.cpp.o"
     deps=("$out/obj/s3_form.cpp.o")
   elif [[ $t == filter_pattern ]]; then
-    # CloudWatch Logs filter patterns (logs/filter_pattern.cpp): nlohmann and the standard library.
+    # CloudWatch Logs filter patterns (logs/filter_pattern.cpp): nlohmann, and RE2 (a Debian
+    # library, linked) through core/regex.cpp for %regex% terms.
     $launcher clang++ "${flags[@]}" -c logs/filter_pattern.cpp -o "$out/obj/logs_filter_pattern.cpp.o"
-    deps=("$out/obj/logs_filter_pattern.cpp.o")
+    $launcher clang++ "${flags[@]}" -c core/regex.cpp -o "$out/obj/core_regex.cpp.o"
+    deps=("$out/obj/logs_filter_pattern.cpp.o" "$out/obj/core_regex.cpp.o" -lre2)
   elif [[ $t == policy ]]; then
     # The bucket policy parser (s3/policy.cpp) needs the standard library and nlohmann.
     $launcher clang++ "${flags[@]}" -c s3/policy.cpp -o "$out/obj/s3_policy.cpp.o"

@@ -112,6 +112,18 @@ class LambdaAuthorizersTest(unittest.TestCase):
         self.ok("/dev/regex", headers={"Authorization": "allow"})
         r = self.call("/dev/regex", headers={"Authorization": "deny"})
         self.assertEqual((r.status, r.json()), (401, {"message": "Unauthorized"}))
+        # A token near the 10,240-byte quota of request line and headers is matched whole
+        # (RE2 since the fuzzer's find; std::regex recursed once per character, which this
+        # quota kept within the stack, and a longer header is refused before any matching).
+        # The first passes the expression and reaches the function, which denies what it
+        # does not know (403); the second is refused without it (401).
+        r = self.call("/dev/regex", headers={"Authorization": "allow" + "x" * 9000})
+        self.assertEqual(r.status, 403)
+        r = self.call("/dev/regex", headers={"Authorization": "deny" + "x" * 9000})
+        self.assertEqual((r.status, r.json()), (401, {"message": "Unauthorized"}))
+        r = self.call("/dev/regex", headers={"Authorization": "allow" + "x" * 60000})
+        self.assertEqual((r.status, r.json()), (413, {"message": "Request Too Long"}))
+        self.ok("/dev/regex", headers={"Authorization": "allow"})
 
     # Cached by the token for resultTtlInSeconds: no new invocation within it (the count in
     # the context stays), the cached policy is evaluated again for each method ARN, and
