@@ -331,6 +331,8 @@ void Txn::abort() noexcept {
     if (lock_.owns_lock()) lock_.unlock();  // only now may a resize proceed
 }
 
+std::uint64_t Txn::id() const noexcept { return static_cast<std::uint64_t>(mdb_txn_id(txn_)); }
+
 std::optional<std::string_view> Txn::get(Dbi dbi, std::string_view key) const {
     MDB_val k = to_val(key);
     MDB_val v{};

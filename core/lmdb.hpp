@@ -35,6 +35,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -220,6 +221,11 @@ public:
     void abort() noexcept;
     bool active() const noexcept { return txn_ != nullptr; }
     MDB_txn* handle() const noexcept { return txn_; }
+    bool read_only() const noexcept { return read_only_; }
+    // A read transaction: the id of the committed transaction whose snapshot it sees (two
+    // read transactions of one Env with the same id see the same data). A write
+    // transaction: the id it will commit as, which an abort gives to the next one.
+    std::uint64_t id() const noexcept;
 
 protected:
     Txn(detail::EnvState* state, std::shared_lock<std::shared_mutex>&& lock,

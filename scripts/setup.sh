@@ -14,7 +14,7 @@ build_pkgs=(
   build-essential cmake ccache pkg-config
   libboost1.81-dev libboost-url1.81-dev
   liblmdb-dev nlohmann-json3-dev libfmt-dev doctest-dev
-  libyaml-cpp-dev libssl-dev libcli11-dev zlib1g-dev libbrotli-dev libmimalloc-dev libsimdjson-dev libre2-dev
+  libyaml-cpp-dev libssl-dev libcli11-dev zlib1g-dev libbrotli-dev libmimalloc-dev libsimdjson-dev libre2-dev libdeflate-dev
   clang libclang-rt-14-dev
   chromium
 )
@@ -24,7 +24,7 @@ command -v npm >/dev/null 2>&1 || build_pkgs+=(npm)
 # Handler runtimes come from the machine (node 20, python3) in development; the image
 # installs Debian's.
 runtime_pkgs=(
-  libstdc++6 libfmt9 liblmdb0 libssl3 libyaml-cpp0.7 libboost-url1.81.0 zlib1g libbrotli1 libmimalloc2.0 libsimdjson14 libre2-9
+  libstdc++6 libfmt9 liblmdb0 libssl3 libyaml-cpp0.7 libboost-url1.81.0 zlib1g libbrotli1 libmimalloc2.0 libsimdjson14 libre2-9 libdeflate0
   ca-certificates nodejs python3
 )
 

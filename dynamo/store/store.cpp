@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 
 #include <nlohmann/json.hpp>
 
@@ -56,10 +57,15 @@ const AttributeValue* key_value(const Item& item, const KeyElement& k) {
 // SHA-256 of `bytes`, first 128 bits as 32 hex characters: names a long key part.
 std::string digest(std::string_view bytes) { return core::crypto::sha256_hex(bytes).substr(0, 32); }
 
+std::uint64_t next_store_serial() {
+    static std::atomic<std::uint64_t> next{1};
+    return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 }  // namespace
 
 Store::Store(lmdb::Env& env)
-    : env_(env), catalog_(env.open_db("ddb_catalog")), items_(env.open_db("ddb_items")),
+    : env_(env), serial_(next_store_serial()), catalog_(env.open_db("ddb_catalog")), items_(env.open_db("ddb_items")),
       index_(env.open_db("ddb_index")), meta_(env.open_db("ddb_meta")), ttl_(env.open_db("ddb_ttl")),
       streams_(env, meta_) {
     // Data dirs written before format 2 (long key parts, TTL index): rewrite their keys
@@ -137,6 +143,19 @@ std::optional<TableDef> Store::find_table(const lmdb::Txn& txn, std::string_view
 }
 
 std::shared_ptr<const TableDef> Store::table(const lmdb::Txn& txn, std::string_view name) const {
+    // A read transaction sees one committed snapshot, named by its id: the definition this
+    // thread found last in the same snapshot is still the one, with no catalog lookup (the
+    // largest fixed cost of a GetItem after the item's own lookup). A write transaction can
+    // change the catalog as it goes, and an aborted one's id is used again: never memoized.
+    struct Last {
+        std::uint64_t store = 0, snapshot = 0;
+        std::string name;
+        std::shared_ptr<const TableDef> def;
+    };
+    thread_local Last last;
+    const bool memo = txn.read_only();
+    const std::uint64_t snapshot = memo ? txn.id() : 0;
+    if (memo && last.def && last.store == serial_ && last.snapshot == snapshot && last.name == name) return last.def;
     auto v = txn.get(catalog_, name);
     if (!v) {
         // A dropped table's parsed definition goes too: the cache holds only live tables.
@@ -144,14 +163,23 @@ std::shared_ptr<const TableDef> Store::table(const lmdb::Txn& txn, std::string_v
         if (auto it = cache_.find(name); it != cache_.end()) cache_.erase(it);
         return nullptr;
     }
+    std::shared_ptr<const TableDef> def;
     {
         std::lock_guard lock(cache_mutex_);
         auto it = cache_.find(name);
-        if (it != cache_.end() && it->second.first == *v) return it->second.second;
+        if (it != cache_.end() && it->second.first == *v) def = it->second.second;
     }
-    auto def = std::make_shared<const TableDef>(TableDef::from_catalog(nlohmann::json::parse(*v)));
-    std::lock_guard lock(cache_mutex_);
-    cache_[std::string(name)] = {std::string(*v), def};
+    if (!def) {
+        def = std::make_shared<const TableDef>(TableDef::from_catalog(nlohmann::json::parse(*v)));
+        std::lock_guard lock(cache_mutex_);
+        cache_[std::string(name)] = {std::string(*v), def};
+    }
+    if (memo) {
+        last.store = serial_;
+        last.snapshot = snapshot;
+        last.name.assign(name);
+        last.def = def;
+    }
     return def;
 }
 

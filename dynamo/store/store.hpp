@@ -181,6 +181,9 @@ private:
     // the cache can never show a definition from another snapshot.
     mutable std::mutex cache_mutex_;
     mutable std::map<std::string, std::pair<std::string, std::shared_ptr<const TableDef>>, std::less<>> cache_;
+    // Tells this Store from one made later at the same address (the per-thread last-table
+    // memo in table() is keyed by it and by the read transaction's snapshot id).
+    const std::uint64_t serial_;
     core::lmdb::Dbi catalog_;
     core::lmdb::Dbi items_;
     core::lmdb::Dbi index_;

@@ -8,6 +8,7 @@
 #include "dynamo_fixture.hpp"
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "core/error.hpp"
 #include "dynamo/ops/ops.hpp"
@@ -179,4 +180,44 @@ TEST_CASE("a big table's TTL entries are built in steps when TTL is enabled, wri
     ttl(false);
     CHECK(f.steps(100) == 0);
     CHECK(f.entries("ddb_ttl") == 0);
+}
+
+TEST_CASE("a table's definition is remembered per read snapshot, never across stores or changes") {
+    // Store::table keeps, per thread, the definition it found last with the read snapshot's
+    // id: two stores whose snapshots have the same id, a definition changed by a later
+    // transaction and an older snapshot still open must each see their own.
+    Fixture a, b;
+    a.create("tbl");
+    b.create("tbl");
+    b.add_gsi("tbl");  // b's "tbl" has an index, a's has not
+    auto snapshot = [](Fixture& f) { return f.env.read([](lmdb::ReadTxn& txn) { return txn.id(); }); };
+    while (snapshot(a) < snapshot(b)) a.put("tbl", 0, "x");
+    while (snapshot(b) < snapshot(a)) b.put("tbl", 0, "x");
+    REQUIRE(snapshot(a) == snapshot(b));
+    auto indexes = [](Fixture& f) {
+        return f.env.read([&](lmdb::ReadTxn& txn) { return f.store.table(txn, "tbl")->indexes.size(); });
+    };
+    for (int i = 0; i < 3; ++i) {
+        CHECK(indexes(a) == 0);
+        CHECK(indexes(b) == 1);
+    }
+    // An older snapshot, open while another thread changes the table, keeps what it saw.
+    auto old = lmdb::ReadTxn::begin(a.env);
+    CHECK(a.store.table(old, "tbl")->indexes.empty());
+    std::thread([&] { a.add_gsi("tbl"); }).join();
+    CHECK(a.store.table(old, "tbl")->indexes.empty());
+    CHECK(indexes(a) == 1);
+    CHECK(a.store.table(old, "tbl")->indexes.empty());
+    old.abort();
+    // A write transaction sees its own changes, remembered or not.
+    a.env.write([&](lmdb::WriteTxn& txn) {
+        auto def = *a.store.table(txn, "tbl");
+        def.indexes.clear();
+        a.store.save_table(txn, def);
+        CHECK(a.store.table(txn, "tbl")->indexes.empty());
+    });
+    CHECK(indexes(a) == 0);
+    // A dropped table is gone from the next snapshot.
+    delete_table(a.ctx, {{"TableName", "tbl"}});
+    CHECK(a.env.read([&](lmdb::ReadTxn& txn) { return a.store.table(txn, "tbl") == nullptr; }));
 }

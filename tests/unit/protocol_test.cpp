@@ -3,6 +3,7 @@
 #include "core/protocol.hpp"
 
 #include <doctest/doctest.h>
+#include <zlib.h>
 
 #include <array>
 #include <cctype>
@@ -156,6 +157,25 @@ TEST_CASE("crc32 matches the zlib vectors") {
     CHECK(crc32(std::string_view("\0", 1)) == 0xD202EF8Du);
 }
 
+TEST_CASE("crc32 (libdeflate's) equals zlib's at every length and alignment, and chains") {
+    std::string data(5000, '\0');
+    std::uint32_t x = 12345;
+    for (auto& c : data) c = static_cast<char>((x = x * 1103515245u + 12345u) >> 24);
+    for (std::size_t off : {0u, 1u, 3u, 7u}) {
+        for (std::size_t len = 0; len + off <= data.size(); len += (len < 300 ? 1 : 397)) {
+            CAPTURE(off);
+            CAPTURE(len);
+            std::string_view part(data.data() + off, len);
+            auto expected = static_cast<std::uint32_t>(
+                ::crc32(0, reinterpret_cast<const Bytef*>(part.data()), static_cast<uInt>(part.size())));
+            REQUIRE(crc32(part) == expected);
+            // Chained in two pieces, as S3's streaming checksum does.
+            std::size_t cut = len / 3;
+            REQUIRE(crc32(crc32(part.substr(0, cut)), part.substr(cut)) == expected);
+        }
+    }
+}
+
 TEST_CASE("xml_escape escapes the five XML special characters") {
     CHECK(xml_escape("") == "");
     CHECK(xml_escape("plain text/key.txt") == "plain text/key.txt");
@@ -175,10 +195,21 @@ TEST_CASE("new_request_id is shaped like each service's") {
         CHECK(id.size() == 16);
         CHECK(all_of(id, "0123456789ABCDEF"));
     }
-    SUBCASE("DynamoDB: 52 uppercase alphanumerics") {
-        auto id = new_request_id(Wire::json10);
-        CHECK(id.size() == 52);
-        CHECK(all_of(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"));
+    SUBCASE("DynamoDB: 52 characters of base32hex") {
+        // As AWS's own, e.g. K2QH8DNOU907N97FNA2GDLL8OBVV4KQNSO5AEMVJF66Q9ASUAAJG: digits
+        // and A-V. Every position takes every one of the 32 characters across draws.
+        std::array<std::string, 52> seen;
+        for (int n = 0; n < 2000; ++n) {
+            auto id = new_request_id(Wire::json10);
+            REQUIRE(id.size() == 52);
+            CHECK(all_of(id, "0123456789ABCDEFGHIJKLMNOPQRSTUV"));
+            for (std::size_t i = 0; i < id.size(); ++i)
+                if (seen[i].find(id[i]) == std::string::npos) seen[i] += id[i];
+        }
+        for (std::size_t i = 0; i < seen.size(); ++i) {
+            CAPTURE(i);
+            CHECK(seen[i].size() == 32);
+        }
     }
     SUBCASE("others: a lowercase UUID v4") {
         for (Wire wire : {Wire::json11, Wire::rest_json, Wire::internal}) {
