@@ -150,9 +150,17 @@ Function Function::from_json(std::string_view text) {
     return f;
 }
 
+namespace {
+// [a-zA-Z0-9-_]{1,64}: a plain function name.
+bool plain_function_name(std::string_view name) {
+    return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    });
+}
+}  // namespace
+
 void validate_function_name(std::string_view name) {
-    static const std::regex pattern("[a-zA-Z0-9-_]{1,64}");
-    if (!std::regex_match(name.begin(), name.end(), pattern))
+    if (!plain_function_name(name))
         throw core::AwsError::validation(fmt::format(
             "1 validation error detected: Value '{}' at 'functionName' failed to satisfy constraint: Member must "
             "satisfy regular expression pattern: "
@@ -169,10 +177,7 @@ FunctionRef parse_function_ref(std::string_view text) {
     // A plain name (what the gateway, triggers and most callers pass) cannot match
     // anything but the name group, every optional part ending in ':'; it skips the regex,
     // which costs a few thousand instructions per invocation.
-    if (!text.empty() && text.size() <= 64 && std::all_of(text.begin(), text.end(), [](char c) {
-            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-        }))
-        return FunctionRef{std::string(text), std::nullopt};
+    if (plain_function_name(text)) return FunctionRef{std::string(text), std::nullopt};
     std::match_results<std::string_view::const_iterator> m;
     if (text.size() > 170 || !std::regex_match(text.begin(), text.end(), m, pattern)) {
         validate_function_name(text);  // throws with AWS's wording

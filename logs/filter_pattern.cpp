@@ -38,26 +38,24 @@ bool glob(std::string_view pattern, std::string_view text) { return core::wildca
 
 // RE2 (core/regex.hpp): a user's pattern cannot make matching a log line take exponential
 // time, as std::regex's backtracking did on (a*)*b.
-std::shared_ptr<const core::Regex> compile_regex(std::string_view body) {
+core::Regex compile_regex(std::string_view body) {
     if (body.empty()) bad("empty regular expression");
     if (body.size() > 256) bad("regular expression too long");
     try {
-        return std::make_shared<const core::Regex>(body);
+        return core::Regex(body);
     } catch (const std::invalid_argument& e) {
         bad(std::string("invalid regular expression: ") + e.what());
     }
 }
-
-bool regex_find(const core::Regex& re, std::string_view text) { return re.search(text); }
 
 // ---- the terms of unstructured patterns ----
 
 struct Term {
     enum Kind { must, any, exclude } kind = must;
     std::string text;                        // a term or phrase
-    std::shared_ptr<const core::Regex> regex;  // %...%
+    std::optional<core::Regex> regex;  // %...%
     bool found(std::string_view message) const {
-        if (regex) return regex_find(*regex, message);
+        if (regex) return regex->search(message);
         // glibc's memmem: the scan of a million lines is mostly this (bench/logs.py). Never
         // with a null pointer (an empty view's data may be one: found by the fuzzer).
         if (message.size() < text.size() || message.empty()) return false;
@@ -168,7 +166,7 @@ struct Value {
     enum Kind { text, regex, is_true, is_false, is_null, not_exists } kind = text;
     std::string literal;
     std::optional<double> number;  // the literal, when it is a number
-    std::shared_ptr<const core::Regex> re;
+    std::optional<core::Regex> re;
 };
 
 struct Expr {
@@ -315,7 +313,7 @@ private:
 // A field's value in a space-delimited event.
 bool compare_text(const Expr& c, std::string_view field) {
     const Value& v = c.value;
-    if (v.kind == Value::regex) return regex_find(*v.re, field) == (c.op == "=");
+    if (v.kind == Value::regex) return v.re->search(field) == (c.op == "=");
     if (v.kind != Value::text) return false;
     auto n = number_of(field);
     if (c.op == "=" || c.op == "!=") {
@@ -357,7 +355,7 @@ bool compare_json(const Expr& c, const json* node) {
     if (!node) return false;
     if (node->is_number()) {
         double n = node->get<double>();
-        if (v.kind == Value::regex) return regex_find(*v.re, node->dump()) == (c.op == "=");
+        if (v.kind == Value::regex) return v.re->search(node->dump()) == (c.op == "=");
         if (v.number) {
             if (c.op == "=") return n == *v.number;
             if (c.op == "!=") return n != *v.number;
@@ -373,7 +371,7 @@ bool compare_json(const Expr& c, const json* node) {
     if (node->is_string()) text = node->get<std::string>();
     else if (node->is_boolean()) text = node->get<bool>() ? "true" : "false";
     else return false;  // objects, arrays and null compare with nothing
-    if (v.kind == Value::regex) return regex_find(*v.re, text) == (c.op == "=");
+    if (v.kind == Value::regex) return v.re->search(text) == (c.op == "=");
     if (c.op != "=" && c.op != "!=") return false;  // a string is never < a number
     return glob(v.literal, text) == (c.op == "=");
 }

@@ -475,6 +475,16 @@ TEST_CASE("GET /_stratus/health lists the services") {
     CHECK(j["version"] == "1.2.3");
     REQUIRE(j["uptime_seconds"].is_number());
     CHECK(j["uptime_seconds"].get<double>() >= 0.0);
+    // Written by hand (no formatter): seconds with exactly three decimals, as before.
+    auto body = o.only().body;
+    auto at = body.find("\"uptime_seconds\":");
+    REQUIRE(at != std::string::npos);
+    auto number = body.substr(at + 17, body.find(',', at) - at - 17);
+    auto dot = number.find('.');
+    REQUIRE(dot != std::string::npos);
+    CHECK(dot > 0);
+    CHECK(number.size() - dot == 4);
+    CHECK(number.find_first_not_of("0123456789.") == std::string::npos);
     CHECK(s.dynamodb->calls.empty());
     CHECK(s.s3->calls.empty());
 }
