@@ -10,6 +10,7 @@
 #include <array>
 #include <limits>
 #include <atomic>
+#include <charconv>
 #include <ctime>
 #include <iterator>
 #include <list>
@@ -19,6 +20,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "core/http_head.hpp"
 #include "core/log.hpp"
 #include "core/net.hpp"
 
@@ -103,17 +105,19 @@ private:
     beast::flat_buffer buffer_;
     Listener& listener_;
     std::optional<http::request_parser<http::buffer_body>> parser_;
-    std::optional<http::response<http::string_body>> response_;
+    // The response head being written (its capacity kept for the connection's next one),
+    // and a string body after it.
+    std::string out_head_;
+    std::string out_body_;
     // A response whose body comes from a file: the head alone, then the file in chunks.
-    std::optional<http::response<http::empty_body>> file_head_;
     std::shared_ptr<FileBody> file_;
     std::uint64_t file_sent_ = 0;
     std::unique_ptr<char[]> out_chunk_;
     bool sendfile_failed_ = false;
-    int file_status_ = 0;
-    std::string file_operation_;
+    // The response in flight's status and operation, for the access log.
+    int out_status_ = 0;
+    std::string out_operation_;
     // A streamed response (Response::stream): the head, then pieces as they come.
-    std::optional<http::response<http::empty_body>> stream_head_;
     std::shared_ptr<BodyStream> stream_;
     std::string stream_out_;
     std::unique_ptr<char[]> chunk_;
@@ -538,31 +542,44 @@ void Session::write(Response&& r) {
         if (r.stream) r.stream->close();
         return;
     }
+    HeadFraming framing;
+    framing.version = version_;
+    framing.keep_alive = keep_alive_ && !r.close && !stopping_;
     if (r.stream) {
-        auto& res = stream_head_.emplace();
-        res.version(version_);
-        res.result(static_cast<unsigned>(r.status));
-        for (auto& [name, value] : r.headers.entries())
-            if (!iequals(name, "content-length") && !iequals(name, "transfer-encoding")) res.insert(name, value);
-        res.set(http::field::server, "stratus");
-        res.set(http::field::date, http_date());
         // HTTP/1.0 has no chunks: the body ends with the connection.
-        bool chunked = version_ >= 11 && !head_;
-        bool keep_alive = keep_alive_ && !r.close && !stopping_ && (chunked || head_);
-        res.keep_alive(keep_alive);
-        if (chunked) res.chunked(true);
+        framing.chunked = version_ >= 11 && !head_;
+        framing.keep_alive = framing.keep_alive && (framing.chunked || head_);
+    } else if (r.file) {
+        framing.content_length = r.file->length;
+    } else if (r.status == 304) {
+        // Not Modified has no body and, as S3 and most servers send it, no Content-Length
+        // (RFC 9110 15.4.5 allows only the length a 200 would have had).
+    } else if (head_) {
+        // No body on HEAD; Content-Length describes what GET would send.
+        framing.content_length = r.body.size();
+        if (auto given = r.headers.get("content-length")) {
+            std::uint64_t n = 0;
+            auto [end, ec] = std::from_chars(given->data(), given->data() + given->size(), n);
+            if (ec == std::errc() && end == given->data() + given->size()) framing.content_length = n;
+        }
+    } else {
+        framing.content_length = r.body.size();
+    }
+    out_head_.clear();
+    if (auto dropped = append_response_head(out_head_, r.status, r.headers, framing, http_date()))
+        log::warn("{} response header(s) with a bad name or a CR, LF or NUL in the value not sent", dropped);
+    bool keep_alive = framing.keep_alive;
+    out_status_ = r.status;
+    out_operation_ = std::move(r.operation);
+    arm_deadline();  // a client that stops reading is cut off too
+    if (r.stream) {
+        bool chunked = framing.chunked;
         if (head_) r.stream->close();
         stream_ = head_ ? nullptr : std::move(r.stream);
-        file_status_ = r.status;
-        file_operation_ = std::move(r.operation);
-        arm_deadline();
-        auto sr = std::make_shared<http::response_serializer<http::empty_body>>(res);
-        sr->split(true);
-        http::async_write_header(socket_, *sr, [self = shared_from_this(), sr, keep_alive, chunked](beast::error_code ec, std::size_t) {
+        net::async_write(socket_, net::buffer(out_head_), [self = shared_from_this(), keep_alive, chunked](beast::error_code ec, std::size_t) {
             if (ec || !self->stream_) {
                 if (self->stream_) self->stream_->close();
-                self->log_done(self->file_status_, self->file_operation_);
-                self->stream_head_.reset();
+                self->log_done(self->out_status_, self->out_operation_);
                 self->stream_.reset();
                 return self->on_write(ec, keep_alive);
             }
@@ -572,27 +589,11 @@ void Session::write(Response&& r) {
     }
     if (r.file) {
         // Head first (with the file's length), then the file bytes; HEAD sends the head only.
-        auto& res = file_head_.emplace();
-        res.version(version_);
-        res.result(static_cast<unsigned>(r.status));
-        for (auto& [name, value] : r.headers.entries())
-            if (!iequals(name, "content-length")) res.insert(name, value);
-        res.set(http::field::server, "stratus");
-        res.set(http::field::date, http_date());
-        bool keep_alive = keep_alive_ && !r.close && !stopping_;
-        res.keep_alive(keep_alive);
-        res.set(http::field::content_length, std::to_string(r.file->length));
         file_ = head_ ? nullptr : std::move(r.file);
         file_sent_ = 0;
-        file_status_ = r.status;
-        file_operation_ = std::move(r.operation);
-        arm_deadline();
-        auto sr = std::make_shared<http::response_serializer<http::empty_body>>(res);
-        sr->split(true);
-        http::async_write_header(socket_, *sr, [self = shared_from_this(), sr, keep_alive](beast::error_code ec, std::size_t) {
+        net::async_write(socket_, net::buffer(out_head_), [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
             if (ec || !self->file_) {
-                self->log_done(self->file_status_, self->file_operation_);
-                self->file_head_.reset();
+                self->log_done(self->out_status_, self->out_operation_);
                 self->file_.reset();
                 return self->on_write(ec, keep_alive);
             }
@@ -600,40 +601,15 @@ void Session::write(Response&& r) {
         });
         return;
     }
-    auto& res = response_.emplace();
-    res.version(version_);
-    res.result(static_cast<unsigned>(r.status));
-    std::optional<std::string> head_length;
-    for (auto& [name, value] : r.headers.entries()) {
-        if (iequals(name, "content-length")) {
-            head_length = value;
-            continue;
-        }
-        res.insert(name, value);
-    }
-    res.set(http::field::server, "stratus");
-    res.set(http::field::date, http_date());
-    bool keep_alive = keep_alive_ && !r.close && !stopping_;
-    res.keep_alive(keep_alive);
-    if (r.status == 304) {
-        // Not Modified has no body and, as S3 and most servers send it, no Content-Length
-        // (RFC 9110 15.4.5 allows only the length a 200 would have had).
-    } else if (head_) {
-        // No body on HEAD; Content-Length describes what GET would send.
-        res.set(http::field::content_length, head_length.value_or(std::to_string(r.body.size())));
-    } else {
-        res.body() = std::move(r.body);
-        res.content_length(res.body().size());
-    }
-    int status = r.status;
-    std::string operation = std::move(r.operation);
-    arm_deadline();  // a client that stops reading is cut off too
-    http::async_write(socket_, res,
-                      [self = shared_from_this(), keep_alive, status, operation = std::move(operation)](
-                          beast::error_code ec, std::size_t) {
-                          self->log_done(status, operation);
-                          self->on_write(ec, keep_alive);
-                      });
+    // One write of head and body (one sendmsg with two pieces while the socket has room).
+    if (head_ || r.status == 304) r.body.clear();
+    out_body_ = std::move(r.body);
+    std::array<net::const_buffer, 2> pieces{net::buffer(out_head_), net::buffer(out_body_)};
+    net::async_write(socket_, pieces, [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+        self->log_done(self->out_status_, self->out_operation_);
+        std::string().swap(self->out_body_);  // a 1 MB Scan page is not kept per connection
+        self->on_write(ec, keep_alive);
+    });
 }
 
 void Session::log_done(int status, const std::string& operation) {
@@ -667,7 +643,6 @@ void Session::write_file_chunk(bool keep_alive) {
                 socket_.async_wait(tcp::socket::wait_write, [self = shared_from_this(), keep_alive](beast::error_code ec) {
                     if (ec) {
                         self->file_.reset();
-                        self->file_head_.reset();
                         return self->on_write(ec, keep_alive);
                     }
                     self->write_file_chunk(keep_alive);
@@ -680,20 +655,17 @@ void Session::write_file_chunk(bool keep_alive) {
             }
             if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
                 file_.reset();
-                file_head_.reset();
                 return on_write(beast::error_code(errno, beast::system_category()), keep_alive);
             }
             // The file shrank or failed under us: the promised length cannot be sent.
             log::error("response body file send failed after {} bytes", file_sent_);
             file_.reset();
-            file_head_.reset();
             return close();
         }
         if (nb) sendfile_failed_ = true;
     }
     if (file_sent_ >= file_->length) {
-        log_done(file_status_, file_operation_);
-        file_head_.reset();
+        log_done(out_status_, out_operation_);
         file_.reset();
         return on_write({}, keep_alive);
     }
@@ -707,7 +679,6 @@ void Session::write_file_chunk(bool keep_alive) {
         // The file shrank or failed under us: the promised length cannot be sent.
         log::error("response body file read failed after {} bytes", file_sent_);
         file_.reset();
-        file_head_.reset();
         return close();
     }
     arm_deadline();
@@ -715,7 +686,6 @@ void Session::write_file_chunk(bool keep_alive) {
                      [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t sent) {
                          if (ec) {
                              self->file_.reset();
-                             self->file_head_.reset();
                              return self->on_write(ec, keep_alive);
                          }
                          self->file_sent_ += sent;
@@ -754,9 +724,8 @@ void Session::pump_stream(bool keep_alive, bool chunked) {
     net::async_write(socket_, net::buffer(stream_out_), [self, keep_alive, chunked, done](beast::error_code ec, std::size_t) {
         if (ec || done) {
             if (ec) self->stream_->close();
-            self->log_done(self->file_status_, self->file_operation_);
+            self->log_done(self->out_status_, self->out_operation_);
             self->stream_.reset();
-            self->stream_head_.reset();
             self->stream_out_.clear();
             return self->on_write(ec, keep_alive);
         }
@@ -766,7 +735,7 @@ void Session::pump_stream(bool keep_alive, bool chunked) {
 
 void Session::on_write(beast::error_code ec, bool keep_alive) {
     busy_ = false;
-    response_.reset();
+    if (out_head_.capacity() > 4096) std::string().swap(out_head_);  // many S3 metadata headers
     if (ec) return close();
     if (!keep_alive) {
         // A body we refused is still arriving: closing now would make the kernel reset
