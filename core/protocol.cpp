@@ -26,15 +26,19 @@ std::mt19937_64& rng() {
 // per draw). Either keeps the generator off the profile of small requests.
 std::string random_chars(std::string_view alphabet, std::size_t n) {
     std::string out(n, '\0');
+    char* p = out.data();
     const std::uint64_t base = alphabet.size();
     const int bits = std::bit_width(base - 1);  // what one character uses of the draw, rounded up
-    if (std::has_single_bit(base)) {
+    if ((base & (base - 1)) == 0) {
+        // k bits per character, 64 / k characters per draw (12 of base32hex's 5 bits).
         const std::uint64_t mask = base - 1;
-        const int per_draw = 64 / bits;
-        for (std::size_t i = 0; i < n;) {
+        const std::size_t per_draw = static_cast<std::size_t>(64 / bits);
+        std::size_t i = 0;
+        for (; i + per_draw <= n; i += per_draw) {
             std::uint64_t word = rng()();
-            for (int k = 0; k < per_draw && i < n; ++k, ++i, word >>= bits) out[i] = alphabet[word & mask];
+            for (std::size_t k = 0; k < per_draw; ++k, word >>= bits) p[i + k] = alphabet[word & mask];
         }
+        for (std::uint64_t word = i < n ? rng()() : 0; i < n; ++i, word >>= bits) p[i] = alphabet[word & mask];
         return out;
     }
     std::uint64_t word = 0, left = 0;
@@ -169,6 +173,7 @@ void stamp_response(const Protocol& protocol, const Request& request, Response& 
 
 Response json_response(const Protocol& protocol, std::string body, int status) {
     Response r;
+    r.headers.reserve(4);  // the type here; request id, CRC (and S3's host id) by stamp_response
     r.status = status;
     r.headers.set("Content-Type", std::string(content_type(protocol.wire)));
     r.body = std::move(body);
