@@ -1,5 +1,6 @@
 #include "core/group_commit.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include "core/log.hpp"
@@ -44,10 +45,29 @@ std::size_t GroupCommit::jobs() const {
 }
 
 void GroupCommit::loop() {
+    const bool deferred = env_.options().durability == Durability::full;
+    std::deque<Job> settling;  // committed, done once env_.durable_through() >= settle_at
+    std::uint64_t settle_at = 0;
     std::unique_lock lock(mutex_);
     for (;;) {
-        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;  // stopping, and everything submitted has run
+        cv_.wait(lock, [&] { return stopping_ || !queue_.empty() || !settling.empty(); });
+        if (queue_.empty()) {
+            if (settling.empty()) return;  // stopping, and everything submitted has run
+            // Nothing to commit next whose flush would cover the last meta page.
+            lock.unlock();
+            if (env_.durable_through() < settle_at) {
+                try {
+                    env_.sync();
+                } catch (...) {
+                    // Committed but not known to be on disk: not acknowledged as a success.
+                    for (Job& job : settling)
+                        if (!job.error) job.error = std::current_exception();
+                }
+            }
+            finish(settling);
+            lock.lock();
+            continue;
+        }
         std::deque<Job> group;
         while (!queue_.empty() && group.size() < max_group_) {
             group.push_back(std::move(queue_.front()));
@@ -56,17 +76,28 @@ void GroupCommit::loop() {
         ++groups_;
         jobs_ += group.size();
         lock.unlock();
-        run_group(group);
+        std::uint64_t committed = run_group(group);
+        if (!deferred) {
+            finish(group);
+        } else {
+            // This group's commit flushed the previous group's meta page.
+            if (!settling.empty() && env_.durable_through() >= settle_at) finish(settling);
+            settle_at = std::max(settle_at, committed);
+            for (Job& job : group) settling.push_back(std::move(job));
+        }
         lock.lock();
     }
 }
 
-void GroupCommit::run_group(std::deque<Job>& group) {
-    std::vector<std::exception_ptr> errors(group.size());
+std::uint64_t GroupCommit::run_group(std::deque<Job>& group) {
+    const bool deferred = env_.options().durability == Durability::full;
     std::vector<bool> out(group.size(), false);  // failed: left out of the rerun
+    std::uint64_t committed = 0;
     for (;;) {
         try {
             env_.write([&](WriteTxn& txn) {
+                if (deferred) txn.defer_meta_sync();
+                std::uint64_t before = txn.writes();
                 for (std::size_t i = 0; i < group.size(); ++i) {
                     if (out[i]) continue;
                     try {
@@ -74,35 +105,42 @@ void GroupCommit::run_group(std::deque<Job>& group) {
                     } catch (const Error& e) {
                         // A full map is the group's problem: Env::write grows it and reruns.
                         if (e.code() == MDB_MAP_FULL) throw;
-                        errors[i] = std::current_exception();
+                        group[i].error = std::current_exception();
                         out[i] = true;
                         throw Rerun{};
                     } catch (...) {
                         if (txn.map_full()) throw;
-                        errors[i] = std::current_exception();
+                        group[i].error = std::current_exception();
                         out[i] = true;
                         throw Rerun{};
                     }
                 }
+                committed = txn.writes() != before ? txn.id() : 0;
             });
         } catch (const Rerun&) {
             continue;
         } catch (...) {
             // The commit (or the transaction's start) failed: every job still in it fails.
+            committed = 0;
             for (std::size_t i = 0; i < group.size(); ++i)
-                if (!out[i]) errors[i] = std::current_exception();
+                if (!out[i]) group[i].error = std::current_exception();
         }
         break;
     }
-    for (std::size_t i = 0; i < group.size(); ++i) {
+    return committed;
+}
+
+void GroupCommit::finish(std::deque<Job>& jobs) {
+    for (Job& job : jobs) {
         try {
-            group[i].done(errors[i]);
+            job.done(job.error);
         } catch (const std::exception& e) {
             log::error("group commit: a completion failed: {}", e.what());
         } catch (...) {
             log::error("group commit: a completion failed");
         }
     }
+    jobs.clear();
 }
 
 }  // namespace stratus::core::lmdb

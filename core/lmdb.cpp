@@ -34,6 +34,15 @@ struct EnvState {
     std::condition_variable flush_cv;
     bool stopping = false;               // guarded by flush_mutex
     std::atomic<bool> dirty{false};      // committed since the last fsync
+    // Ids of the last commit, and of the last one known to be on disk with its meta page.
+    std::atomic<std::uint64_t> committed_txnid{0};
+    std::atomic<std::uint64_t> durable_txnid{0};
+    static void raise(std::atomic<std::uint64_t>& to, std::uint64_t id) noexcept {
+        std::uint64_t seen = to.load();
+        while (seen < id && !to.compare_exchange_weak(seen, id)) {
+        }
+    }
+    void mark_durable(std::uint64_t id) noexcept { raise(durable_txnid, id); }
     std::atomic<int> flush_error{0};
     std::thread flusher;
 
@@ -190,9 +199,11 @@ void EnvState::flush_loop() {
 // reads the map that a resize replaces.
 int EnvState::sync_now() {
     dirty.store(false);
+    std::uint64_t committed = committed_txnid.load();  // read first: these are what the sync covers
     std::shared_lock lock(resize_mutex);
     int rc = mdb_env_sync(env, 1);
     if (rc != MDB_SUCCESS) dirty.store(true);
+    else mark_durable(committed);
     return rc;
 }
 
@@ -230,7 +241,7 @@ Env Env::open(const std::string& dir, const EnvOptions& options) {
     // request, and a thread may then hold several; without it reader slots are tied to
     // threads. (Write transactions stay bound to their thread regardless.)
     unsigned flags = options.flags | MDB_NOTLS;
-    if (options.durability == Durability::normal) flags |= MDB_NOSYNC;
+    flags |= options.durability == Durability::normal ? MDB_NOSYNC : MDB_NOMETASYNC;
     check(mdb_env_open(state->env, dir.c_str(), flags, 0644), "mdb_env_open " + dir);
 
     // lmdb.h caveats: a process that died inside a read transaction leaves a stale
@@ -238,6 +249,10 @@ Env Env::open(const std::string& dir, const EnvOptions& options) {
     // when we are its first opener; this covers a concurrent opener's dead readers.)
     int dead = 0;
     check(mdb_reader_check(state->env, &dead), "mdb_reader_check");
+    MDB_envinfo opened{};
+    check(mdb_env_info(state->env, &opened), "mdb_env_info");
+    state->committed_txnid.store(opened.me_last_txnid);
+    state->durable_txnid.store(opened.me_last_txnid);  // what a reopen finds is what is on disk
 
     if (options.durability == Durability::normal) {
         EnvState* s = state.get();
@@ -250,7 +265,11 @@ Dbi Env::open_db(std::string_view name, unsigned flags) {
     const std::string owned(name);  // mdb_dbi_open wants a NUL-terminated name
     MDB_dbi dbi = write([&](WriteTxn& txn) {
         MDB_dbi out = 0;
-        int rc = mdb_dbi_open(txn.handle(), owned.c_str(), flags, &out);
+        int rc = mdb_dbi_open(txn.handle(), owned.c_str(), flags & ~unsigned{MDB_CREATE}, &out);
+        if (rc == MDB_NOTFOUND && (flags & MDB_CREATE) != 0) {
+            rc = mdb_dbi_open(txn.handle(), owned.c_str(), flags, &out);
+            if (rc == MDB_SUCCESS) ++state_->writes;  // a new database record: the commit writes
+        }
         if (rc != MDB_SUCCESS) fail(state_.get(), rc, "mdb_dbi_open " + owned);
         return out;
     });
@@ -274,6 +293,8 @@ void Env::sync() {
     int rc = state_->sync_now();
     if (rc != MDB_SUCCESS) throw Error(rc, "mdb_env_sync");
 }
+
+std::uint64_t Env::durable_through() const noexcept { return state_->durable_txnid.load(); }
 
 EnvStats Env::stats() const {
     std::shared_lock lock(state_->resize_mutex);
@@ -380,7 +401,9 @@ WriteTxn WriteTxn::begin(Env& env) {
         mdb_txn_abort(txn);
         throw Error(rc, "mdb_env_info");
     }
-    return WriteTxn(&state, std::move(lock), txn, info.me_mapsize);
+    WriteTxn out(&state, std::move(lock), txn, info.me_mapsize);
+    out.writes_at_begin_ = state.writes;
+    return out;
 }
 
 bool WriteTxn::map_full() const noexcept { return txn_ != nullptr && state_->map_full.load(); }
@@ -430,12 +453,36 @@ void WriteTxn::commit() {
     // commit succeeds, so it must not reach mdb_txn_abort afterwards.
     MDB_txn* txn = std::exchange(txn_, nullptr);
     if (txn == nullptr) throw std::logic_error("lmdb: commit of a transaction that has ended");
+    std::uint64_t id = mdb_txn_id(txn);
+    // A transaction that changed nothing commits as nothing: no pages, no sync, no new id.
+    bool wrote = state_->writes != writes_at_begin_;
     int rc = mdb_txn_commit(txn);
-    lock_.unlock();
     // Not fail(): LMDB's writer lock is released, the map_full flag may already belong
     // to the next writer. Env::write reads MDB_MAP_FULL from the Error's code instead.
-    if (rc != MDB_SUCCESS) throw Error(rc, "mdb_txn_commit");
-    if (state_->options.durability == Durability::normal) state_->dirty.store(true);
+    if (rc != MDB_SUCCESS) {
+        lock_.unlock();
+        throw Error(rc, "mdb_txn_commit");
+    }
+    if (wrote) {
+        EnvState::raise(state_->committed_txnid, id);  // a later writer may have stored already
+        if (state_->options.durability == Durability::normal) {
+            state_->dirty.store(true);
+        } else {
+            // This commit's fdatasync (MDB_NOMETASYNC) came after the previous meta write.
+            state_->mark_durable(id - 1);
+            if (defer_meta_sync_) {
+                state_->dirty.store(true);  // flushed at the latest when the Env closes
+            } else {
+                rc = mdb_env_sync(state_->env, 1);
+                if (rc != MDB_SUCCESS) {
+                    lock_.unlock();
+                    throw Error(rc, "mdb_env_sync");
+                }
+                state_->mark_durable(id);
+            }
+        }
+    }
+    lock_.unlock();
     for (auto& fn : std::exchange(after_commit_, {})) fn();
 }
 

@@ -74,7 +74,13 @@ enum class Durability {
     // lmdb.h on MDB_NOSYNC, keeps the database consistent on a filesystem that
     // preserves write order, because MDB_WRITEMAP is not used.
     normal,
-    // Every commit fsyncs before returning.
+    // Every commit is on disk before Env::write returns. MDB_NOMETASYNC: a commit
+    // fdatasyncs its data pages (which also flushes the previous commit's meta page),
+    // then writes its own meta page without a flush; WriteTxn::commit then fdatasyncs
+    // once more for that meta page, unless the transaction deferred it
+    // (WriteTxn::defer_meta_sync: group commit lets the next group's commit flush it,
+    // one flush per group instead of two). lmdb.h on MDB_NOMETASYNC: it "maintains
+    // database integrity"; a crash before the meta flush undoes only that commit.
     full,
 };
 
@@ -190,6 +196,11 @@ public:
     // takes the shared resize lock, so call it outside transactions.
     void sync();
 
+    // Durability::full: the id of the last committed transaction known to be on disk
+    // (meta page included); every commit up to it survives a power loss. Durability::
+    // normal: the same after Env::sync (the flusher's syncs count too).
+    std::uint64_t durable_through() const noexcept;
+
     EnvStats stats() const;
     const EnvOptions& options() const noexcept;
     MDB_env* handle() const noexcept;
@@ -294,6 +305,13 @@ public:
     // must not throw and must not begin a transaction of this Env.
     void after_commit(std::function<void()> fn) { after_commit_.push_back(std::move(fn)); }
 
+    // Durability::full: commit() returns once the data pages are on disk but without
+    // flushing the meta page that makes them the database's state; the commit is
+    // durable when Env::durable_through() reaches its id(), which the next writing
+    // commit or an Env::sync() brings about. For GroupCommit, which answers a group's
+    // clients only then. No effect under Durability::normal.
+    void defer_meta_sync() noexcept { defer_meta_sync_ = true; }
+
 private:
     friend class Env;
     friend class JoinWrites;
@@ -302,6 +320,8 @@ private:
         : Txn(state, std::move(lock), txn), map_size_(map_size) {}
 
     std::size_t map_size_;  // map size when this txn began; fixed while it lives
+    std::uint64_t writes_at_begin_ = 0;
+    bool defer_meta_sync_ = false;
     std::vector<std::function<void()>> after_commit_;
 };
 

@@ -149,3 +149,67 @@ TEST_CASE("the committer runs everything submitted before it stops") {
     CHECK(failed.load() == 0);
     for (int i = 0; i < 100; ++i) CHECK(read_copy(env, db, "k" + std::to_string(i)) == "v");
 }
+
+TEST_CASE("with Durability::full a job is done only once its commit is on disk") {
+    TempDir dir;
+    lmdb::EnvOptions o;
+    o.durability = lmdb::Durability::full;
+    auto env = lmdb::Env::open(dir.path, o);
+    auto db = env.open_db("t");
+    std::promise<void> release, started;
+    std::atomic<int> done{0}, not_durable{0}, failed{0};
+    std::atomic<bool> third_ran{false}, third_submitted{false};
+    std::atomic<int> done_before_third{0};
+    auto check_durable = [&](std::shared_ptr<std::atomic<std::uint64_t>> id) {
+        return [&, id](std::exception_ptr e) {
+            if (e) ++failed;
+            if (env.durable_through() < id->load()) ++not_durable;
+            if (!third_ran.load()) ++done_before_third;
+            ++done;
+        };
+    };
+    {
+        lmdb::GroupCommit group(env);
+        block_committer(group, release.get_future().share(), started);
+        started.get_future().wait();
+        // The second group: ten writes, the first of which submits a third group while
+        // the second runs. The second group's meta page is flushed by the third group's
+        // commit, so none of its jobs may be done before the third group ran.
+        for (int i = 0; i < 10; ++i) {
+            auto id = std::make_shared<std::atomic<std::uint64_t>>(0);
+            group.submit(
+                [&, i, id](lmdb::WriteTxn& txn) {
+                    txn.put(db, "k" + std::to_string(i), "v");
+                    id->store(txn.id());
+                    if (i == 0 && !third_submitted.exchange(true)) {
+                        auto third_id = std::make_shared<std::atomic<std::uint64_t>>(0);
+                        group.submit(
+                            [&, third_id](lmdb::WriteTxn& t) {
+                                t.put(db, "third", "v");
+                                third_id->store(t.id());
+                                third_ran.store(true);
+                            },
+                            check_durable(third_id));
+                    }
+                },
+                check_durable(id));
+        }
+        release.set_value();
+        while (done.load() < 11) std::this_thread::yield();
+        CHECK(group.groups() == 3);
+        // A lone job: nothing follows it, so the committer flushes at once.
+        auto id = std::make_shared<std::atomic<std::uint64_t>>(0);
+        group.submit(
+            [&, id](lmdb::WriteTxn& txn) {
+                txn.put(db, "lone", "v");
+                id->store(txn.id());
+            },
+            check_durable(id));
+        while (done.load() < 12) std::this_thread::yield();
+    }
+    CHECK(failed.load() == 0);
+    CHECK(not_durable.load() == 0);
+    CHECK(done_before_third.load() == 0);
+    CHECK(read_copy(env, db, "third") == "v");
+    CHECK(read_copy(env, db, "lone") == "v");
+}

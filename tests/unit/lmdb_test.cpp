@@ -622,3 +622,67 @@ TEST_CASE("Env is movable and refuses unsupported flags") {
         CHECK_THROWS_AS(lmdb::Env::open(dir.path, o), std::invalid_argument);
     }
 }
+
+TEST_CASE("Durability::full: a commit counts as durable once its meta page is flushed") {
+    TempDir dir;
+    lmdb::EnvOptions o;
+    o.durability = lmdb::Durability::full;
+    std::uint64_t first = 0, deferred = 0, next = 0;
+    {
+        auto env = lmdb::Env::open(dir.path, o);
+        auto db = env.open_db("items");
+        CHECK(env.durable_through() >= 1);  // open_db committed, with its own flush
+        first = env.write([&](lmdb::WriteTxn& txn) {
+            txn.put(db, "a", "1");
+            return txn.id();
+        });
+        CHECK(env.durable_through() == first);  // a plain commit flushes its meta page too
+
+        deferred = env.write([&](lmdb::WriteTxn& txn) {
+            txn.defer_meta_sync();
+            txn.put(db, "b", "2");
+            return txn.id();
+        });
+        CHECK(deferred == first + 1);
+        CHECK(env.durable_through() == first);  // data flushed, meta page not yet
+
+        env.write([&](lmdb::WriteTxn& txn) {  // changes nothing: no commit, no flush
+            txn.defer_meta_sync();
+            CHECK(txn.get(db, "b") == "2");
+        });
+        CHECK(env.durable_through() == first);
+
+        next = env.write([&](lmdb::WriteTxn& txn) {
+            txn.defer_meta_sync();
+            txn.put(db, "c", "3");
+            return txn.id();
+        });
+        CHECK(env.durable_through() == deferred);  // next's data flush covered deferred's meta page
+        env.sync();
+        CHECK(env.durable_through() == next);
+
+        env.write([&](lmdb::WriteTxn& txn) {
+            txn.defer_meta_sync();
+            txn.put(db, "d", "4");
+        });
+        // Closing flushes what a deferred commit left.
+    }
+    auto env = lmdb::Env::open(dir.path, o);
+    auto db = env.open_db("items", 0);
+    CHECK(env.durable_through() == next + 1);
+    CHECK(read_copy(env, db, "d") == "4");
+}
+
+TEST_CASE("Durability::normal: commits count as durable after a sync") {
+    TempDir dir;
+    auto env = lmdb::Env::open(dir.path);
+    auto db = env.open_db("items");
+    std::uint64_t before = env.durable_through();
+    std::uint64_t id = env.write([&](lmdb::WriteTxn& txn) {
+        txn.put(db, "a", "1");
+        return txn.id();
+    });
+    CHECK(env.durable_through() >= before);
+    env.sync();
+    CHECK(env.durable_through() == id);
+}

@@ -1,5 +1,7 @@
 """kill -9 during a DynamoDB write load loses no acknowledged write: every PutItem and
-TransactWriteItems that returned 200 is there after a restart on the same data dir."""
+TransactWriteItems that returned 200 is there after a restart on the same data dir, with
+the default durability and with --durability full (where a group's clients are answered
+only after the next group's commit, or a sync, has flushed its meta page)."""
 
 import threading
 import time
@@ -14,7 +16,13 @@ from daemon import Daemon
 
 class KillDuringLoadTest(unittest.TestCase):
     def test_acknowledged_writes_survive_kill_9(self):
-        d = Daemon().start()
+        self.check()
+
+    def test_acknowledged_writes_survive_kill_9_with_full_durability(self):
+        self.check("--durability", "full")
+
+    def check(self, *args):
+        d = Daemon(*args).start()
         table = "dur-" + uuid.uuid4().hex[:8]
         ddb = d.client("dynamodb")
         ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
@@ -56,7 +64,7 @@ class KillDuringLoadTest(unittest.TestCase):
         keys = [k for a in acked for k in a]
         self.assertGreater(len(keys), 100)
 
-        d2 = Daemon(data_dir=d.data_dir).start()
+        d2 = Daemon(*args, data_dir=d.data_dir).start()
         try:
             c = d2.client("dynamodb")
             for i in range(0, len(keys), 100):
