@@ -26,8 +26,10 @@ struct EnvState {
     // time, so while a WriteTxn is open the flag is its own.
     std::atomic<bool> map_full{false};
     std::atomic<std::size_t> resizes{0};
-    // Successful changes by write transactions; only the writer-lock holder touches it.
+    // Successful changes by write transactions, and write transactions begun; only the
+    // writer-lock holder touches them.
     std::uint64_t writes = 0;
+    std::uint64_t write_serials = 0;
 
     // Durability::normal flusher.
     std::mutex flush_mutex;
@@ -328,7 +330,8 @@ Txn::Txn(Txn&& other) noexcept
     : state_(other.state_),
       lock_(std::move(other.lock_)),
       txn_(std::exchange(other.txn_, nullptr)),
-      read_only_(other.read_only_) {}
+      read_only_(other.read_only_),
+      write_serial_(other.write_serial_) {}
 
 Txn& Txn::operator=(Txn&& other) noexcept {
     if (this != &other) {
@@ -337,6 +340,7 @@ Txn& Txn::operator=(Txn&& other) noexcept {
         lock_ = std::move(other.lock_);
         txn_ = std::exchange(other.txn_, nullptr);
         read_only_ = other.read_only_;
+        write_serial_ = other.write_serial_;
     }
     return *this;
 }
@@ -403,6 +407,7 @@ WriteTxn WriteTxn::begin(Env& env) {
     }
     WriteTxn out(&state, std::move(lock), txn, info.me_mapsize);
     out.writes_at_begin_ = state.writes;
+    out.write_serial_ = ++state.write_serials;
     return out;
 }
 
@@ -449,10 +454,13 @@ void WriteTxn::clear(Dbi dbi) {
 }
 
 void WriteTxn::commit() {
+    if (txn_ == nullptr) throw std::logic_error("lmdb: commit of a transaction that has ended");
+    // Still open: a hook that throws leaves the transaction to be aborted.
+    for (std::size_t i = 0; i < before_commit_.size(); ++i) before_commit_[i](*this);
+    before_commit_.clear();
     // lmdb.h, mdb_txn_commit: "The transaction handle is freed" whether or not the
     // commit succeeds, so it must not reach mdb_txn_abort afterwards.
     MDB_txn* txn = std::exchange(txn_, nullptr);
-    if (txn == nullptr) throw std::logic_error("lmdb: commit of a transaction that has ended");
     std::uint64_t id = mdb_txn_id(txn);
     // A transaction that changed nothing commits as nothing: no pages, no sync, no new id.
     bool wrote = state_->writes != writes_at_begin_;

@@ -237,6 +237,9 @@ public:
     // read transactions of one Env with the same id see the same data). A write
     // transaction: the id it will commit as, which an abort gives to the next one.
     std::uint64_t id() const noexcept;
+    // A write transaction: a number no other write transaction of this process had (an
+    // aborted one's id() is reused; this is not). A read transaction: 0.
+    std::uint64_t write_serial() const noexcept { return write_serial_; }
 
 protected:
     Txn(detail::EnvState* state, std::shared_lock<std::shared_mutex>&& lock,
@@ -252,6 +255,7 @@ protected:
     // A read transaction: ending it resets it for reuse (mdb_txn_reset / mdb_txn_renew)
     // instead of freeing it.
     bool read_only_ = false;
+    std::uint64_t write_serial_ = 0;
 
 private:
     friend class Cursor;
@@ -305,6 +309,12 @@ public:
     // must not throw and must not begin a transaction of this Env.
     void after_commit(std::function<void()> fn) { after_commit_.push_back(std::move(fn)); }
 
+    // Runs `fn(*this)` when commit() is called, before LMDB commits: for writes gathered
+    // over the transaction and made once (a table's statistics). fn may write; what it
+    // throws ends the commit as a failing put would (Env::write grows the map and reruns
+    // on MDB_MAP_FULL). Dropped when the transaction aborts.
+    void before_commit(std::function<void(WriteTxn&)> fn) { before_commit_.push_back(std::move(fn)); }
+
     // Durability::full: commit() returns once the data pages are on disk but without
     // flushing the meta page that makes them the database's state; the commit is
     // durable when Env::durable_through() reaches its id(), which the next writing
@@ -322,6 +332,7 @@ private:
     std::size_t map_size_;  // map size when this txn began; fixed while it lives
     std::uint64_t writes_at_begin_ = 0;
     bool defer_meta_sync_ = false;
+    std::vector<std::function<void(WriteTxn&)>> before_commit_;
     std::vector<std::function<void()>> after_commit_;
 };
 

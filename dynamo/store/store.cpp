@@ -106,7 +106,7 @@ void Store::upgrade_table(lmdb::WriteTxn& txn, const TableDef& table) {
     }
     for (auto& index : table.indexes) {
         erase_prefix(txn, index_, u32be(index.id));
-        txn.del(meta_, "stats" + u32be(index.id));
+        drop_stats(txn, index.id);
         backfill_index(txn, table, index);
     }
     rebuild_ttl(txn, table);
@@ -232,7 +232,7 @@ void Store::schedule_purge(lmdb::WriteTxn& txn, char db, std::uint32_t id) {
 void Store::drop_table(lmdb::WriteTxn& txn, const TableDef& table) {
     schedule_purge(txn, 'i', table.id);
     schedule_purge(txn, 't', table.id);
-    txn.del(meta_, "stats" + u32be(table.id));
+    drop_stats(txn, table.id);
     for (auto& index : table.indexes) drop_index(txn, index);
     TableDef copy = table;
     streams_.disable(txn, copy);
@@ -241,7 +241,7 @@ void Store::drop_table(lmdb::WriteTxn& txn, const TableDef& table) {
 
 void Store::drop_index(lmdb::WriteTxn& txn, const IndexDef& index) {
     schedule_purge(txn, 'x', index.id);
-    txn.del(meta_, "stats" + u32be(index.id));
+    drop_stats(txn, index.id);
     txn.del(meta_, std::string(backfill_prefix) + u32be(index.id));
 }
 
@@ -557,17 +557,50 @@ void Store::backfill_index(lmdb::WriteTxn& txn, const TableDef& table, const Ind
         if (indexable(index, item)) put_index_entries(txn, only, item);
 }
 
-Stats Store::stats(const lmdb::Txn& txn, std::uint32_t id) const {
+Stats Store::stored_stats(const lmdb::Txn& txn, std::uint32_t id) const {
     auto v = txn.get(meta_, "stats" + u32be(id));
     if (!v || v->size() < 16) return {};
     return {read_i64be(v->substr(0, 8)), read_i64be(v->substr(8, 8))};
 }
 
+Stats Store::stats(const lmdb::Txn& txn, std::uint32_t id) const {
+    Stats s = stored_stats(txn, id);
+    // A write transaction sees its own changes not yet stored.
+    if (txn.write_serial() != 0 && txn.write_serial() == pending_stats_txn_)
+        if (auto it = pending_stats_.find(id); it != pending_stats_.end()) {
+            s.count += it->second.count;
+            s.bytes += it->second.bytes;
+        }
+    return s;
+}
+
 void Store::add_stats(lmdb::WriteTxn& txn, std::uint32_t id, std::int64_t count, std::int64_t bytes) {
-    Stats s = stats(txn, id);
+    if (pending_stats_txn_ != txn.write_serial()) {
+        // The first change in this transaction (what an aborted one left is dropped).
+        pending_stats_txn_ = txn.write_serial();
+        pending_stats_.clear();
+        txn.before_commit([this](lmdb::WriteTxn& t) { write_stats(t); });
+    }
+    Stats& s = pending_stats_[id];
     s.count += count;
     s.bytes += bytes;
-    txn.put(meta_, "stats" + u32be(id), i64be(s.count) + i64be(s.bytes));
+}
+
+void Store::write_stats(lmdb::WriteTxn& txn) {
+    if (pending_stats_txn_ != txn.write_serial()) return;
+    for (const auto& [id, change] : pending_stats_) {
+        if (change.count == 0 && change.bytes == 0) continue;
+        Stats s = stored_stats(txn, id);
+        s.count += change.count;
+        s.bytes += change.bytes;
+        txn.put(meta_, "stats" + u32be(id), i64be(s.count) + i64be(s.bytes));
+    }
+    pending_stats_.clear();
+}
+
+void Store::drop_stats(lmdb::WriteTxn& txn, std::uint32_t id) {
+    txn.del(meta_, "stats" + u32be(id));
+    if (pending_stats_txn_ == txn.write_serial()) pending_stats_.erase(id);
 }
 
 std::string Store::successor(std::string prefix) {
@@ -601,6 +634,7 @@ void Store::scan(const lmdb::Txn& txn, const Range& range, const std::function<b
 }
 
 void Store::reset(lmdb::WriteTxn& txn) {
+    if (pending_stats_txn_ == txn.write_serial()) pending_stats_.clear();
     txn.clear(catalog_);
     txn.clear(items_);
     txn.clear(index_);

@@ -155,7 +155,13 @@ public:
     static std::optional<Item> project_for_index(const TableDef& table, const IndexDef& index, const Item& item);
 
 private:
+    // A table's (or index's) statistics change once per write transaction, however many
+    // items it writes (a group of PutItems, a BatchWriteItem): add_stats gathers the
+    // changes, write_stats stores them just before the commit (WriteTxn::before_commit).
     void add_stats(core::lmdb::WriteTxn& txn, std::uint32_t id, std::int64_t count, std::int64_t bytes);
+    void write_stats(core::lmdb::WriteTxn& txn);
+    void drop_stats(core::lmdb::WriteTxn& txn, std::uint32_t id);
+    Stats stored_stats(const core::lmdb::Txn& txn, std::uint32_t id) const;
     void put_index_entries(core::lmdb::WriteTxn& txn, const TableDef& table, const Item& item);
     void erase_index_entries(core::lmdb::WriteTxn& txn, const TableDef& table, const Item& item);
     // Erases the entries of dbi starting with prefix, at most `limit`; returns how many.
@@ -184,6 +190,10 @@ private:
     // Tells this Store from one made later at the same address (the per-thread last-table
     // memo in table() is keyed by it and by the read transaction's snapshot id).
     const std::uint64_t serial_;
+    // The statistics changes of the write transaction with this write_serial(); only the
+    // holder of LMDB's writer lock touches them.
+    std::uint64_t pending_stats_txn_ = 0;
+    std::map<std::uint32_t, Stats> pending_stats_;
     core::lmdb::Dbi catalog_;
     core::lmdb::Dbi items_;
     core::lmdb::Dbi index_;

@@ -152,6 +152,48 @@ TEST_CASE("table statistics follow puts, replacements and deletions") {
     CHECK(stats() == std::pair{1L, 3L});
 }
 
+TEST_CASE("table statistics change once per transaction, and an aborted one changes nothing") {
+    Fixture f;
+    f.create("tbl");
+    auto stats = [&] {
+        json t = describe_table(f.ctx, {{"TableName", "tbl"}})["Table"];
+        return std::pair{t["ItemCount"].get<long>(), t["TableSizeBytes"].get<long>()};
+    };
+    auto item = [](const std::string& k, const std::string& v) {
+        return json{{"TableName", "tbl"}, {"Item", {{"pk", {{"S", k}}}, {"v", {{"S", v}}}}}};
+    };
+    std::uint32_t id = f.env.read([&](lmdb::ReadTxn& txn) { return f.store.find_table(txn, "tbl")->id; });
+    std::uint64_t writes_in_one = 0;
+    // Many writes in one transaction (as a group commit or a BatchWriteItem makes): the
+    // transaction sees its own changes, and the statistics are stored once.
+    f.env.write([&](lmdb::WriteTxn& txn) {
+        lmdb::JoinWrites join(txn);
+        std::uint64_t before = txn.writes();
+        put_item(f.ctx, item("a", "12345"));                   // +1, 2+1+1+5 = 9 bytes
+        put_item(f.ctx, item("b", "1"));                       // +1, 5 bytes
+        put_item(f.ctx, item("a", "1234567890"));              // replaced: 14 bytes instead of 9
+        delete_item(f.ctx, {{"TableName", "tbl"}, {"Key", {{"pk", {{"S", "b"}}}}}});  // -1, -5
+        Stats inside = f.store.stats(txn, id);
+        CHECK(inside.count == 1);
+        CHECK(inside.bytes == 14);
+        writes_in_one = txn.writes() - before;
+    });
+    CHECK(stats() == std::pair{1L, 14L});
+    // The four item writes only: the statistics were stored by the commit, once.
+    CHECK(writes_in_one == 4);
+
+    // A transaction that aborts: its changes, statistics included, are gone, and the next
+    // transaction does not inherit them.
+    CHECK_THROWS_AS(f.env.write([&](lmdb::WriteTxn& txn) {
+        lmdb::JoinWrites join(txn);
+        put_item(f.ctx, item("c", "x"));
+        throw std::runtime_error("abort");
+    }), std::runtime_error);
+    CHECK(stats() == std::pair{1L, 14L});
+    put_item(f.ctx, item("d", "x"));
+    CHECK(stats() == std::pair{2L, 14L + 5});
+}
+
 TEST_CASE("a big table's TTL entries are built in steps when TTL is enabled, writes kept meanwhile") {
     Fixture f;
     f.create("tbl");

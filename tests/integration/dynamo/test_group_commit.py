@@ -87,5 +87,38 @@ class GroupCommitTest(unittest.TestCase):
         self.assertEqual(found, {"good-%d" % i for i in range(60)})
 
 
+    def test_table_statistics_add_up_after_grouped_writes(self):
+        # A group's writes change the table's ItemCount and TableSizeBytes once, at its
+        # commit: whatever the grouping, they must match the items there. (AWS refreshes
+        # these about every six hours; stratus keeps them current.)
+        table = "gcstats-" + uuid.uuid4().hex[:8]
+        self.ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                              KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+
+        def put(c, k, v, **kw):
+            c.put_item(TableName=table, Item={"pk": {"S": k}, "v": {"S": v}}, **kw)
+            return "ok"
+        calls = [lambda c, i=i: put(c, "k%03d" % i, "x" * (i % 37)) for i in range(240)]
+        self.assertEqual(self.run_all(calls), ["ok"] * 240)
+        calls = ([lambda c, i=i: put(c, "k%03d" % i, "y" * (i % 11 + 50)) for i in range(0, 240, 3)]
+                 + [lambda c, i=i: c.delete_item(TableName=table, Key={"pk": {"S": "k%03d" % i}}) and "ok"
+                    for i in range(1, 240, 3)]
+                 + [lambda c, i=i: put(c, "k%03d" % i, "z", ConditionExpression="attribute_not_exists(pk)")
+                    for i in range(2, 240, 3)]
+                 + [lambda c, i=i: c.batch_write_item(RequestItems={table: [
+                     {"PutRequest": {"Item": {"pk": {"S": "b%03d-%d" % (i, j)}, "v": {"S": "w" * j}}}}
+                     for j in range(5)]}) and "ok" for i in range(20)])
+        out = self.run_all(calls)
+        self.assertEqual(out.count("ConditionalCheckFailedException"), 80)
+        self.assertEqual(out.count("ok"), len(calls) - 80)
+        items = []
+        for page in self.ddb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
+            items += page["Items"]
+        self.assertEqual(len(items), 240 - 80 + 100)
+        size = sum(len("pk") + len(it["pk"]["S"]) + len("v") + len(it["v"]["S"]) for it in items)
+        t = self.ddb.describe_table(TableName=table)["Table"]
+        self.assertEqual((t["ItemCount"], t["TableSizeBytes"]), (len(items), size))
+
 if __name__ == "__main__":
     unittest.main()
