@@ -42,8 +42,11 @@ bool header_safe(std::string_view name, std::string_view value) noexcept {
     if (name.empty()) return false;
     for (unsigned char c : name)
         if (!token_chars[c]) return false;
-    for (char c : value)
-        if (c == '\r' || c == '\n' || c == '\0') return false;
+    // CR (13), LF (10) and NUL (0) are all below 14: one comparison for nearly every byte.
+    for (char c : value) {
+        auto u = static_cast<unsigned char>(c);
+        if (u < 14 && (u == '\r' || u == '\n' || u == 0)) return false;
+    }
     return true;
 }
 

@@ -131,6 +131,15 @@ TEST_CASE("response head: a header that could split the response is not sent") {
     CHECK(header_safe("x-amz-meta-!#$%&'*+-.^_`|~", "v"));
     CHECK_FALSE(header_safe("x(y)", "v"));
     CHECK_FALSE(header_safe("x\xc3\xa9", "v"));
+    // Every byte value in a value, at its start, middle and end: only CR, LF and NUL refused.
+    for (int b = 0; b < 256; ++b) {
+        char c = static_cast<char>(b);
+        bool ok = b != '\r' && b != '\n' && b != 0;
+        CAPTURE(b);
+        CHECK(header_safe("x", std::string(1, c)) == ok);
+        CHECK(header_safe("x", std::string("ab") + c + "cd") == ok);
+        CHECK(header_safe("x", std::string("abcd") + c) == ok);
+    }
 }
 
 TEST_CASE("response head: appends to what is there") {
