@@ -45,6 +45,11 @@ struct Fixture : stratus::test::DynamoStore {
                        {"KeySchema", {{{"AttributeName", "g"}, {"KeyType", "HASH"}}}},
                        {"Projection", {{"ProjectionType", "ALL"}}}}}}}}})["TableDescription"]["GlobalSecondaryIndexes"][0];
     }
+    // DescribeTable's ItemCount and TableSizeBytes.
+    std::pair<long, long> table_stats(const std::string& table) {
+        json t = describe_table(ctx, {{"TableName", table}})["Table"];
+        return std::pair{t["ItemCount"].get<long>(), t["TableSizeBytes"].get<long>()};
+    }
     int steps(std::size_t budget) {
         int n = 0;
         while (env.write([&](lmdb::WriteTxn& txn) { return store.maintenance_step(txn, budget); })) ++n;
@@ -138,10 +143,7 @@ TEST_CASE("a GSI deleted while it is being backfilled stops its backfill") {
 TEST_CASE("table statistics follow puts, replacements and deletions") {
     Fixture f;
     f.create("tbl");
-    auto stats = [&] {
-        json t = describe_table(f.ctx, {{"TableName", "tbl"}})["Table"];
-        return std::pair{t["ItemCount"].get<long>(), t["TableSizeBytes"].get<long>()};
-    };
+    auto stats = [&] { return f.table_stats("tbl"); };
     put_item(f.ctx, {{"TableName", "tbl"}, {"Item", {{"pk", {{"S", "a"}}}, {"v", {{"S", "12345"}}}}}});
     CHECK(stats() == std::pair{1L, 2L + 1 + 1 + 5});  // "pk" + "a", "v" + "12345"
     put_item(f.ctx, {{"TableName", "tbl"}, {"Item", {{"pk", {{"S", "a"}}}, {"v", {{"S", "1234567890"}}}}}});
@@ -155,10 +157,7 @@ TEST_CASE("table statistics follow puts, replacements and deletions") {
 TEST_CASE("table statistics change once per transaction, and an aborted one changes nothing") {
     Fixture f;
     f.create("tbl");
-    auto stats = [&] {
-        json t = describe_table(f.ctx, {{"TableName", "tbl"}})["Table"];
-        return std::pair{t["ItemCount"].get<long>(), t["TableSizeBytes"].get<long>()};
-    };
+    auto stats = [&] { return f.table_stats("tbl"); };
     auto item = [](const std::string& k, const std::string& v) {
         return json{{"TableName", "tbl"}, {"Item", {{"pk", {{"S", k}}}, {"v", {{"S", v}}}}}};
     };
