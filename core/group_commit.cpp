@@ -55,16 +55,7 @@ void GroupCommit::loop() {
             if (settling.empty()) return;  // stopping, and everything submitted has run
             // Nothing to commit next whose flush would cover the last meta page.
             lock.unlock();
-            if (env_.durable_through() < settle_at) {
-                try {
-                    env_.sync();
-                } catch (...) {
-                    // Committed but not known to be on disk: not acknowledged as a success.
-                    for (Job& job : settling)
-                        if (!job.error) job.error = std::current_exception();
-                }
-            }
-            finish(settling);
+            settle(settling, settle_at, true);
             lock.lock();
             continue;
         }
@@ -80,10 +71,13 @@ void GroupCommit::loop() {
         if (!deferred) {
             finish(group);
         } else {
-            // This group's commit flushed the previous group's meta page.
-            if (!settling.empty() && env_.durable_through() >= settle_at) finish(settling);
+            // A group that wrote flushed the previous group's meta page with its own data;
+            // one that wrote nothing did not, so the earlier jobs get a flush of their own
+            // now rather than wait for a group that writes.
+            settle(settling, settle_at, committed == 0);
             settle_at = std::max(settle_at, committed);
             for (Job& job : group) settling.push_back(std::move(job));
+            if (committed == 0) settle(settling, settle_at, false);  // nothing of its own to flush
         }
         lock.lock();
     }
@@ -128,6 +122,21 @@ std::uint64_t GroupCommit::run_group(std::deque<Job>& group) {
         break;
     }
     return committed;
+}
+
+void GroupCommit::settle(std::deque<Job>& jobs, std::uint64_t through, bool flush) {
+    if (jobs.empty()) return;
+    if (env_.durable_through() < through) {
+        if (!flush) return;
+        try {
+            env_.sync();
+        } catch (...) {
+            // Committed but not known to be on disk: not acknowledged as a success.
+            for (Job& job : jobs)
+                if (!job.error) job.error = std::current_exception();
+        }
+    }
+    finish(jobs);
 }
 
 void GroupCommit::finish(std::deque<Job>& jobs) {

@@ -62,6 +62,9 @@ private:
     // Runs the group in one transaction; returns the id it committed as, or 0 when it
     // changed nothing (or failed).
     std::uint64_t run_group(std::deque<Job>& group);
+    // Finishes `jobs` once every commit up to `through` is on disk; with `flush`, syncs
+    // the Env first if it is not (without, leaves them waiting).
+    void settle(std::deque<Job>& jobs, std::uint64_t through, bool flush);
     static void finish(std::deque<Job>& jobs);
 
     Env& env_;

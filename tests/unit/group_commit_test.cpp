@@ -10,10 +10,12 @@
 #include <stdlib.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <future>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace lmdb = stratus::core::lmdb;
@@ -212,4 +214,49 @@ TEST_CASE("with Durability::full a job is done only once its commit is on disk")
     CHECK(done_before_third.load() == 0);
     CHECK(read_copy(env, db, "third") == "v");
     CHECK(read_copy(env, db, "lone") == "v");
+}
+
+TEST_CASE("with Durability::full a group that writes nothing does not hold back the earlier group's answers") {
+    TempDir dir;
+    lmdb::EnvOptions o;
+    o.durability = lmdb::Durability::full;
+    auto env = lmdb::Env::open(dir.path, o);
+    auto db = env.open_db("t");
+    std::promise<void> release, started;
+    std::atomic<bool> first_done{false}, seen_by_third{false};
+    std::atomic<int> done{0};
+    {
+        lmdb::GroupCommit group(env);
+        block_committer(group, release.get_future().share(), started);
+        started.get_future().wait();
+        // Group 2 writes; while it runs, group 3 (a read-only job) is queued, and while
+        // that runs, group 4, which waits for group 2's answer. Group 3 flushes nothing of
+        // its own, so group 2's meta page must be flushed and its job answered before
+        // group 4 runs: the committer never waits for a later writing group to do it.
+        group.submit(
+            [&](lmdb::WriteTxn& txn) {
+                txn.put(db, "k", "v");
+                group.submit(
+                    [&](lmdb::WriteTxn& t) {
+                        CHECK(t.get(db, "k") == "v");
+                        group.submit(
+                            [&](lmdb::WriteTxn&) {
+                                auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+                                while (!first_done.load() && std::chrono::steady_clock::now() < until)
+                                    std::this_thread::yield();
+                                seen_by_third.store(first_done.load());
+                            },
+                            [&](std::exception_ptr) { ++done; });
+                    },
+                    [&](std::exception_ptr) { ++done; });
+            },
+            [&](std::exception_ptr e) {
+                CHECK_FALSE(e);
+                first_done.store(true);
+                ++done;
+            });
+        release.set_value();
+        while (done.load() < 3) std::this_thread::yield();
+    }
+    CHECK(seen_by_third.load());
 }
