@@ -15,7 +15,10 @@ struct Rerun {};
 }  // namespace
 
 GroupCommit::GroupCommit(Env& env, std::size_t max_group)
-    : env_(env), max_group_(max_group == 0 ? 1 : max_group), thread_([this] { loop(); }) {}
+    : env_(env),
+      max_group_(max_group == 0 ? 1 : max_group),
+      deferred_(env.options().durability == Durability::full),
+      thread_([this] { loop(); }) {}
 
 GroupCommit::~GroupCommit() {
     {
@@ -45,7 +48,6 @@ std::size_t GroupCommit::jobs() const {
 }
 
 void GroupCommit::loop() {
-    const bool deferred = env_.options().durability == Durability::full;
     std::deque<Job> settling;  // committed, done once env_.durable_through() >= settle_at
     std::uint64_t settle_at = 0;
     std::unique_lock lock(mutex_);
@@ -68,7 +70,7 @@ void GroupCommit::loop() {
         jobs_ += group.size();
         lock.unlock();
         std::uint64_t committed = run_group(group);
-        if (!deferred) {
+        if (!deferred_) {
             finish(group);
         } else {
             // A group that wrote flushed the previous group's meta page with its own data;
@@ -84,13 +86,12 @@ void GroupCommit::loop() {
 }
 
 std::uint64_t GroupCommit::run_group(std::deque<Job>& group) {
-    const bool deferred = env_.options().durability == Durability::full;
     std::vector<bool> out(group.size(), false);  // failed: left out of the rerun
     std::uint64_t committed = 0;
     for (;;) {
         try {
             env_.write([&](WriteTxn& txn) {
-                if (deferred) txn.defer_meta_sync();
+                if (deferred_) txn.defer_meta_sync();
                 std::uint64_t before = txn.writes();
                 for (std::size_t i = 0; i < group.size(); ++i) {
                     if (out[i]) continue;

@@ -69,6 +69,8 @@ private:
 
     Env& env_;
     std::size_t max_group_;
+    // Durability::full: jobs are done only once a later flush covers their meta page.
+    const bool deferred_;
     mutable std::mutex mutex_;
     std::condition_variable cv_;
     std::deque<Job> queue_;

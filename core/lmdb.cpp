@@ -465,32 +465,21 @@ void WriteTxn::commit() {
     // A transaction that changed nothing commits as nothing: no pages, no sync, no new id.
     bool wrote = state_->writes != writes_at_begin_;
     int rc = mdb_txn_commit(txn);
+    lock_.unlock();
     // Not fail(): LMDB's writer lock is released, the map_full flag may already belong
     // to the next writer. Env::write reads MDB_MAP_FULL from the Error's code instead.
-    if (rc != MDB_SUCCESS) {
-        lock_.unlock();
-        throw Error(rc, "mdb_txn_commit");
-    }
+    if (rc != MDB_SUCCESS) throw Error(rc, "mdb_txn_commit");
     if (wrote) {
         EnvState::raise(state_->committed_txnid, id);  // a later writer may have stored already
-        if (state_->options.durability == Durability::normal) {
-            state_->dirty.store(true);
-        } else {
+        // Durability::normal: for the flusher. full: a meta page not flushed yet.
+        state_->dirty.store(true);
+        if (state_->options.durability == Durability::full) {
             // This commit's fdatasync (MDB_NOMETASYNC) came after the previous meta write.
             state_->mark_durable(id - 1);
-            if (defer_meta_sync_) {
-                state_->dirty.store(true);  // flushed at the latest when the Env closes
-            } else {
-                rc = mdb_env_sync(state_->env, 1);
-                if (rc != MDB_SUCCESS) {
-                    lock_.unlock();
-                    throw Error(rc, "mdb_env_sync");
-                }
-                state_->mark_durable(id);
-            }
+            if (!defer_meta_sync_)
+                if (int sync_rc = state_->sync_now(); sync_rc != MDB_SUCCESS) throw Error(sync_rc, "mdb_env_sync");
         }
     }
-    lock_.unlock();
     for (auto& fn : std::exchange(after_commit_, {})) fn();
 }
 

@@ -587,7 +587,6 @@ void Store::add_stats(lmdb::WriteTxn& txn, std::uint32_t id, std::int64_t count,
 }
 
 void Store::write_stats(lmdb::WriteTxn& txn) {
-    if (pending_stats_txn_ != txn.write_serial()) return;
     for (const auto& [id, change] : pending_stats_) {
         if (change.count == 0 && change.bytes == 0) continue;
         Stats s = stored_stats(txn, id);

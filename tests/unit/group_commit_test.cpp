@@ -43,6 +43,12 @@ void block_committer(lmdb::GroupCommit& group, std::shared_future<void> release,
         [](std::exception_ptr) {});
 }
 
+lmdb::Env open_full(const TempDir& dir) {
+    lmdb::EnvOptions o;
+    o.durability = lmdb::Durability::full;
+    return lmdb::Env::open(dir.path, o);
+}
+
 }  // namespace
 
 TEST_CASE("jobs that wait together commit as one group") {
@@ -154,9 +160,7 @@ TEST_CASE("the committer runs everything submitted before it stops") {
 
 TEST_CASE("with Durability::full a job is done only once its commit is on disk") {
     TempDir dir;
-    lmdb::EnvOptions o;
-    o.durability = lmdb::Durability::full;
-    auto env = lmdb::Env::open(dir.path, o);
+    auto env = open_full(dir);
     auto db = env.open_db("t");
     std::promise<void> release, started;
     std::atomic<int> done{0}, not_durable{0}, failed{0};
@@ -218,9 +222,7 @@ TEST_CASE("with Durability::full a job is done only once its commit is on disk")
 
 TEST_CASE("with Durability::full a group that writes nothing does not hold back the earlier group's answers") {
     TempDir dir;
-    lmdb::EnvOptions o;
-    o.durability = lmdb::Durability::full;
-    auto env = lmdb::Env::open(dir.path, o);
+    auto env = open_full(dir);
     auto db = env.open_db("t");
     std::promise<void> release, started;
     std::atomic<bool> first_done{false}, seen_by_third{false};
