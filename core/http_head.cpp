@@ -3,6 +3,8 @@
 #include <array>
 #include <boost/beast/http/status.hpp>
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 
 namespace stratus::core {
 
@@ -42,11 +44,22 @@ bool header_safe(std::string_view name, std::string_view value) noexcept {
     if (name.empty()) return false;
     for (unsigned char c : name)
         if (!token_chars[c]) return false;
-    // CR (13), LF (10) and NUL (0) are all below 14: one comparison for nearly every byte.
-    for (char c : value) {
-        auto u = static_cast<unsigned char>(c);
-        if (u < 14 && (u == '\r' || u == '\n' || u == 0)) return false;
+    // CR (13), LF (10) and NUL (0) are all below 14. Eight bytes at a time: a word with no
+    // byte below 14 (the usual case) passes with a few operations; a word with one (a tab,
+    // say) has its bytes looked at one by one.
+    auto bad = [](unsigned char u) { return u == '\r' || u == '\n' || u == 0; };
+    const char* p = value.data();
+    std::size_t n = value.size();
+    constexpr std::uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    for (; n >= 8; p += 8, n -= 8) {
+        std::uint64_t w;
+        std::memcpy(&w, p, 8);
+        if (((w - ones * 14) & ~w & highs) == 0) continue;  // no byte below 14 (exact for n <= 128)
+        for (int k = 0; k < 8; ++k)
+            if (bad(static_cast<unsigned char>(p[k]))) return false;
     }
+    for (; n > 0; ++p, --n)
+        if (bad(static_cast<unsigned char>(*p))) return false;
     return true;
 }
 

@@ -140,6 +140,22 @@ TEST_CASE("response head: a header that could split the response is not sent") {
         CHECK(header_safe("x", std::string("ab") + c + "cd") == ok);
         CHECK(header_safe("x", std::string("abcd") + c) == ok);
     }
+    // Values long enough to be read a word at a time: every byte value at every position of a
+    // 21-byte value (two words and a tail), among plain bytes, tabs or bytes above 0x7f.
+    for (char filler : {'a', '\t', '\xff', '\x0e'}) {
+        CAPTURE(static_cast<int>(static_cast<unsigned char>(filler)));
+        CHECK(header_safe("x", std::string(21, filler)));
+        for (int b = 0; b < 256; ++b) {
+            bool ok = b != '\r' && b != '\n' && b != 0;
+            for (std::size_t at = 0; at < 21; ++at) {
+                std::string v(21, filler);
+                v[at] = static_cast<char>(b);
+                CAPTURE(b);
+                CAPTURE(at);
+                REQUIRE(header_safe("x", v) == ok);
+            }
+        }
+    }
 }
 
 TEST_CASE("response head: appends to what is there") {
