@@ -3,7 +3,8 @@ socket pair with framed messages, which handlers (and the processes they spawn) 
 notice; custom runtimes keep the
 HTTP Runtime API; function lookups are cached (a configuration change is seen at once);
 log lines are written in batches (and still survive a kill -9 that comes a little after
-them); sandboxes beyond the number of cores start only for handlers waiting on I/O."""
+them); sandboxes beyond the number of cores start only for handlers waiting on I/O;
+sandboxes run SCHED_BATCH only while they can fill every core."""
 
 import io
 import json
@@ -139,17 +140,13 @@ class RuntimeChannelTest(unittest.TestCase):
         self.assertEqual(len(ids), callers * per_caller)
         return len(set(ids))
 
-    def test_runtime_runs_sched_batch_and_answers_back_to_back(self):
-        # The runtime's main thread runs SCHED_BATCH (policy 3, field 41 of /proc/self/stat):
-        # woken with an invocation it does not preempt the daemon's event loop. Responses and
-        # errors go unanswered on the channel (x-stratus-noreply): invocations back to back,
-        # answers and failures mixed, each gets its own result.
-        node = self.create({"index.js": "const fs = require('fs');\n"
-                            "exports.handler = async (e) => { if (e.fail) throw new Error('no ' + e.i);\n"
-                            "  return { i: e.i, policy: fs.readFileSync('/proc/self/stat', 'utf8')"
-                            ".split(') ')[1].split(' ')[38] }; };"})
+    def test_invocations_back_to_back(self):
+        # Responses and errors go unanswered on the channel (x-stratus-noreply): invocations
+        # back to back, answers and failures mixed, each gets its own result.
+        node = self.create({"index.js": "exports.handler = async (e) => { if (e.fail) throw new Error('no ' + e.i);\n"
+                            "  return { i: e.i }; };"})
         py = self.create({"m.py": "def h(e, c):\n    if e['fail']:\n        raise ValueError('no %d' % e['i'])\n"
-                          "    return {'i': e['i'], 'policy': open('/proc/self/stat').read().split(') ')[1].split()[38]}\n"},
+                          "    return {'i': e['i']}\n"},
                          handler="m.h", runtime="python3.12")
         for name in (node, py):
             for i in range(6):
@@ -159,7 +156,7 @@ class RuntimeChannelTest(unittest.TestCase):
                     self.assertEqual(body["errorMessage"], "no %d" % i)
                 else:
                     self.assertNotIn("FunctionError", r, body)
-                    self.assertEqual(body, {"i": i, "policy": "3"})
+                    self.assertEqual(body, {"i": i})
 
     def test_quick_handlers_get_one_sandbox_per_core(self):
         # 8 callers of a handler answering at once: more processes than cores would only
@@ -204,3 +201,56 @@ class BatchedLogsTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+# The scheduling policy of a runtime's main thread: field 41 of /proc/self/stat, 0 for
+# SCHED_OTHER and 3 for SCHED_BATCH.
+POLICY_NODE = ("const fs = require('fs');\n"
+               "exports.handler = async () => fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[38];")
+POLICY_PY = "def h(e, c):\n    return open('/proc/self/stat').read().split(') ')[1].split()[38]\n"
+
+
+class SandboxPolicyTest(unittest.TestCase):
+    """Sandboxes run SCHED_BATCH while they can fill every core (woken, they do not preempt
+    the daemon's event loop), SCHED_OTHER while fewer (woken, they run at once); all of them
+    switch when the count crosses the number of cores, either way."""
+
+    def test_batch_only_while_sandboxes_can_fill_every_core(self):
+        cores = os.cpu_count() or 1
+        d = Daemon().start()
+        try:
+            lam = d.client("lambda", read_timeout=30)
+            names = []
+            for i in range(cores + 1):
+                name = fname()
+                if i % 2:
+                    lam.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="m.h",
+                                        Code={"ZipFile": zip_of({"m.py": POLICY_PY})})
+                else:
+                    lam.create_function(FunctionName=name, Runtime="nodejs20.x", Role=ROLE, Handler="index.handler",
+                                        Code={"ZipFile": zip_of({"index.js": POLICY_NODE})})
+                lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
+                names.append(name)
+
+            def policy(name):
+                r = lam.invoke(FunctionName=name, Payload=b"{}")
+                body = json.loads(r["Payload"].read())
+                self.assertNotIn("FunctionError", r, body)
+                return body
+
+            def expect(live):
+                return "3" if live >= cores else "0"
+
+            # One sandbox per function, started one after the other: each answer is read
+            # with that many sandboxes alive, and the first function's sandbox follows.
+            for live in range(1, cores + 2):
+                self.assertEqual(policy(names[live - 1]), expect(live), live)
+                self.assertEqual(policy(names[0]), expect(live), live)
+            # Deleting functions stops their sandboxes: below the line, back to SCHED_OTHER.
+            for live in range(cores, 0, -1):
+                lam.delete_function(FunctionName=names[live])
+                self.assertEqual(policy(names[0]), expect(live), live)
+                if live > 1:
+                    self.assertEqual(policy(names[live - 1]), expect(live), live)
+        finally:
+            d.stop()
