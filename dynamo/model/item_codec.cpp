@@ -210,6 +210,12 @@ public:
     }
 
 private:
+    // A literal appended with its length known (operator+= on a char pointer runs strlen).
+    template <std::size_t N>
+    void lit(const char (&s)[N]) {
+        out_.append(s, N - 1);
+    }
+
     void map(int depth) {
         out_ += '{';
         std::size_t n = r_.count();
@@ -247,30 +253,32 @@ private:
         unsigned char tag = r_.byte();
         switch (tag) {
             case static_cast<unsigned char>(Type::S):
-                out_ += "{\"S\":";
+                lit("{\"S\":");
                 core::append_json_string(out_, r_.bytes_view());
                 break;
             case static_cast<unsigned char>(Type::B):
-                out_ += "{\"B\":";
+                lit("{\"B\":");
                 core::append_json_string(out_, core::base64_encode(r_.bytes_view()));
                 break;
             case static_cast<unsigned char>(Type::N):
-                out_ += "{\"N\":";
-                core::append_json_string(out_, r_.number().to_string());
+                lit("{\"N\":\"");
+                out_ += r_.number().to_string();  // digits, '-', '.', 'E': nothing to escape
+                out_ += '"';
                 break;
             case static_cast<unsigned char>(Type::BOOL): {
                 unsigned char b = r_.byte();
                 if (b > 1) corrupt_item("bad boolean");
-                out_ += b ? "{\"BOOL\":true" : "{\"BOOL\":false";
+                if (b) lit("{\"BOOL\":true");
+                else lit("{\"BOOL\":false");
                 break;
             }
-            case static_cast<unsigned char>(Type::NUL): out_ += "{\"NULL\":true"; break;
+            case static_cast<unsigned char>(Type::NUL): lit("{\"NULL\":true"); break;
             case static_cast<unsigned char>(Type::M):
-                out_ += "{\"M\":";
+                lit("{\"M\":");
                 map(depth + 1);
                 break;
             case static_cast<unsigned char>(Type::L): {
-                out_ += "{\"L\":[";
+                lit("{\"L\":[");
                 std::size_t n = r_.count();
                 for (std::size_t k = 0; k < n; ++k) {
                     if (k > 0) out_ += ',';
@@ -280,17 +288,21 @@ private:
                 break;
             }
             case static_cast<unsigned char>(Type::SS):
-                out_ += "{\"SS\":";
+                lit("{\"SS\":");
                 set([&] { return r_.bytes_view(); }, [&](std::string_view e) { core::append_json_string(out_, e); });
                 break;
             case static_cast<unsigned char>(Type::BS):
-                out_ += "{\"BS\":";
+                lit("{\"BS\":");
                 set([&] { return r_.bytes_view(); },
                     [&](std::string_view e) { core::append_json_string(out_, core::base64_encode(e)); });
                 break;
             case static_cast<unsigned char>(Type::NS):
-                out_ += "{\"NS\":";
-                set([&] { return r_.number(); }, [&](const Number& e) { core::append_json_string(out_, e.to_string()); });
+                lit("{\"NS\":");
+                set([&] { return r_.number(); }, [&](const Number& e) {
+                    out_ += '"';
+                    out_ += e.to_string();
+                    out_ += '"';
+                });
                 break;
             default: corrupt_item(fmt::format("unknown type tag {}", tag));
         }

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
 #include <stdexcept>
 
 namespace stratus::dynamo {
@@ -99,12 +100,18 @@ Number read_number_key(std::string_view& in) {
 }
 
 void append_bytes_key(std::string& out, std::string_view bytes) {
-    for (char c : bytes) {
-        out.push_back(c);
-        if (static_cast<unsigned char>(c) == escape) out.push_back(static_cast<char>(escaped_zero));
+    // Runs between escape bytes are copied whole (keys rarely hold a 00 byte at all).
+    static_assert(escape == 0x00);
+    for (;;) {
+        const void* at = std::memchr(bytes.data(), escape, bytes.size());
+        if (at == nullptr) break;
+        std::size_t n = static_cast<std::size_t>(static_cast<const char*>(at) - bytes.data()) + 1;
+        out.append(bytes.data(), n);
+        out.push_back(static_cast<char>(escaped_zero));
+        bytes.remove_prefix(n);
     }
-    out.push_back(static_cast<char>(escape));
-    out.push_back(static_cast<char>(terminator));
+    const char end[2] = {static_cast<char>(escape), static_cast<char>(terminator)};
+    out.append(bytes.data(), bytes.size()).append(end, 2);
 }
 
 std::string read_bytes_key(std::string_view& in) {
@@ -126,6 +133,11 @@ std::string read_bytes_key(std::string_view& in) {
 
 std::string encode_key_part(const AttributeValue& v) {
     std::string out;
+    append_key_part(out, v);
+    return out;
+}
+
+void append_key_part(std::string& out, const AttributeValue& v) {
     switch (v.type) {
         case Type::S:
         case Type::B: detail::append_bytes_key(out, v.s); break;
@@ -136,7 +148,6 @@ std::string encode_key_part(const AttributeValue& v) {
             throw core::AwsError::validation(
                 fmt::format("Key attributes must be of type S, N or B, not {}", type_name(v.type)));
     }
-    return out;
 }
 
 std::string encode_key_prefix(std::string_view prefix) {

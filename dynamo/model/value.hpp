@@ -137,6 +137,7 @@ void append_encoded_item_json(std::string& out, std::string_view bytes);
 // the front of `bytes` and advances past it (for concatenated keys). Both throw
 // std::runtime_error on corrupt input.
 std::string encode_key_part(const AttributeValue& v);
+void append_key_part(std::string& out, const AttributeValue& v);  // encode_key_part, appended
 // For begins_with on S / B keys: the bytes every encode_key_part(t) starts with when t
 // starts with `prefix` (the escaped bytes without the terminator).
 std::string encode_key_prefix(std::string_view prefix);

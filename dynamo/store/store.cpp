@@ -16,12 +16,15 @@ namespace lmdb = core::lmdb;
 
 namespace {
 
+void append_u32be(std::string& out, std::uint32_t v) {
+    const char b[4] = {static_cast<char>(v >> 24), static_cast<char>((v >> 16) & 0xFF),
+                       static_cast<char>((v >> 8) & 0xFF), static_cast<char>(v & 0xFF)};
+    out.append(b, 4);
+}
+
 std::string u32be(std::uint32_t v) {
-    std::string s(4, '\0');
-    for (int i = 3; i >= 0; --i) {
-        s[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xFF);
-        v >>= 8;
-    }
+    std::string s;
+    append_u32be(s, v);
     return s;
 }
 
@@ -113,23 +116,34 @@ void Store::upgrade_table(lmdb::WriteTxn& txn, const TableDef& table) {
 }
 
 std::string Store::stored_part(const AttributeValue& v, std::size_t budget) {
-    std::string e = encode_key_part(v);
-    if (e.size() <= budget) return e;
+    std::string out;
+    append_stored_part(out, v, budget);
+    return out;
+}
+
+void Store::append_stored_part(std::string& out, const AttributeValue& v, std::size_t budget) {
+    const std::size_t start = out.size();
+    append_key_part(out, v);
+    if (out.size() - start <= budget) return;
     // Long form: E[0:c] 00 01 digest(E). Only S and B encodings get this long (escape
     // 00 -> 00 FF, terminator 00 00), so "00 01" never occurs in a normal encoding and the
     // long form is never a prefix of another part, nor has one. c avoids ending inside an
     // escape pair.
+    std::string e = out.substr(start);
     std::size_t c = budget - long_part_extra;
     if (e[c - 1] == '\0') --c;  // before c, every 00 starts an escape pair (00 FF)
-    std::string out = e.substr(0, c);
+    out.resize(start + c);
     out += '\0';
     out += '\x01';
     out += digest(e);
-    return out;
 }
 
 std::string Store::partition_prefix(std::uint32_t id, const AttributeValue& hash) {
-    return u32be(id) + stored_part(hash, hash_part_budget);
+    std::string k;
+    k.reserve(32);
+    append_u32be(k, id);
+    append_stored_part(k, hash, hash_part_budget);
+    return k;
 }
 
 std::size_t Store::range_budget(std::size_t prefix_size, bool index) {
@@ -356,7 +370,7 @@ std::string Store::item_key(const TableDef& table, const Item& key) const {
 
 std::string Store::item_key(const TableDef& table, const AttributeValue& hash, const AttributeValue* range) const {
     std::string k = partition_prefix(table.id, hash);
-    if (range) k += stored_part(*range, range_budget(k.size(), false));
+    if (range) append_stored_part(k, *range, range_budget(k.size(), false));
     return k;
 }
 
@@ -368,7 +382,7 @@ std::string Store::entry_key(const TableDef& table, const IndexDef* index, const
     if (index->key.range) {
         auto r = key_value(item, *index->key.range);
         if (!r) throw core::AwsError::validation("The provided starting key is invalid");
-        k += stored_part(*r, range_budget(k.size(), true));
+        append_stored_part(k, *r, range_budget(k.size(), true));
     }
     // The table key makes the entry unique; when it does not fit, its digest does.
     std::string suffix = item_key(table, item).substr(4);

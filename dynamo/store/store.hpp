@@ -140,6 +140,7 @@ public:
     static constexpr std::size_t long_part_extra = 34;  // 00 01 + 32-byte digest
     // The stored form of a key part within `budget` bytes.
     static std::string stored_part(const AttributeValue& v, std::size_t budget);
+    static void append_stored_part(std::string& out, const AttributeValue& v, std::size_t budget);
     // Table or index id + stored hash part: every entry of one partition starts with it.
     static std::string partition_prefix(std::uint32_t id, const AttributeValue& hash);
     // The budget of the range part that follows a partition prefix of this size.

@@ -919,6 +919,12 @@ TEST_CASE("dynamo key: encodings of sample values (on-disk format)") {
     CHECK(enc(AttributeValue::string("a")) == std::string("a\x00\x00", 3));
     CHECK(enc(AttributeValue::binary(std::string("a\0b", 3))) == std::string("a\x00\xFF" "b\x00\x00", 6));
     CHECK(enc(AttributeValue::string("")) == std::string("\x00\x00", 2));
+    // Zero bytes first, last and next to each other: each one escaped, runs copied whole.
+    CHECK(enc(AttributeValue::binary(std::string("\0\0ab\0", 5))) ==
+          std::string("\x00\xFF\x00\xFF" "ab\x00\xFF\x00\x00", 10));
+    std::string out = "kept";
+    dynamo::append_key_part(out, AttributeValue::string("a"));
+    CHECK(out == std::string("kepta\x00\x00", 7));
 }
 
 TEST_CASE("dynamo key: number encodings sort like the numbers and decode back (property)") {
