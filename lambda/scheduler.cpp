@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cmath>
 #include <deque>
 #include <filesystem>
@@ -435,9 +436,25 @@ struct Scheduler::Impl : std::enable_shared_from_this<Scheduler::Impl> {
     std::size_t live_sandboxes = 0;  // spawned and not stopped, every function
     bool batch_sandboxes = false;
 
+    // Every thread of the sandbox's process: a policy is per thread, and the helper threads
+    // node and python start (libuv's pool, V8's platform workers) keep the one the main
+    // thread had when they started. A process that is gone meanwhile is skipped.
     static void set_policy(pid_t pid, bool batch) {
         sched_param param{};
-        ::sched_setscheduler(pid, batch ? SCHED_BATCH : SCHED_OTHER, &param);
+        const int policy = batch ? SCHED_BATCH : SCHED_OTHER;
+        std::error_code ec;
+        std::filesystem::directory_iterator it(fmt::format("/proc/{}/task", pid), ec), end;
+        if (ec) {
+            ::sched_setscheduler(pid, policy, &param);
+            return;
+        }
+        for (; it != end; it.increment(ec)) {
+            if (ec) break;
+            pid_t tid = 0;
+            const std::string name = it->path().filename().string();
+            auto [ptr, err] = std::from_chars(name.data(), name.data() + name.size(), tid);
+            if (err == std::errc{} && ptr == name.data() + name.size()) ::sched_setscheduler(tid, policy, &param);
+        }
     }
 
     void update_policy() {

@@ -203,11 +203,16 @@ if __name__ == "__main__":
     unittest.main()
 
 
-# The scheduling policy of a runtime's main thread: field 41 of /proc/self/stat, 0 for
-# SCHED_OTHER and 3 for SCHED_BATCH.
+# The scheduling policies of every thread of the runtime's process (field 41 of
+# /proc/<pid>/task/<tid>/stat, 0 for SCHED_OTHER and 3 for SCHED_BATCH), distinct ones joined
+# by commas: node runs helper threads (libuv's pool, V8's workers) besides the main one.
 POLICY_NODE = ("const fs = require('fs');\n"
-               "exports.handler = async () => fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[38];")
-POLICY_PY = "def h(e, c):\n    return open('/proc/self/stat').read().split(') ')[1].split()[38]\n"
+               "exports.handler = async () => [...new Set(fs.readdirSync('/proc/self/task').map(t =>\n"
+               "  fs.readFileSync(`/proc/self/task/${t}/stat`, 'utf8').split(') ')[1].split(' ')[38]))].sort().join(',');")
+POLICY_PY = ("import os\n"
+             "def h(e, c):\n"
+             "    return ','.join(sorted({open('/proc/self/task/%s/stat' % t).read().split(') ')[1].split()[38]\n"
+             "                            for t in os.listdir('/proc/self/task')}))\n")
 
 
 class SandboxPolicyTest(unittest.TestCase):
