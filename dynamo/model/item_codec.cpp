@@ -216,6 +216,13 @@ private:
         out_.append(s, N - 1);
     }
 
+    // A number as a JSON string: to_string writes digits, '-' and '.', nothing to escape.
+    void number(const Number& n) {
+        out_ += '"';
+        out_ += n.to_string();
+        out_ += '"';
+    }
+
     void map(int depth) {
         out_ += '{';
         std::size_t n = r_.count();
@@ -261,9 +268,8 @@ private:
                 core::append_json_string(out_, core::base64_encode(r_.bytes_view()));
                 break;
             case static_cast<unsigned char>(Type::N):
-                lit("{\"N\":\"");
-                out_ += r_.number().to_string();  // digits, '-', '.', 'E': nothing to escape
-                out_ += '"';
+                lit("{\"N\":");
+                number(r_.number());
                 break;
             case static_cast<unsigned char>(Type::BOOL): {
                 unsigned char b = r_.byte();
@@ -298,11 +304,7 @@ private:
                 break;
             case static_cast<unsigned char>(Type::NS):
                 lit("{\"NS\":");
-                set([&] { return r_.number(); }, [&](const Number& e) {
-                    out_ += '"';
-                    out_ += e.to_string();
-                    out_ += '"';
-                });
+                set([&] { return r_.number(); }, [&](const Number& e) { number(e); });
                 break;
             default: corrupt_item(fmt::format("unknown type tag {}", tag));
         }
